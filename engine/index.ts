@@ -1,0 +1,22 @@
+/**
+ * gradlens — a TypeScript autograd engine with PyTorch semantics.
+ *   import { tensor, randn, nn, optim, noGrad } from "gradlens";
+ * This entry point never loads anything from `vscode` and uses no Node-only API.
+ */
+export { Tensor } from "./tensor";
+export type { NestedArray, TensorLike } from "./tensor";
+export type { DType } from "./dtype";
+export {
+  tensor, zeros, ones, full, rand, randn, randint, randperm, arange, linspace, eye,
+  zerosLike, onesLike, randnLike, randLike, fullLike,
+} from "./creation";
+export type { TensorOptions } from "./creation";
+export { manualSeed } from "./random";
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/gradMode";
+export { cat, stack } from "./ops/shape";
+export { matmul } from "./ops/linalg";
+export { DIFFERENTIABLE_OPS } from "./ops/record";
+export { probe, setProbeSink } from "./probe";
+export type { ProbeSink } from "./probe";
+export * as nn from "./nn/index";
+export * as optim from "./optim/index";

@@ -1,0 +1,134 @@
+/** nn.functional: stateless activations and losses. Losses check shapes and targets up front. */
+import { Tensor } from "../tensor";
+import { fmt, sameShape } from "../shape";
+import { checkTensor, defineOp, empty, record } from "../ops/record";
+import { uniform } from "../random";
+import { isGradEnabled } from "../autograd/gradMode";
+
+export type Reduction = "mean" | "sum" | "none";
+export interface LossOptions {
+  reduction?: Reduction;
+}
+
+function reduce(loss: Tensor, reduction: Reduction | undefined, op: string): Tensor {
+  switch (reduction ?? "mean") {
+    case "mean": return loss.mean();
+    case "sum": return loss.sum();
+    case "none": return loss;
+    default: throw new RangeError(`${op}: reduction must be "mean", "sum" or "none", got ${JSON.stringify(reduction)}`);
+  }
+}
+
+const warned = new Set<string>();
+function checkSameShape(input: Tensor, target: Tensor, op: string): void {
+  checkTensor(input, op, "input");
+  checkTensor(target, op, "target");
+  if (!sameShape(input.shape, target.shape)) {
+    // PyTorch broadcasts here with a warning; a broadcast loss is almost always a bug.
+    const key = `${op}${fmt(input.shape)}${fmt(target.shape)}`;
+    if (!warned.has(key)) {
+      warned.add(key);
+      console.warn(`${op}: target shape ${fmt(target.shape)} differs from input shape ${fmt(input.shape)}; they will be broadcast, which is likely not what you want`);
+    }
+  }
+}
+
+export const relu = (x: Tensor) => x.relu();
+export const sigmoid = (x: Tensor) => x.sigmoid();
+export const tanh = (x: Tensor) => x.tanh();
+export const gelu = (x: Tensor) => x.gelu();
+export const softmax = (x: Tensor, dim: number) => x.softmax(dim);
+export const logSoftmax = (x: Tensor, dim: number) => x.logSoftmax(dim);
+
+/** y = x·Wᵀ + b */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const y = x.matmul(weight.t());
+  return bias ? y.add(bias) : y;
+}
+
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability has to be between 0 and 1, but got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
+  const mask = empty(x.shape, x.dtype);
+  const scale = 1 / (1 - p);
+  for (let i = 0; i < mask.data.length; i++) mask.data[i] = uniform() < p ? 0 : scale;
+  return x.mul(mask);
+}
+
+export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkSameShape(input, target, "mseLoss");
+  const diff = input.sub(target);
+  return reduce(diff.mul(diff), options.reduction, "mseLoss");
+}
+
+export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkSameShape(input, target, "l1Loss");
+  return reduce(input.sub(target).abs(), options.reduction, "l1Loss");
+}
+
+function checkClassTargets(input: Tensor, target: Tensor, op: string): void {
+  checkTensor(input, op, "input");
+  checkTensor(target, op, "target");
+  if (input.ndim !== 2 && input.ndim !== 1) throw new RangeError(`${op}: expected input of shape [N, C] or [C], got ${fmt(input.shape)}`);
+  const n = input.ndim === 2 ? input.shape[0] : 1;
+  if (target.numel() !== n || target.ndim > 1) {
+    throw new RangeError(`${op}: expected target of shape [${n}] (one class index per row of input ${fmt(input.shape)}), got ${fmt(target.shape)}`);
+  }
+  const classes = input.shape[input.ndim - 1];
+  for (const t of target.data) {
+    if (!Number.isInteger(t) || t < 0 || t >= classes) throw new RangeError(`${op}: target ${t} is out of bounds for ${classes} classes`);
+  }
+}
+
+const NLL = defineOp("nllLoss");
+/** Negative log likelihood of log-probabilities [N, C] at integer class targets [N]. */
+export function nllLoss(logProbs: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkClassTargets(logProbs, target, "nllLoss");
+  const x = logProbs.ndim === 1 ? logProbs.unsqueeze(0) : logProbs;
+  const [n, c] = x.shape;
+  const picked = empty([n], x.dtype);
+  for (let i = 0; i < n; i++) picked.data[i] = -x.data[i * c + target.data[i]];
+  const perRow = record(picked, NLL, [x], [], (g) => {
+    const gx = empty(x.shape, g.dtype);
+    for (let i = 0; i < n; i++) gx.data[i * c + target.data[i]] = -g.data[i];
+    return [gx];
+  });
+  const out = reduce(perRow, options.reduction, "nllLoss");
+  return logProbs.ndim === 1 && options.reduction === "none" ? out.squeeze(0) : out;
+}
+
+/** Cross entropy of raw logits [N, C] against integer class targets [N] (log-softmax + NLL). */
+export function crossEntropy(logits: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkClassTargets(logits, target, "crossEntropy");
+  return nllLoss(logits.logSoftmax(-1), target, options);
+}
+
+/** Binary cross entropy on probabilities; logs are clamped at -100 as in PyTorch. */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkSameShape(input, target, "binaryCrossEntropy");
+  for (const v of input.data) {
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`binaryCrossEntropy: all input elements should be between 0 and 1, found ${v} (apply sigmoid first, or use binaryCrossEntropyWithLogits)`);
+  }
+  const logP = input.log().clamp(-100);
+  const log1mP = input.neg().add(1).log().clamp(-100);
+  const loss = target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg();
+  return reduce(loss, options.reduction, "binaryCrossEntropy");
+}
+
+/** Numerically stable BCE on logits: max(x, 0) - x·y + log(1 + e^(-|x|)). */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: LossOptions & { posWeight?: Tensor } = {}): Tensor {
+  checkSameShape(input, target, "binaryCrossEntropyWithLogits");
+  const softplusNeg = input.abs().neg().exp().add(1).log(); // log(1 + e^-|x|)
+  let loss: Tensor;
+  if (options.posWeight) {
+    // (1 - y)·x + (1 + (w - 1)·y)·(log(1 + e^-|x|) + max(-x, 0))
+    const w = options.posWeight.sub(1).mul(target).add(1);
+    loss = target.neg().add(1).mul(input).add(w.mul(softplusNeg.add(input.neg().clamp(0))));
+  } else {
+    loss = input.clamp(0).sub(input.mul(target)).add(softplusNeg);
+  }
+  return reduce(loss, options.reduction, "binaryCrossEntropyWithLogits");
+}
+
+export { isGradEnabled };

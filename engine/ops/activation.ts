@@ -1,0 +1,86 @@
+/** Activations and (log-)softmax, with numerically stable forward passes. */
+import { wrapDim } from "../shape";
+import { Tensor } from "../tensor";
+import { defineOp, empty, record } from "./record";
+import { erf } from "./special";
+
+function map(x: Tensor, f: (v: number) => number): Tensor {
+  const out = empty(x.shape, x.dtype);
+  const o = out.data, d = x.data;
+  for (let i = 0; i < d.length; i++) o[i] = f(d[i]);
+  return out;
+}
+
+const RELU = defineOp("relu");
+export function relu(x: Tensor): Tensor {
+  const out = map(x, (v) => (v > 0 ? v : 0));
+  // Gradient 0 at exactly 0, as PyTorch.
+  return record(out, RELU, [x], [out], (g) => [g.mul(map(out, (v) => (v > 0 ? 1 : 0)))]);
+}
+
+const SIGMOID = defineOp("sigmoid");
+export function sigmoid(x: Tensor): Tensor {
+  const out = map(x, (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
+  return record(out, SIGMOID, [x], [out], (g) => [g.mul(map(out, (s) => s * (1 - s)))]);
+}
+
+const TANH = defineOp("tanh");
+export function tanh(x: Tensor): Tensor {
+  const out = map(x, Math.tanh);
+  return record(out, TANH, [x], [out], (g) => [g.mul(map(out, (t) => 1 - t * t))]);
+}
+
+const GELU = defineOp("gelu");
+const INV_SQRT2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+/** Exact GELU, x·Φ(x), PyTorch's default (approximate = 'none'). */
+export function gelu(x: Tensor): Tensor {
+  const out = map(x, (v) => 0.5 * v * (1 + erf(v * INV_SQRT2)));
+  return record(out, GELU, [x], [x], (g) => [
+    g.mul(map(x, (v) => 0.5 * (1 + erf(v * INV_SQRT2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v))),
+  ]);
+}
+
+function rows(x: Tensor, dim: number) {
+  let outer = 1, inner = 1;
+  for (let i = 0; i < dim; i++) outer *= x.shape[i];
+  for (let i = dim + 1; i < x.ndim; i++) inner *= x.shape[i];
+  return { outer, n: x.ndim === 0 ? 1 : x.shape[dim], inner };
+}
+
+/** log Σ exp along a dim, per (outer, inner) lane, computed with the max subtracted. */
+function logSoftmaxRaw(x: Tensor, dim: number): Tensor {
+  const { outer, n, inner } = rows(x, dim);
+  const out = empty(x.shape, x.dtype);
+  const src = x.data, dst = out.data;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * n * inner + i;
+      let m = -Infinity;
+      for (let k = 0; k < n; k++) m = Math.max(m, src[base + k * inner]);
+      let s = 0;
+      for (let k = 0; k < n; k++) s += Math.exp(src[base + k * inner] - m);
+      const lse = m + Math.log(s);
+      for (let k = 0; k < n; k++) dst[base + k * inner] = src[base + k * inner] - lse;
+    }
+  }
+  return out;
+}
+
+const LOG_SOFTMAX = defineOp("logSoftmax");
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const d = wrapDim(dim, x.ndim, "logSoftmax");
+  const out = logSoftmaxRaw(x, d);
+  // d/dx: g - softmax · Σ g
+  return record(out, LOG_SOFTMAX, [x], [out], (g) => [g.sub(out.exp().mul(g.sum(d, true)))]);
+}
+
+const SOFTMAX = defineOp("softmax");
+export function softmax(x: Tensor, dim: number): Tensor {
+  const d = wrapDim(dim, x.ndim, "softmax");
+  const out = logSoftmaxRaw(x, d);
+  const o = out.data;
+  for (let i = 0; i < o.length; i++) o[i] = Math.exp(o[i]);
+  // d/dx: s · (g - Σ g·s)
+  return record(out, SOFTMAX, [x], [out], (g) => [out.mul(g.sub(g.mul(out).sum(d, true)))]);
+}

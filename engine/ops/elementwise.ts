@@ -1,0 +1,152 @@
+/** Elementwise arithmetic. Each op: forward kernel, then its derivative, side by side. */
+import { broadcastShapes } from "../shape";
+import { allocate, DType } from "../dtype";
+import { Tensor, TensorLike } from "../tensor";
+import { asTensor, broadcastMap, defineOp, empty, make, record, resultDType, sumTo } from "./record";
+
+function binary(
+  a: Tensor, bLike: TensorLike, op: string, f: (x: number, y: number) => number,
+): { b: Tensor; out: Tensor } {
+  const b = asTensor(bLike, a, op);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  return { b, out: broadcastMap(a, b, shape, resultDType(a, b), f) };
+}
+
+function unary(x: Tensor, f: (v: number) => number): Tensor {
+  const out = empty(x.shape, x.dtype);
+  const o = out.data, d = x.data;
+  for (let i = 0; i < d.length; i++) o[i] = f(d[i]);
+  return out;
+}
+
+const ADD = defineOp("add");
+export function add(a: Tensor, other: TensorLike, alpha = 1): Tensor {
+  const { b, out } = binary(a, other, "add", alpha === 1 ? (x, y) => x + y : (x, y) => x + alpha * y);
+  return record(out, ADD, [a, b], [], (g) => [sumTo(g, a.shape), sumTo(alpha === 1 ? g : g.mul(alpha), b.shape)]);
+}
+
+const SUB = defineOp("sub");
+export function sub(a: Tensor, other: TensorLike, alpha = 1): Tensor {
+  const { b, out } = binary(a, other, "sub", (x, y) => x - alpha * y);
+  return record(out, SUB, [a, b], [], (g) => [sumTo(g, a.shape), sumTo(g.mul(-alpha), b.shape)]);
+}
+
+const MUL = defineOp("mul");
+export function mul(a: Tensor, other: TensorLike): Tensor {
+  const { b, out } = binary(a, other, "mul", (x, y) => x * y);
+  return record(out, MUL, [a, b], [a, b], (g) => [
+    a.requiresGrad ? sumTo(g.mul(b), a.shape) : null,
+    b.requiresGrad ? sumTo(g.mul(a), b.shape) : null,
+  ]);
+}
+
+const DIV = defineOp("div");
+export function div(a: Tensor, other: TensorLike): Tensor {
+  const { b, out } = binary(a, other, "div", (x, y) => x / y);
+  // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+  return record(out, DIV, [a, b], [a, b], (g) => [
+    a.requiresGrad ? sumTo(g.div(b), a.shape) : null,
+    b.requiresGrad ? sumTo(g.mul(a).div(b.mul(b)).neg(), b.shape) : null,
+  ]);
+}
+
+const POW = defineOp("pow");
+export function pow(a: Tensor, exponent: TensorLike): Tensor {
+  if (typeof exponent === "number") {
+    const e = exponent;
+    const out = unary(a, e === 2 ? (x) => x * x : (x) => Math.pow(x, e));
+    // d(x^e)/dx = e·x^(e-1); PyTorch's pow gives 0 for e = 0 everywhere.
+    return record(out, POW, [a], [a], (g) => [e === 0 ? g.mul(0) : g.mul(a.pow(e - 1).mul(e))]);
+  }
+  const { b, out } = binary(a, exponent, "pow", Math.pow);
+  return record(out, POW, [a, b], [a, b, out], (g) => [
+    a.requiresGrad ? sumTo(g.mul(b).mul(a.pow(b.sub(1))), a.shape) : null,
+    // d(a^b)/db = a^b·ln a, defined as 0 where a = 0 and b ≥ 0 (as PyTorch masks it).
+    b.requiresGrad ? sumTo(g.mul(powExponentGrad(a, out)), b.shape) : null,
+  ]);
+}
+
+function powExponentGrad(a: Tensor, out: Tensor): Tensor {
+  const shape = out.shape;
+  const r = broadcastMap(a, out, [...shape], out.dtype, (x, o) => (x === 0 ? 0 : o * Math.log(x)));
+  return r;
+}
+
+const NEG = defineOp("neg");
+export function neg(x: Tensor): Tensor {
+  return record(unary(x, (v) => -v), NEG, [x], [], (g) => [g.neg()]);
+}
+
+const EXP = defineOp("exp");
+export function exp(x: Tensor): Tensor {
+  const out = unary(x, Math.exp);
+  return record(out, EXP, [x], [out], (g) => [g.mul(out)]);
+}
+
+const LOG = defineOp("log");
+export function log(x: Tensor): Tensor {
+  return record(unary(x, Math.log), LOG, [x], [x], (g) => [g.div(x)]);
+}
+
+const SQRT = defineOp("sqrt");
+export function sqrt(x: Tensor): Tensor {
+  const out = unary(x, Math.sqrt);
+  return record(out, SQRT, [x], [out], (g) => [g.div(out.mul(2))]);
+}
+
+const ABS = defineOp("abs");
+export function abs(x: Tensor): Tensor {
+  // sign(0) = 0, so the subgradient at 0 is 0 as in PyTorch.
+  return record(unary(x, Math.abs), ABS, [x], [x], (g) => [g.mul(unary(x, Math.sign))]);
+}
+
+const CLAMP = defineOp("clamp");
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  const lo = min ?? -Infinity, hi = max ?? Infinity;
+  if (min == null && max == null) throw new TypeError("clamp: at least one of min or max must be given");
+  const out = unary(x, (v) => (v < lo ? lo : v > hi ? hi : v));
+  // Gradient passes where lo ≤ x ≤ hi (boundaries included, as PyTorch).
+  return record(out, CLAMP, [x], [x], (g) => [g.mul(unary(x, (v) => (v >= lo && v <= hi ? 1 : 0)))]);
+}
+
+const MAXIMUM = defineOp("maximum");
+export function maximum(a: Tensor, other: TensorLike): Tensor {
+  const { b, out } = binary(a, other, "maximum", (x, y) => (x >= y ? x : y));
+  return record(out, MAXIMUM, [a, b], [a, b], (g) => selectGrad(g, a, b, (x, y) => (x > y ? 1 : x === y ? 0.5 : 0)));
+}
+
+const MINIMUM = defineOp("minimum");
+export function minimum(a: Tensor, other: TensorLike): Tensor {
+  const { b, out } = binary(a, other, "minimum", (x, y) => (x <= y ? x : y));
+  return record(out, MINIMUM, [a, b], [a, b], (g) => selectGrad(g, a, b, (x, y) => (x < y ? 1 : x === y ? 0.5 : 0)));
+}
+
+/** Splits g between a and b by weight w(a, b) for a and 1 - w for b (ties share, as PyTorch). */
+function selectGrad(g: Tensor, a: Tensor, b: Tensor, w: (x: number, y: number) => number): Tensor[] {
+  const wa = broadcastMap(a, b, [...g.shape], g.dtype, w);
+  return [sumTo(g.mul(wa), a.shape), sumTo(g.mul(wa.neg().add(1)), b.shape)];
+}
+
+function compare(name: string, f: (x: number, y: number) => boolean) {
+  return (a: Tensor, other: TensorLike): Tensor => binary(a, other, name, (x, y) => (f(x, y) ? 1 : 0)).out;
+}
+/** Comparisons return 0/1 tensors of the input's dtype and are not differentiable. */
+export const eq = compare("eq", (x, y) => x === y);
+export const gt = compare("gt", (x, y) => x > y);
+export const lt = compare("lt", (x, y) => x < y);
+export const ge = compare("ge", (x, y) => x >= y);
+export const le = compare("le", (x, y) => x <= y);
+
+const CLONE = defineOp("clone");
+export function clone(x: Tensor): Tensor {
+  const out = make(x.data.slice(), x.shape, x.dtype);
+  return record(out, CLONE, [x], [], (g) => [g]);
+}
+
+const CAST = defineOp("to");
+export function cast(x: Tensor, dtype: DType): Tensor {
+  const data = allocate(dtype, x.numel());
+  data.set(x.data);
+  const from = x.dtype;
+  return record(make(data, x.shape, dtype), CAST, [x], [], (g) => [g.to(from)]);
+}

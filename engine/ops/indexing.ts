@@ -1,0 +1,141 @@
+/** Selecting, slicing and gathering; backward scatters the gradient into zeros. */
+import { fmt, wrapDim } from "../shape";
+import { Tensor } from "../tensor";
+import { checkTensor, defineOp, empty, make, record } from "./record";
+import { uniform } from "../random";
+import { allocate } from "../dtype";
+
+function lanes(shape: readonly number[], dim: number) {
+  let outer = 1, inner = 1;
+  for (let i = 0; i < dim; i++) outer *= shape[i];
+  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
+  return { outer, n: shape[dim], inner };
+}
+
+const SLICE = defineOp("slice");
+/** x[..., start:end:step, ...] along `dim` (Python slice semantics for negative and out-of-range bounds). */
+export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
+  const d = wrapDim(dim, x.ndim, "slice");
+  if (!Number.isInteger(step) || step <= 0) throw new RangeError(`slice: step must be a positive integer, got ${step}`);
+  const size = x.shape[d];
+  const clampIndex = (v: number | undefined, dflt: number) => {
+    if (v === undefined) return dflt;
+    const w = v < 0 ? v + size : v;
+    return Math.min(Math.max(w, 0), size);
+  };
+  const s = clampIndex(start, 0), e = Math.max(clampIndex(end, size), s);
+  const count = Math.ceil((e - s) / step);
+  const shape = [...x.shape];
+  shape[d] = count;
+  const { outer, n, inner } = lanes(x.shape, d);
+  const out = empty(shape, x.dtype);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < count; k++) {
+      const from = (o * n + s + k * step) * inner;
+      out.data.set(x.data.subarray(from, from + inner), (o * count + k) * inner);
+    }
+  }
+  const inShape = x.shape;
+  return record(out, SLICE, [x], [], (g) => {
+    const gx = empty(inShape, g.dtype);
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < count; k++) gx.data.set(g.data.subarray((o * count + k) * inner, (o * count + k + 1) * inner), (o * n + s + k * step) * inner);
+    }
+    return [gx];
+  });
+}
+
+/** x[..., index, ...]: removes `dim`. */
+export function select(x: Tensor, dim: number, index: number): Tensor {
+  const d = wrapDim(dim, x.ndim, "select");
+  const size = x.shape[d];
+  if (!Number.isInteger(index) || index < -size || index >= size) {
+    throw new RangeError(`select: index ${index} is out of bounds for dimension ${d} with size ${size}`);
+  }
+  const i = index < 0 ? index + size : index;
+  return slice(x, d, i, i + 1).squeeze(d);
+}
+
+function toIndexList(indices: Tensor | readonly number[], limit: number, op: string): { list: number[]; shape: number[] } {
+  const list = indices instanceof Tensor ? Array.from(indices.data) : [...indices];
+  const shape = indices instanceof Tensor ? [...indices.shape] : [list.length];
+  for (const v of list) {
+    if (!Number.isInteger(v) || v < -limit || v >= limit) throw new RangeError(`${op}: index ${v} is out of bounds for size ${limit}`);
+  }
+  return { list: list.map((v) => (v < 0 ? v + limit : v)), shape };
+}
+
+const INDEX = defineOp("index");
+/** Rows of x picked by an index tensor: result shape is indices.shape + x.shape[1:]. */
+export function indexRows(x: Tensor, indices: Tensor | readonly number[]): Tensor {
+  if (x.ndim === 0) throw new RangeError("index: cannot index a 0-d tensor");
+  const { list, shape } = toIndexList(indices, x.shape[0], "index");
+  const row = x.numel() / x.shape[0];
+  const out = empty([...shape, ...x.shape.slice(1)], x.dtype);
+  list.forEach((r, i) => out.data.set(x.data.subarray(r * row, r * row + row), i * row));
+  const inShape = x.shape;
+  // Repeated indices accumulate, as index_add / embedding backward do.
+  return record(out, INDEX, [x], [], (g) => {
+    const gx = empty(inShape, g.dtype);
+    list.forEach((r, i) => {
+      for (let j = 0; j < row; j++) gx.data[r * row + j] += g.data[i * row + j];
+    });
+    return [gx];
+  });
+}
+
+const GATHER = defineOp("gather");
+/** out[i][j] = x[i][indices[i][j]] along `dim` (indices has x's rank). */
+export function gather(x: Tensor, dim: number, indices: Tensor): Tensor {
+  checkTensor(indices, "gather", "indices");
+  const d = wrapDim(dim, x.ndim, "gather");
+  if (indices.ndim !== x.ndim) throw new RangeError(`gather: indices must have the same rank as the input (${fmt(indices.shape)} vs ${fmt(x.shape)})`);
+  const { outer, inner } = lanes(indices.shape, d);
+  const m = indices.shape[d];
+  const xl = lanes(x.shape, d);
+  const out = empty(indices.shape, x.dtype);
+  const src: number[] = new Array(out.numel());
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < m; k++) {
+      for (let i = 0; i < inner; i++) {
+        const at = (o * m + k) * inner + i;
+        const j = indices.data[at];
+        if (!Number.isInteger(j) || j < 0 || j >= xl.n) throw new RangeError(`gather: index ${j} is out of bounds for dimension ${d} with size ${xl.n}`);
+        src[at] = (o * xl.n + j) * xl.inner + i;
+        out.data[at] = x.data[src[at]];
+      }
+    }
+  }
+  const inShape = x.shape;
+  return record(out, GATHER, [x], [], (g) => {
+    const gx = empty(inShape, g.dtype);
+    for (let i = 0; i < src.length; i++) gx.data[src[i]] += g.data[i];
+    return [gx];
+  });
+}
+
+/** Samples category indices from (unnormalised) probabilities in each row. Not differentiable. */
+export function multinomial(probs: Tensor, numSamples: number, replacement = false): Tensor {
+  if (probs.ndim < 1 || probs.ndim > 2) throw new RangeError(`multinomial: probabilities must be 1-D or 2-D, got shape ${fmt(probs.shape)}`);
+  const rowsCount = probs.ndim === 1 ? 1 : probs.shape[0];
+  const n = probs.shape[probs.ndim - 1];
+  if (!Number.isInteger(numSamples) || numSamples <= 0) throw new RangeError(`multinomial: numSamples must be a positive integer, got ${numSamples}`);
+  if (!replacement && numSamples > n) throw new RangeError(`multinomial: cannot sample ${numSamples} > ${n} categories without replacement`);
+  const out = allocate(probs.dtype, rowsCount * numSamples);
+  for (let r = 0; r < rowsCount; r++) {
+    const w = Array.from(probs.data.subarray(r * n, r * n + n));
+    if (w.some((v) => !(v >= 0) || !Number.isFinite(v))) throw new RangeError("multinomial: probabilities must be finite and non-negative");
+    for (let s = 0; s < numSamples; s++) {
+      const total = w.reduce((a, b) => a + b, 0);
+      if (!(total > 0)) throw new RangeError("multinomial: the probabilities of a row sum to zero");
+      let u = uniform() * total, pick = n - 1;
+      for (let k = 0; k < n; k++) {
+        u -= w[k];
+        if (u < 0 && w[k] > 0) { pick = k; break; }
+      }
+      out[r * numSamples + s] = pick;
+      if (!replacement) w[pick] = 0;
+    }
+  }
+  return make(out, probs.ndim === 1 ? [numSamples] : [rowsCount, numSamples], probs.dtype);
+}

@@ -1,0 +1,167 @@
+/** Reductions over all elements or one dimension (optionally several for sum/mean). */
+import { numel, wrapDim } from "../shape";
+import { Tensor } from "../tensor";
+import { defineOp, empty, record } from "./record";
+
+/** The tensor seen as [outer, n, inner] around `dim`. */
+function split(shape: readonly number[], dim: number) {
+  let outer = 1, inner = 1;
+  for (let i = 0; i < dim; i++) outer *= shape[i];
+  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
+  return { outer, n: shape[dim] ?? 1, inner };
+}
+
+function reducedShape(shape: readonly number[], dim: number, keepdim: boolean): number[] {
+  const out = [...shape];
+  if (keepdim) out[dim] = 1;
+  else out.splice(dim, 1);
+  return out;
+}
+
+function normaliseDims(dim: number | number[] | undefined, rank: number, op: string): number[] | null {
+  if (dim === undefined) return null;
+  const dims = (Array.isArray(dim) ? dim : [dim]).map((d) => wrapDim(d, rank, op));
+  if (new Set(dims).size !== dims.length) throw new RangeError(`${op}: dimension repeated in ${JSON.stringify(dim)}`);
+  return dims.sort((a, b) => b - a);
+}
+
+/** Broadcasts a reduced gradient back over the reduced dimensions. */
+function expandBack(g: Tensor, inShape: readonly number[], dims: number[] | null, keepdim: boolean): Tensor {
+  let r = g;
+  if (dims !== null && !keepdim) for (const d of [...dims].sort((a, b) => a - b)) r = r.unsqueeze(d);
+  return r.expand(inShape);
+}
+
+function sumRaw(x: Tensor, dim: number, keepdim: boolean): Tensor {
+  const { outer, n, inner } = split(x.shape, dim);
+  const out = empty(reducedShape(x.shape, dim, keepdim), x.dtype);
+  const src = x.data, dst = out.data;
+  for (let o = 0; o < outer; o++) {
+    const base = o * n * inner, ob = o * inner;
+    for (let k = 0; k < n; k++) {
+      const row = base + k * inner;
+      for (let i = 0; i < inner; i++) dst[ob + i] += src[row + i];
+    }
+  }
+  return out;
+}
+
+const SUM = defineOp("sum");
+export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  const dims = normaliseDims(dim, x.ndim, "sum");
+  let out: Tensor;
+  if (dims === null || x.ndim === 0) {
+    let s = 0;
+    const d = x.data;
+    for (let i = 0; i < d.length; i++) s += d[i];
+    out = empty(keepdim ? x.shape.map(() => 1) : [], x.dtype);
+    out.data[0] = s;
+  } else {
+    out = x.detach();
+    for (const d of dims) out = sumRaw(out, d, keepdim);
+  }
+  const inShape = x.shape;
+  return record(out, SUM, [x], [], (g) => [expandBack(g, inShape, dims, keepdim)]);
+}
+
+const MEAN = defineOp("mean");
+export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  const dims = normaliseDims(dim, x.ndim, "mean");
+  const count = dims === null ? x.numel() : dims.reduce((c, d) => c * x.shape[d], 1);
+  const s = sum(x.detach(), dim, keepdim);
+  const out = s.mul(1 / count).detach();
+  const inShape = x.shape;
+  return record(out, MEAN, [x], [], (g) => [expandBack(g.mul(1 / count), inShape, dims, keepdim)]);
+}
+
+type Better = (candidate: number, best: number) => boolean;
+const greater: Better = (c, b) => c > b || (c !== c && b === b); // NaN wins, as PyTorch propagates it
+const less: Better = (c, b) => c < b || (c !== c && b === b);
+
+function extremum(x: Tensor, dim: number | undefined, keepdim: boolean, better: Better, op: string) {
+  if (x.numel() === 0) throw new RangeError(`${op}: cannot reduce an empty tensor`);
+  const d = dim === undefined ? null : wrapDim(dim, x.ndim, op);
+  if (d === null || x.ndim === 0) {
+    const data = x.data;
+    let best = 0;
+    for (let i = 1; i < data.length; i++) if (better(data[i], data[best])) best = i;
+    return { values: data[best], indices: [best], shape: keepdim ? x.shape.map(() => 1) : [], d };
+  }
+  const { outer, n, inner } = split(x.shape, d);
+  const shape = reducedShape(x.shape, d, keepdim);
+  const indices: number[] = new Array(outer * inner);
+  const src = x.data;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let best = 0;
+      for (let k = 1; k < n; k++) if (better(src[(o * n + k) * inner + i], src[(o * n + best) * inner + i])) best = k;
+      indices[o * inner + i] = best;
+    }
+  }
+  return { values: null, indices, shape, d };
+}
+
+function extremumOp(opName: string, better: Better) {
+  const NAME = defineOp(opName);
+  return (x: Tensor, dim?: number, keepdim = false): Tensor => {
+    const r = extremum(x, dim, keepdim, better, opName);
+    const out = empty(r.shape, x.dtype);
+    const src = x.data;
+    if (r.d === null || x.ndim === 0) {
+      out.data[0] = r.values!;
+      // Full reduction: gradient shared evenly between tied extrema (as PyTorch's max()).
+      return record(out, NAME, [x], [x], (g) => {
+        const gx = x.zerosLike();
+        const m = out.data[0];
+        let ties = 0;
+        for (let i = 0; i < src.length; i++) if (src[i] === m) ties++;
+        for (let i = 0; i < src.length; i++) if (src[i] === m) gx.data[i] = g.data[0] / ties;
+        return [gx];
+      });
+    }
+    const { outer, n, inner } = split(x.shape, r.d);
+    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) out.data[o * inner + i] = src[(o * n + r.indices[o * inner + i]) * inner + i];
+    // Along a dimension: the gradient goes to the selected index.
+    return record(out, NAME, [x], [], (g) => {
+      const gx = x.zerosLike();
+      for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) gx.data[(o * n + r.indices[o * inner + i]) * inner + i] = g.data[o * inner + i];
+      return [gx];
+    });
+  };
+}
+
+export const max = extremumOp("max", greater);
+export const min = extremumOp("min", less);
+
+function argOp(op: string, better: Better) {
+  return (x: Tensor, dim?: number, keepdim = false): Tensor => {
+    const r = extremum(x, dim, keepdim, better, op);
+    const out = empty(r.shape, x.dtype);
+    for (let i = 0; i < r.indices.length; i++) out.data[i] = r.indices[i];
+    return out;
+  };
+}
+/** Index of the largest element (flattened when no dim is given). Not differentiable. */
+export const argmax = argOp("argmax", greater);
+export const argmin = argOp("argmin", less);
+
+const NORM = defineOp("norm");
+export function norm(x: Tensor, p = 2, dim?: number, keepdim = false): Tensor {
+  if (p !== 2) {
+    if (!(p > 0)) throw new RangeError(`norm: only p > 0 is supported, got ${p}`);
+    if (p === Infinity) return x.abs().max(dim, keepdim);
+    return x.abs().pow(p).sum(dim, keepdim).pow(1 / p);
+  }
+  const sq = sum(x.detach().mul(x.detach()), dim, keepdim);
+  const out = sq.sqrt();
+  const dims = dim === undefined ? null : [wrapDim(dim, x.ndim, "norm")];
+  // d‖x‖/dx = x/‖x‖, taken as 0 where ‖x‖ = 0 (PyTorch's subgradient).
+  return record(out, NORM, [x], [x, out], (g) => {
+    const safe = out.detach().clone();
+    const scale = g.detach().clone();
+    for (let i = 0; i < safe.data.length; i++) if (safe.data[i] === 0) { safe.data[i] = 1; scale.data[i] = 0; }
+    return [x.mul(expandBack(scale.div(safe), x.shape, dims, keepdim))];
+  });
+}
+
+export { numel };

@@ -1,0 +1,77 @@
+/** Adam and AdamW (decoupled weight decay), with amsgrad, following torch.optim's algorithms. */
+import { Tensor } from "../tensor";
+import { Optimizer, ParamGroup, Params } from "./optimizer";
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  amsgrad?: boolean;
+  maximize?: boolean;
+}
+
+interface AdamState {
+  step: number;
+  expAvg: Float64Array;
+  expAvgSq: Float64Array;
+  maxExpAvgSq?: Float64Array;
+}
+
+export class Adam extends Optimizer {
+  protected readonly decoupled: boolean = false;
+
+  constructor(params: Params, options: AdamOptions = {}, defaults: Partial<AdamOptions> = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...defaults, ...options });
+  }
+
+  protected override validate(group: ParamGroup): void {
+    super.validate(group);
+    const { betas, eps, weightDecay } = group as ParamGroup & Required<AdamOptions>;
+    const name = this.constructor.name;
+    if (!(eps >= 0)) throw new RangeError(`${name}: invalid epsilon value: ${eps}`);
+    if (!Array.isArray(betas) || betas.length !== 2) throw new RangeError(`${name}: betas must be a pair [beta1, beta2]`);
+    betas.forEach((b, i) => {
+      if (!(b >= 0 && b < 1)) throw new RangeError(`${name}: invalid beta parameter at index ${i}: ${b}`);
+    });
+    if (!(weightDecay >= 0)) throw new RangeError(`${name}: invalid weightDecay value: ${weightDecay}`);
+  }
+
+  protected update(p: Tensor, grad: ArrayLike<number>, group: ParamGroup, raw: Record<string, unknown>): void {
+    const { lr, betas, eps, weightDecay, amsgrad, maximize } = group as ParamGroup & Required<AdamOptions>;
+    const [b1, b2] = betas;
+    const w = p.data;
+    const state = raw as unknown as AdamState;
+    if (state.step === undefined) {
+      state.step = 0;
+      state.expAvg = new Float64Array(w.length);
+      state.expAvgSq = new Float64Array(w.length);
+      if (amsgrad) state.maxExpAvgSq = new Float64Array(w.length);
+    }
+    state.step++;
+    const bc1 = 1 - Math.pow(b1, state.step);
+    const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, state.step));
+    const stepSize = lr / bc1;
+    const { expAvg: m, expAvgSq: v, maxExpAvgSq: vMax } = state;
+    for (let i = 0; i < w.length; i++) {
+      let g = maximize ? -grad[i] : grad[i];
+      if (weightDecay !== 0) {
+        if (this.decoupled) w[i] *= 1 - lr * weightDecay;
+        else g += weightDecay * w[i];
+      }
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      let second = v[i];
+      if (vMax !== undefined) second = vMax[i] = Math.max(vMax[i], v[i]);
+      w[i] -= (stepSize * m[i]) / (Math.sqrt(second) / bc2Sqrt + eps);
+    }
+  }
+}
+
+/** Adam with decoupled weight decay (default weightDecay 0.01, as PyTorch). */
+export class AdamW extends Adam {
+  protected override readonly decoupled: boolean = true;
+  constructor(params: Params, options: AdamOptions = {}) {
+    super(params, options, { weightDecay: 1e-2 });
+  }
+}

@@ -1,0 +1,8 @@
+/** The `optim` namespace, laid out like torch.optim. */
+export { Optimizer } from "./optimizer";
+export type { ParamGroup, ParamGroupInput, Params } from "./optimizer";
+export { SGD } from "./sgd";
+export type { SGDOptions } from "./sgd";
+export { Adam, AdamW } from "./adam";
+export type { AdamOptions } from "./adam";
+export * as lrScheduler from "./lrScheduler";

@@ -1,0 +1,93 @@
+/**
+ * Optimizer base, as torch.optim.Optimizer: parameter groups with per-group hyperparameters,
+ * per-parameter state, `zeroGrad({ setToNone })` and `step(closure?)`. Updates write the
+ * parameters' storage directly (the math runs in float64 and is stored in the parameter's dtype)
+ * and bump the version counter, so a graph that saved a parameter before the step fails loudly.
+ */
+import { enableGrad } from "../autograd/gradMode";
+import { Tensor } from "../tensor";
+import { clearGrad, ZeroGradOptions } from "../nn/module";
+import { probe } from "../probe";
+
+export interface ParamGroupInput {
+  params: Iterable<Tensor>;
+  [option: string]: unknown;
+}
+
+export type ParamGroup = { params: Tensor[]; lr: number; initialLr?: number } & Record<string, unknown>;
+export type Params = Iterable<Tensor> | ParamGroupInput[];
+
+export abstract class Optimizer {
+  readonly paramGroups: ParamGroup[] = [];
+  readonly state = new Map<Tensor, Record<string, unknown>>();
+
+  constructor(params: Params, readonly defaults: Record<string, unknown> & { lr: number }) {
+    const name = this.constructor.name;
+    if (params instanceof Tensor) throw new TypeError(`${name}: params argument given to the optimizer should be an iterable of Tensors or of parameter groups, but got a single Tensor`);
+    if (params === null || typeof (params as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`${name}: params must be an iterable of Tensors (e.g. model.parameters()), got ${params === null ? "null" : typeof params}`);
+    }
+    const list = [...(params as Iterable<Tensor | ParamGroupInput>)];
+    if (list.length === 0) throw new RangeError(`${name}: optimizer got an empty parameter list`);
+    const groups = list[0] instanceof Tensor ? [{ params: list as Tensor[] }] : (list as ParamGroupInput[]);
+    for (const g of groups) this.addParamGroup(g);
+  }
+
+  addParamGroup(group: ParamGroupInput): void {
+    const name = this.constructor.name;
+    const params = [...group.params];
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new TypeError(`${name}: parameter ${i} is not a Tensor`);
+      if (!p.isLeaf) throw new Error(`${name}: can't optimize a non-leaf Tensor (parameter ${i} was produced by ${p.gradFn})`);
+    });
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    if (params.some((p) => seen.has(p))) throw new Error(`${name}: some parameters appear in more than one parameter group`);
+    const merged = { ...this.defaults, ...group, params } as ParamGroup;
+    this.validate(merged);
+    merged.initialLr = merged.lr;
+    this.paramGroups.push(merged);
+  }
+
+  protected validate(group: ParamGroup): void {
+    if (!(typeof group.lr === "number" && group.lr >= 0)) throw new RangeError(`${this.constructor.name}: invalid learning rate: ${group.lr}`);
+  }
+
+  get params(): Tensor[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /** Clears the gradients of every parameter: to null by default (PyTorch 2.x), else to zeros. */
+  zeroGrad(options: ZeroGradOptions = {}): void {
+    const setToNone = options.setToNone ?? true;
+    for (const g of this.paramGroups) for (const p of g.params) clearGrad(p, setToNone);
+    if (probe.sink !== null) probe.sink.zeroGrad?.(this, this.params, setToNone);
+  }
+
+  /**
+   * Applies one update using the current `.grad` of each parameter (parameters whose grad is
+   * null are skipped). A closure, if given, re-evaluates the model and returns the loss; it runs
+   * first with grad enabled and its result is returned.
+   */
+  step<T = unknown>(closure?: () => T): T | undefined {
+    let loss: T | undefined;
+    if (closure !== undefined) {
+      if (typeof closure !== "function") throw new TypeError(`${this.constructor.name}.step: closure must be a function`);
+      loss = enableGrad(closure);
+    }
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (p.grad === null) continue;
+        let state = this.state.get(p);
+        if (state === undefined) this.state.set(p, (state = {}));
+        this.update(p, p.grad.data, group, state);
+        p.storage.version++;
+        p.storage.lastInplaceOp = `${this.constructor.name}.step`;
+      }
+    }
+    if (probe.sink !== null) probe.sink.step?.(this, this.params);
+    return loss;
+  }
+
+  /** Updates one parameter in place from its gradient values. */
+  protected abstract update(p: Tensor, grad: ArrayLike<number>, group: ParamGroup, state: Record<string, unknown>): void;
+}

@@ -1,0 +1,307 @@
+/**
+ * The Tensor: a contiguous typed-array storage, a shape, and autograd bookkeeping.
+ * Ops live in ./ops (forward and backward side by side); the methods here only delegate, so the
+ * method list doubles as the public op surface.
+ */
+import { AccumulateGrad, GradHook, Node } from "./autograd/node";
+import { runBackward, BackwardOptions } from "./autograd/backward";
+import { isGradEnabled } from "./autograd/gradMode";
+import { allocate, Data, DType } from "./dtype";
+import { fmt, numel, Shape } from "./shape";
+import * as ew from "./ops/elementwise";
+import * as red from "./ops/reduce";
+import * as lin from "./ops/linalg";
+import * as sh from "./ops/shape";
+import * as act from "./ops/activation";
+import * as idx from "./ops/indexing";
+import * as inp from "./ops/inplace";
+
+/** Storage shared between a tensor and its views/detached copies; carries the version counter. */
+export interface Storage {
+  data: Data;
+  version: number;
+  lastInplaceOp: string | null;
+}
+
+export type Scalar = number;
+export type TensorLike = Tensor | number;
+export type NestedArray = number | NestedArray[];
+
+export class Tensor {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  grad: Tensor | null = null;
+  /** The recorded op that produced this tensor (null for leaves). */
+  gradNode: Node | null = null;
+  /** Set by nn.Parameter so modules can find their parameters. */
+  isParameter = false;
+  private leafRequiresGrad = false;
+  private accumulator: AccumulateGrad | null = null;
+
+  constructor(storage: Storage, shape: Shape, dtype: DType) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+  }
+
+  static fromData(data: Data, shape: Shape, dtype: DType): Tensor {
+    return new Tensor({ data, version: 0, lastInplaceOp: null }, shape, dtype);
+  }
+
+  // ---- properties -------------------------------------------------------------------------
+
+  get data(): Data {
+    return this.storage.data;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  numel(): number {
+    return numel(this.shape);
+  }
+
+  size(dim?: number): number | readonly number[] {
+    if (dim === undefined) return this.shape;
+    return this.shape[dim < 0 ? dim + this.shape.length : dim];
+  }
+
+  get isLeaf(): boolean {
+    return this.gradNode === null;
+  }
+
+  get requiresGrad(): boolean {
+    return this.gradNode !== null || this.leafRequiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (!this.isLeaf) {
+      throw new Error(
+        `requiresGrad: you can only change requiresGrad of leaf tensors; this tensor was produced by ${this.gradNode!.name}. Use detach() to get a leaf.`,
+      );
+    }
+    this.leafRequiresGrad = Boolean(value);
+  }
+
+  requiresGrad_(value = true): this {
+    this.requiresGrad = value;
+    return this;
+  }
+
+  /** Name of the op that produced this tensor, e.g. "MulBackward", or null for a leaf. */
+  get gradFn(): string | null {
+    return this.gradNode?.name ?? null;
+  }
+
+  /** Incremented by every in-place modification of the underlying storage. */
+  get version(): number {
+    return this.storage.version;
+  }
+
+  get lastInplaceOp(): string | null {
+    return this.storage.lastInplaceOp;
+  }
+
+  /** The node gradients for this tensor flow into (creating a leaf's accumulator lazily). */
+  gradNodeForBackward(): Node | null {
+    if (this.gradNode !== null) return this.gradNode;
+    if (!this.leafRequiresGrad) return null;
+    this.accumulator ??= new AccumulateGrad(this);
+    return this.accumulator;
+  }
+
+  sharesStorageWith(other: Tensor): boolean {
+    return this.storage === other.storage;
+  }
+
+  // ---- autograd -----------------------------------------------------------------------------
+
+  backward(gradient?: Tensor, options?: BackwardOptions): void {
+    runBackward(this, gradient, options);
+  }
+
+  retainGrad(): void {
+    if (!this.requiresGrad) throw new Error("retainGrad: can't retain the gradient of a tensor that does not require grad");
+    if (this.gradNode !== null) this.gradNode.retained = this;
+  }
+
+  registerHook(hook: GradHook): { remove(): void } {
+    const node = this.gradNodeForBackward();
+    if (node === null) throw new Error("registerHook: cannot register a hook on a tensor that does not require grad");
+    node.hooks.push(hook);
+    return {
+      remove: () => {
+        const i = node.hooks.indexOf(hook);
+        if (i >= 0) node.hooks.splice(i, 1);
+      },
+    };
+  }
+
+  /** A new leaf sharing this tensor's storage (and version counter), cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.dtype);
+  }
+
+  detach_(): this {
+    this.gradNode = null;
+    this.leafRequiresGrad = false;
+    return this;
+  }
+
+  clone(): Tensor {
+    return ew.clone(this);
+  }
+
+  /** Converts to another dtype (differentiable); returns this tensor if the dtype already matches. */
+  to(dtype: DType): Tensor {
+    return dtype === this.dtype ? this : ew.cast(this, dtype);
+  }
+
+  double(): Tensor {
+    return this.to("float64");
+  }
+
+  float(): Tensor {
+    return this.to("float32");
+  }
+
+  // ---- reading values ---------------------------------------------------------------------
+
+  item(): number {
+    if (this.numel() !== 1) {
+      throw new Error(`item: a tensor with ${this.numel()} elements (shape ${fmt(this.shape)}) cannot be converted to a number`);
+    }
+    return this.data[0];
+  }
+
+  tolist(): NestedArray {
+    const data = this.data;
+    const shape = this.shape;
+    if (shape.length === 0) return data[0];
+    let offset = 0;
+    const build = (dim: number): NestedArray[] => {
+      const out: NestedArray[] = [];
+      for (let i = 0; i < shape[dim]; i++) out.push(dim === shape.length - 1 ? data[offset++] : build(dim + 1));
+      return out;
+    };
+    return build(0);
+  }
+
+  toString(): string {
+    const body = JSON.stringify(this.tolist());
+    const extra = this.gradFn ? `, gradFn=${this.gradFn}` : this.requiresGrad ? ", requiresGrad=true" : "";
+    const dt = this.dtype === "float64" ? ", dtype=float64" : "";
+    return `tensor(${body}${dt}${extra})`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  // ---- creation helpers ---------------------------------------------------------------------
+
+  zerosLike(): Tensor {
+    return Tensor.fromData(allocate(this.dtype, this.numel()), this.shape, this.dtype);
+  }
+
+  onesLike(): Tensor {
+    const t = this.zerosLike();
+    t.data.fill(1);
+    return t;
+  }
+
+  // ---- elementwise --------------------------------------------------------------------------
+
+  add(other: TensorLike, alpha?: number): Tensor { return ew.add(this, other, alpha); }
+  sub(other: TensorLike, alpha?: number): Tensor { return ew.sub(this, other, alpha); }
+  mul(other: TensorLike): Tensor { return ew.mul(this, other); }
+  div(other: TensorLike): Tensor { return ew.div(this, other); }
+  pow(exponent: TensorLike): Tensor { return ew.pow(this, exponent); }
+  neg(): Tensor { return ew.neg(this); }
+  exp(): Tensor { return ew.exp(this); }
+  log(): Tensor { return ew.log(this); }
+  sqrt(): Tensor { return ew.sqrt(this); }
+  abs(): Tensor { return ew.abs(this); }
+  clamp(min?: number | null, max?: number | null): Tensor { return ew.clamp(this, min, max); }
+  maximum(other: TensorLike): Tensor { return ew.maximum(this, other); }
+  minimum(other: TensorLike): Tensor { return ew.minimum(this, other); }
+  eq(other: TensorLike): Tensor { return ew.eq(this, other); }
+  gt(other: TensorLike): Tensor { return ew.gt(this, other); }
+  lt(other: TensorLike): Tensor { return ew.lt(this, other); }
+  ge(other: TensorLike): Tensor { return ew.ge(this, other); }
+  le(other: TensorLike): Tensor { return ew.le(this, other); }
+
+  // ---- activations --------------------------------------------------------------------------
+
+  relu(): Tensor { return act.relu(this); }
+  sigmoid(): Tensor { return act.sigmoid(this); }
+  tanh(): Tensor { return act.tanh(this); }
+  gelu(): Tensor { return act.gelu(this); }
+  softmax(dim: number): Tensor { return act.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return act.logSoftmax(this, dim); }
+
+  // ---- reductions ---------------------------------------------------------------------------
+
+  sum(dim?: number | number[], keepdim = false): Tensor { return red.sum(this, dim, keepdim); }
+  mean(dim?: number | number[], keepdim = false): Tensor { return red.mean(this, dim, keepdim); }
+  max(dim?: number, keepdim = false): Tensor { return red.max(this, dim, keepdim); }
+  min(dim?: number, keepdim = false): Tensor { return red.min(this, dim, keepdim); }
+  argmax(dim?: number, keepdim = false): Tensor { return red.argmax(this, dim, keepdim); }
+  argmin(dim?: number, keepdim = false): Tensor { return red.argmin(this, dim, keepdim); }
+  norm(p: number = 2, dim?: number, keepdim = false): Tensor { return red.norm(this, p, dim, keepdim); }
+
+  // ---- linear algebra -----------------------------------------------------------------------
+
+  matmul(other: Tensor): Tensor { return lin.matmul(this, other); }
+
+  // ---- shape --------------------------------------------------------------------------------
+
+  reshape(...shape: (number | readonly number[])[]): Tensor { return sh.reshape(this, shape, "reshape"); }
+  view(...shape: (number | readonly number[])[]): Tensor { return sh.reshape(this, shape, "view"); }
+  flatten(): Tensor { return sh.reshape(this, [-1], "flatten"); }
+  transpose(dim0: number, dim1: number): Tensor { return sh.transpose(this, dim0, dim1); }
+  t(): Tensor { return sh.t(this); }
+  get T(): Tensor { return sh.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)); }
+  permute(...dims: (number | readonly number[])[]): Tensor {
+    return sh.permute(this, (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[]);
+  }
+  squeeze(dim?: number): Tensor { return sh.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return sh.unsqueeze(this, dim); }
+  expand(...sizes: (number | readonly number[])[]): Tensor { return sh.expand(this, sizes); }
+  expandAs(other: Tensor): Tensor { return sh.expand(this, [other.shape]); }
+
+  // ---- indexing -----------------------------------------------------------------------------
+
+  select(dim: number, index: number): Tensor { return idx.select(this, dim, index); }
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return idx.slice(this, dim, start, end, step); }
+  /** Gathers slices along dimension 0 (rows) by an index tensor or array, like `x[idx]`. */
+  index(indices: Tensor | readonly number[]): Tensor { return idx.indexRows(this, indices); }
+  gather(dim: number, indices: Tensor): Tensor { return idx.gather(this, dim, indices); }
+  multinomial(numSamples: number, replacement = false): Tensor { return idx.multinomial(this, numSamples, replacement); }
+
+  // ---- in place (PyTorch's trailing underscore) ---------------------------------------------
+
+  add_(other: TensorLike, alpha?: number): this { return inp.add_(this, other, alpha); }
+  sub_(other: TensorLike, alpha?: number): this { return inp.sub_(this, other, alpha); }
+  mul_(other: TensorLike): this { return inp.mul_(this, other); }
+  div_(other: TensorLike): this { return inp.div_(this, other); }
+  zero_(): this { return inp.fill_(this, 0, "zero_"); }
+  fill_(value: number): this { return inp.fill_(this, value, "fill_"); }
+  copy_(src: Tensor): this { return inp.copy_(this, src); }
+  clamp_(min?: number | null, max?: number | null): this { return inp.clamp_(this, min, max); }
+
+  /** `.grad += g` without autograd, used by the backward sweep to accumulate. */
+  addInPlaceRaw(g: Tensor): void {
+    const a = this.data, b = g.data;
+    if (b.length === a.length) for (let i = 0; i < a.length; i++) a[i] += b[i];
+    else inp.addBroadcastRaw(this, g);
+    this.storage.version++;
+  }
+
+  /** Whether ops on this tensor should be recorded right now. */
+  get tracksGrad(): boolean {
+    return this.requiresGrad && isGradEnabled();
+  }
+}

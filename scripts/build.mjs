@@ -1,0 +1,34 @@
+// One build for everything: the extension (vscode external), the engine as a library
+// (CommonJS + ESM, plus .d.ts), and the CLI. `--watch` rebuilds on change.
+import * as esbuild from "esbuild";
+import { execFileSync } from "node:child_process";
+import { chmodSync, rmSync } from "node:fs";
+
+const watch = process.argv.includes("--watch");
+const common = { bundle: true, sourcemap: true, target: "node20", logLevel: "warning" };
+
+const builds = [
+  { ...common, entryPoints: ["src/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", external: ["vscode"] },
+  { ...common, entryPoints: ["engine/index.ts"], outfile: "dist/engine.js", platform: "neutral", format: "cjs", mainFields: ["module", "main"] },
+  { ...common, entryPoints: ["engine/index.ts"], outfile: "dist/engine.mjs", platform: "neutral", format: "esm", mainFields: ["module", "main"] },
+  {
+    ...common,
+    entryPoints: ["src/cli/main.ts"],
+    outfile: "dist/cli.js",
+    platform: "node",
+    format: "cjs",
+    // The CLI runs from node_modules, where its parser dependencies are installed.
+    packages: "external",
+    banner: { js: "#!/usr/bin/env node" },
+  },
+];
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log("watching for changes...");
+} else {
+  rmSync("dist", { recursive: true, force: true });
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  chmodSync("dist/cli.js", 0o755);
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], { stdio: "inherit" });
+}

@@ -1,0 +1,2 @@
+"use strict";
+require("../../scripts/ts-hook.cjs");
