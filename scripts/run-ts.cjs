@@ -8,5 +8,6 @@ if (!file) {
   console.error("usage: node scripts/run-ts.cjs <file.ts> [args...]");
   process.exit(2);
 }
-process.argv.splice(1, 1);
-require(path.resolve(file));
+// Run it as the main module, so `require.main === module` holds in the script.
+process.argv.splice(1, 2, path.resolve(file));
+require("module").runMain();

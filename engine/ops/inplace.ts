@@ -6,7 +6,7 @@
 import { isGradEnabled } from "../autograd/gradMode";
 import { broadcastIndex, broadcastShapes, fmt, sameShape } from "../shape";
 import { Tensor, TensorLike } from "../tensor";
-import { asTensor, checkTensor, defineOp, record, sumTo } from "./record";
+import { asTensor, checkTensor, defineOp, sumTo } from "./record";
 import { Node } from "../autograd/node";
 
 function guard(self: Tensor, op: string, other: Tensor | null): void {
@@ -50,10 +50,8 @@ function bump(self: Tensor, op: string): void {
 function rebase(self: Tensor, name: string, other: Tensor | null, backward: (g: Tensor) => (Tensor | null)[]): void {
   if (!isGradEnabled() || !(self.requiresGrad || (other !== null && other.requiresGrad))) return;
   const previous = self.gradNodeForBackward();
-  const holder = new Tensor(self.storage, self.shape, self.dtype);
-  record(holder, name, [null, other], [], backward);
-  const node = holder.gradNode!;
-  self.gradNode = new Node(name, [previous, node.next[1]], (g) => node.apply(g, true), []);
+  const otherNode = other !== null && other.requiresGrad ? other.gradNodeForBackward() : null;
+  self.gradNode = new Node(name, [previous, otherNode], backward, []);
 }
 
 const ADD_ = defineOp("add_");

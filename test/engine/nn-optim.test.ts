@@ -1,0 +1,216 @@
+/** nn and optim behaviour beyond numerical parity: names, modes, hooks, state, zeroGrad, closures. */
+import * as assert from "node:assert/strict";
+import { tensor, randn, zeros, manualSeed, nn, optim, Tensor } from "gradlens";
+
+const values = (t: Tensor | null) => (t === null ? null : Array.from(t.data));
+
+class Block extends nn.Module {
+  fc1 = new nn.Linear(4, 3);
+  act = new nn.ReLU();
+  fc2 = new nn.Linear(3, 2, { bias: false });
+  override forward(x: Tensor): Tensor {
+    return this.fc2.forward(this.act.forward(this.fc1.forward(x)));
+  }
+}
+
+class Net extends nn.Module {
+  encoder = new Block();
+  heads = [new nn.Linear(2, 1), new nn.Linear(2, 1)];
+  scale = nn.Parameter(tensor([1]));
+  override forward(x: Tensor): Tensor {
+    const h = this.encoder.forward(x);
+    return this.heads[0].forward(h).add(this.heads[1].forward(h)).mul(this.scale);
+  }
+}
+
+function fill(model: nn.Module) {
+  const out = randn(5, 4);
+  model.forward(out).sum().backward();
+}
+
+describe("nn.Module", () => {
+  it("names parameters with PyTorch-style dotted paths", () => {
+    const names = new Net().namedParameters().map(([n]) => n);
+    assert.deepEqual(names, ["scale", "encoder.fc1.weight", "encoder.fc1.bias", "encoder.fc2.weight", "heads.0.weight", "heads.0.bias", "heads.1.weight", "heads.1.bias"]);
+    const seq = new nn.Sequential(new nn.Linear(2, 2), new nn.Tanh(), new nn.Linear(2, 1));
+    assert.deepEqual(seq.namedParameters().map(([n]) => n), ["0.weight", "0.bias", "2.weight", "2.bias"]);
+  });
+
+  it("lists a shared parameter once", () => {
+    const shared = new nn.Linear(2, 2);
+    const seq = new nn.Sequential(shared, shared);
+    assert.equal(seq.parameters().length, 2);
+  });
+
+  it("zeroGrad sets grads to null by default and to zeros with setToNone: false", () => {
+    const m = new Net();
+    fill(m);
+    assert.ok(m.parameters().every((p) => p.grad !== null));
+    m.zeroGrad({ setToNone: false });
+    assert.ok(m.parameters().every((p) => p.grad !== null && values(p.grad)!.every((v) => v === 0)));
+    m.zeroGrad();
+    assert.ok(m.parameters().every((p) => p.grad === null));
+  });
+
+  it("train()/eval() propagate to children and switch dropout off", () => {
+    manualSeed(0);
+    const m = new nn.Sequential(new nn.Linear(3, 3), new nn.Dropout(0.5));
+    m.eval();
+    assert.ok(m.modules().every((x) => !x.training));
+    const x = randn(4, 3);
+    assert.deepEqual(values(m.forward(x) as Tensor), values(m.forward(x) as Tensor));
+    m.train();
+    const y = new nn.Dropout(0.5).forward(tensor(Array(1000).fill(1)));
+    const zeroed = values(y)!.filter((v) => v === 0).length;
+    assert.ok(zeroed > 400 && zeroed < 600, `${zeroed} of 1000 dropped`);
+    assert.ok(values(y)!.every((v) => v === 0 || v === 2), "kept values are scaled by 1/(1-p)");
+  });
+
+  it("runs forward hooks, which may replace the output, and removes them", () => {
+    const lin = new nn.Linear(2, 2);
+    const calls: unknown[] = [];
+    const h = lin.registerForwardHook((mod, inputs, out) => {
+      calls.push([mod === lin, inputs.length]);
+      return (out as Tensor).mul(0).abs();
+    });
+    const y = lin.forward(tensor([[1, 2]]));
+    assert.deepEqual(calls, [[true, 1]]);
+    assert.deepEqual(values(y), [0, 0]);
+    h.remove();
+    lin.forward(tensor([[1, 2]]));
+    assert.equal(calls.length, 1);
+  });
+
+  it("round-trips stateDict and names what does not fit", () => {
+    const a = new Net(), b = new Net();
+    b.loadStateDict(a.stateDict());
+    const x = randn(3, 4);
+    assert.deepEqual(values(a.forward(x)), values(b.forward(x)));
+    assert.throws(() => b.loadStateDict({ "encoder.fc1.weight": zeros(9, 9) }), /size mismatch for encoder\.fc1\.weight.*\[9, 9\].*\[3, 4\][\s\S]*missing keys: scale/);
+    assert.throws(() => b.loadStateDict({ ...a.stateDict(), extra: zeros(1) }), /unexpected keys: extra/);
+  });
+
+  it("initialises Linear like PyTorch: weight and bias within ±1/√fanIn", () => {
+    manualSeed(5);
+    const lin = new nn.Linear(100, 50);
+    const bound = 1 / Math.sqrt(100);
+    assert.ok(values(lin.weight)!.every((v) => Math.abs(v) <= bound));
+    assert.ok(values(lin.bias)!.every((v) => Math.abs(v) <= bound));
+    const spread = Math.max(...values(lin.weight)!) - Math.min(...values(lin.weight)!);
+    assert.ok(spread > 1.8 * bound, "uses the whole range");
+    const xavier = nn.init.xavierUniform_(zeros(20, 30));
+    assert.ok(values(xavier)!.every((v) => Math.abs(v) <= Math.sqrt(6 / 50)));
+  });
+
+  it("embeds indices and sends gradients to the rows used", () => {
+    const emb = new nn.Embedding(5, 2);
+    emb.forward(tensor([1, 3, 1])).sum().backward();
+    assert.deepEqual(values(emb.weight.grad), [0, 0, 2, 2, 0, 0, 1, 1, 0, 0]);
+  });
+
+  it("RNN returns [output, hN] with the documented shapes and initHidden", () => {
+    const rnn = new nn.RNN(3, 5, { batchFirst: true });
+    const [out, hn] = rnn.forward(randn(2, 7, 3));
+    assert.deepEqual(out.shape, [2, 7, 5]);
+    assert.deepEqual(hn.shape, [1, 2, 5]);
+    assert.deepEqual(rnn.initHidden(4).shape, [1, 4, 5]);
+    assert.throws(() => rnn.forward(randn(2, 7, 4)), /RNN: input has 4 features, expected inputSize 3/);
+  });
+
+  it("losses validate their targets", () => {
+    assert.throws(() => nn.functional.crossEntropy(randn(2, 3), tensor([0, 3])), /crossEntropy: target 3 is out of bounds for 3 classes/);
+    assert.throws(() => nn.functional.crossEntropy(randn(2, 3), tensor([0])), /expected target of shape \[2\]/);
+    assert.throws(() => new nn.BCELoss().forward(tensor([1.5]), tensor([1])), /between 0 and 1, found 1.5/);
+  });
+
+  it("clipGradNorm_ rescales gradients to the max norm and returns the original norm", () => {
+    const p = tensor([0, 0], { requiresGrad: true });
+    p.mul(tensor([3, 4])).sum().backward();
+    const total = nn.utils.clipGradNorm_([p], 1);
+    assert.ok(Math.abs(total.item() - 5) < 1e-6);
+    assert.ok(Math.abs(p.grad!.norm().item() - 1) < 1e-5);
+  });
+});
+
+describe("optim", () => {
+  const quadratic = () => {
+    const w = tensor([1, -2], { requiresGrad: true });
+    return { w, loss: () => w.mul(w).sum() };
+  };
+
+  it("zeroGrad({ setToNone }) clears or zeroes, and step skips parameters whose grad is null", () => {
+    const a = tensor([1], { requiresGrad: true }), b = tensor([1], { requiresGrad: true });
+    const opt = new optim.SGD([a, b], { lr: 0.5 });
+    a.mul(2).sum().backward();
+    opt.step();
+    assert.deepEqual(values(a), [0]);
+    assert.deepEqual(values(b), [1], "b has no grad and is untouched");
+    opt.zeroGrad({ setToNone: false });
+    assert.deepEqual(values(a.grad), [0]);
+    opt.zeroGrad();
+    assert.equal(a.grad, null);
+  });
+
+  it("step(closure) calls the closure with grad enabled and returns its loss", () => {
+    const { w, loss } = quadratic();
+    const opt = new optim.SGD([w], { lr: 0.25 });
+    let calls = 0;
+    const returned = opt.step(() => {
+      calls++;
+      opt.zeroGrad();
+      const l = loss();
+      l.backward();
+      return l;
+    });
+    assert.equal(calls, 1);
+    assert.equal(returned!.item(), 5);
+    assert.deepEqual(values(w), [0.5, -1]);
+  });
+
+  it("validates hyperparameters and parameters with clear messages", () => {
+    const w = tensor([1], { requiresGrad: true });
+    assert.throws(() => new optim.SGD([w], { lr: -1 }), /SGD: invalid learning rate: -1/);
+    assert.throws(() => new optim.Adam([w], { betas: [1.2, 0.9] }), /Adam: invalid beta parameter at index 0: 1.2/);
+    assert.throws(() => new optim.SGD([], {}), /SGD: optimizer got an empty parameter list/);
+    assert.throws(() => new optim.SGD([w.mul(2)]), /can't optimize a non-leaf Tensor/);
+    assert.throws(() => new optim.SGD(w as never), /single Tensor/);
+    assert.throws(() => new optim.SGD([w], { nesterov: true }), /Nesterov momentum requires a momentum/);
+  });
+
+  it("supports parameter groups with their own learning rates", () => {
+    const a = tensor([1], { requiresGrad: true }), b = tensor([1], { requiresGrad: true });
+    const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 1 }], { lr: 0.1 });
+    a.add(b).sum().backward();
+    opt.step();
+    assert.ok(Math.abs(a.item() - 0.9) < 1e-7);
+    assert.equal(b.item(), 0);
+  });
+
+  it("a step bumps the parameter's version, so a stale graph cannot be backpropagated", () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const opt = new optim.SGD([w], { lr: 0.1 });
+    const loss = w.mul(w).sum();
+    const loss2 = w.mul(w).sum();
+    loss.backward();
+    opt.step();
+    assert.throws(() => loss2.backward(), /modified by an in-place operation by SGD\.step/);
+  });
+
+  it("Adam and AdamW minimise a quadratic; AdamW decays weights even with zero gradient", () => {
+    for (const Opt of [optim.Adam, optim.AdamW]) {
+      const { w, loss } = quadratic();
+      const opt = new Opt([w], { lr: 0.1 });
+      for (let i = 0; i < 200; i++) {
+        opt.zeroGrad();
+        loss().backward();
+        opt.step();
+      }
+      assert.ok(loss().item() < 1e-3, `${Opt.name} loss ${loss().item()}`);
+    }
+    const p = tensor([1], { requiresGrad: true });
+    const adamw = new optim.AdamW([p], { lr: 0.1, weightDecay: 0.5 });
+    p.mul(0).sum().backward();
+    adamw.step();
+    assert.ok(Math.abs(p.item() - 0.95) < 1e-7);
+  });
+});
