@@ -55,7 +55,7 @@ export class Sequential extends Module {
     Object.defineProperty(this, "length", { value: modules.length, enumerable: false });
   }
 
-  override forward(x: unknown): unknown {
+  override forward(x: Tensor): Tensor {
     let out = x;
     for (let i = 0; i < this.length; i++) out = this[i].forward(out);
     return out;
