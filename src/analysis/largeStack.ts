@@ -1,0 +1,63 @@
+/**
+ * Deeply nested sources overflow the parser's recursion on the default stack. This reruns the
+ * lint synchronously on a worker thread with a large stack (Atomics.wait on a shared flag,
+ * then reading the worker's message). Only pathological files ever take this path.
+ */
+import { MessageChannel, receiveMessageOnPort, Worker, isMainThread, workerData } from "node:worker_threads";
+import type { LintOptions, LintResult } from "./core/types";
+
+const STACK_MB = 512;
+
+interface Job {
+  gradlensLargeStack: true;
+  text: string;
+  file: string;
+  options: LintOptions;
+  flag: Int32Array;
+  port: import("node:worker_threads").MessagePort;
+}
+
+export function lintInLargeStack(text: string, file: string, options: LintOptions): LintResult {
+  if (!isMainThread && (workerData as Job | null)?.gradlensLargeStack) {
+    return { file, findings: [], errors: [{ file, line: 1, column: 1, message: "the file is nested too deeply to analyse" }], analysed: false };
+  }
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const hook = process.env.GRADLENS_TS_HOOK;
+  const entry = __filename;
+  // Loading this module (or the bundle holding it) on the worker runs the job: see the bottom.
+  const code = `${hook ? `require(${JSON.stringify(hook)});` : ""}require(${JSON.stringify(entry)});`;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { gradlensLargeStack: true, text, file, options, flag, port: port2 },
+    transferList: [port2],
+    resourceLimits: { stackSizeMb: STACK_MB },
+  });
+  const deadline = 60_000;
+  Atomics.wait(flag, 0, 0, deadline);
+  const message = receiveMessageOnPort(port1);
+  void worker.terminate();
+  port1.close();
+  if (!message) return { file, findings: [], errors: [{ file, line: 1, column: 1, message: "analysis of a deeply nested file did not finish" }], analysed: false };
+  const reply = message.message as { result?: LintResult; error?: string };
+  if (reply.error !== undefined) return { file, findings: [], errors: [{ file, line: 1, column: 1, message: reply.error }], analysed: false };
+  return reply.result!;
+}
+
+/** Worker side: run the lint and hand the result back. */
+export function runLargeStackJob(): void {
+  const job = workerData as Job;
+  let reply: { result?: LintResult; error?: string };
+  try {
+    // Required lazily: this module is part of lint.ts's own import graph.
+    const { lintUnguarded } = require("./lint") as typeof import("./lint");
+    reply = { result: lintUnguarded(job.text, job.file, job.options) };
+  } catch (e) {
+    reply = { error: e instanceof RangeError ? "the file is nested too deeply to analyse" : String((e as Error).message ?? e) };
+  }
+  job.port.postMessage(reply);
+  Atomics.store(job.flag, 0, 1);
+  Atomics.notify(job.flag, 0);
+}
+
+if (!isMainThread && (workerData as Job | null)?.gradlensLargeStack) runLargeStackJob();

@@ -1,0 +1,46 @@
+/** Rule metadata and messages: declared data, one entry per rule (ids are stable). */
+import type { RuleId, Severity } from "../core/types";
+
+export interface RuleMeta {
+  id: RuleId;
+  severity: Severity;
+  summary: string;
+  fixable: boolean;
+}
+
+export const RULES: Record<RuleId, RuleMeta> = {
+  "missing-zero-grad": {
+    id: "missing-zero-grad",
+    severity: "warning",
+    summary: "An optimizer step applies gradients accumulated across iterations because zeroGrad() is missing on some path between steps.",
+    fixable: true,
+  },
+  "zero-grad-discards-gradients": {
+    id: "zero-grad-discards-gradients",
+    severity: "warning",
+    summary: "A zeroGrad() throws away gradients that the optimizer's step() was meant to use.",
+    fixable: true,
+  },
+};
+
+export const messages = {
+  missing(optimizer: string, manual: boolean, zeroedSomewhere: boolean): string {
+    if (manual) {
+      return `\`${optimizer}\` is updated from \`${optimizer}.grad\`, which accumulates across iterations: ` +
+        `\`${optimizer}.grad\` is ${zeroedSomewhere ? "not cleared on every path" : "never cleared"} between updates`;
+    }
+    return `\`${optimizer}.step()\` applies gradients accumulated across iterations: ` +
+      `\`${optimizer}.zeroGrad()\` is ${zeroedSomewhere ? "not called on every path" : "never called"} between steps`;
+  },
+  discardedBeforeStep(zero: string, optimizer: string): string {
+    return `\`${zero}\` discards the gradients of the preceding backward() before \`${optimizer}.step()\` uses them: the step applies no gradient`;
+  },
+  accumulationDefeated(zero: string, optimizer: string): string {
+    return `\`${zero}\` discards gradients that are still accumulating: \`${optimizer}.step()\` does not run on every path ` +
+      "between backward() and this zero, so those gradients are thrown away before any step uses them";
+  },
+  relatedStep: (optimizer: string) => `\`${optimizer}.step()\` re-applies the old gradients here`,
+  relatedStepUses: (optimizer: string) => `\`${optimizer}.step()\` that should use them`,
+  relatedLoop: "in this loop",
+  relatedBackward: "gradients computed here",
+};

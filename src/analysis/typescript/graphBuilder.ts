@@ -1,0 +1,893 @@
+/**
+ * TypeScript/JavaScript front end: typescript-estree AST → the core's control-flow graphs.
+ * One FunctionGraph per function (and one for the top level). Callbacks that run in place are
+ * built into their caller's graph: iteration-method callbacks as loops, noGrad/enableGrad
+ * callbacks, IIFEs and step closures inline. Everything else is its own graph and analysis root.
+ */
+import type { TSESTree } from "@typescript-eslint/typescript-estree";
+import type { Block, FunctionGraph, GraphEvent, Loop, OptimizerFacts, ProgramGraph, Site, ZeroTarget } from "../core/cfg";
+import { forEachChild, Node, ParsedFile, typeAnnotationOf } from "./parse";
+import {
+  calleeName, INPLACE_UPDATES, isFunctionNode, isNotOptimizerClassName, isNullish, isOptimizerClassName, ITERATION_METHODS,
+  Namer, ONCE_CALLERS, parameterCollection, propertyName, readsGradOf, receiverText, unwrap,
+} from "./recognize";
+
+type FnNode = TSESTree.FunctionExpression | TSESTree.ArrowFunctionExpression | TSESTree.FunctionDeclaration;
+type InlineKind = "iife" | "loop" | "once" | "closure";
+
+/** Beyond this nesting the builder stops descending and treats the subtree as opaque. */
+const MAX_NESTING = 4000;
+
+export interface TsProgram extends ProgramGraph {
+  siteNodes: Node[];
+  loopNodes: Node[];
+}
+
+interface JumpTarget {
+  label: string | null;
+  breakTo: number;
+  continueTo: number | null;
+  finallyDepth: number;
+  /** Barrier: inlined callbacks can't break out to the caller's loops. */
+  barrier?: boolean;
+}
+
+interface FinallyContext {
+  entry: number;
+  pending: Set<number>;
+}
+
+export function buildProgram(parsed: ParsedFile): TsProgram {
+  return new ProgramBuilder(parsed).build();
+}
+
+class ProgramBuilder {
+  readonly functions: FunctionGraph[] = [];
+  readonly sites: Site[] = [];
+  readonly loops: Loop[] = [];
+  readonly siteNodes: Node[] = [];
+  readonly loopNodes: Node[] = [];
+  readonly facts: OptimizerFacts = {
+    optimizers: new Set(), sources: new Map(), notOptimizers: new Set(), zeroGradReceivers: new Set(), stepReceivers: new Set(),
+  };
+  readonly graphOf = new Map<Node, number>();
+  readonly inline = new Map<Node, InlineKind>();
+  readonly functionsByName = new Map<string, number[]>();
+  readonly methodsByName = new Map<string, number[]>();
+  private readonly queue: [number, Node][] = [];
+
+  constructor(readonly parsed: ParsedFile) {}
+
+  build(): TsProgram {
+    this.prepass();
+    const top = this.newGraph(this.parsed.ast, "<top level>", [], false);
+    const roots = [top];
+    for (let i = 0; i < this.queue.length; i++) {
+      const [id, node] = this.queue[i];
+      if (id !== top) roots.push(id);
+      new FunctionBuilder(this, this.functions[id], node).build();
+    }
+    return { functions: this.functions, sites: this.sites, loops: this.loops, facts: this.facts, roots, siteNodes: this.siteNodes, loopNodes: this.loopNodes };
+  }
+
+  parent(node: Node): Node | undefined {
+    return this.parsed.parents.get(node);
+  }
+
+  private newGraph(node: Node, name: string, params: string[], hasThis: boolean): number {
+    const id = this.functions.length;
+    this.functions.push({ id, name, params, blocks: [], entry: 0, exit: 1, hasThis });
+    this.graphOf.set(node, id);
+    this.queue.push([id, node]);
+    return id;
+  }
+
+  /** Finds functions, decides which are inlined, and names the callable ones. */
+  private prepass(): void {
+    const stack: Node[] = [this.parsed.ast];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if (isFunctionNode(node)) this.registerFunction(node);
+      forEachChild(node, (c) => stack.push(c));
+    }
+  }
+
+  private registerFunction(fn: FnNode): void {
+    const parent = this.parent(fn);
+    const kind = inlineKindOf(fn, parent);
+    if (kind !== null) {
+      this.inline.set(fn, kind);
+      return;
+    }
+    const params = fn.params.map(paramName);
+    let name = "<anonymous>";
+    let isMethod = false;
+    if (fn.type === "FunctionDeclaration" && fn.id) {
+      name = fn.id.name;
+    } else if (parent?.type === "VariableDeclarator" && parent.id.type === "Identifier") {
+      name = parent.id.name;
+    } else if ((parent?.type === "MethodDefinition" || parent?.type === "PropertyDefinition" || parent?.type === "Property") && !parent.computed) {
+      name = parent.key.type === "Identifier" || parent.key.type === "PrivateIdentifier" ? parent.key.name : name;
+      isMethod = true;
+    } else if (parent?.type === "AssignmentExpression" && parent.left.type === "MemberExpression") {
+      name = propertyName(parent.left) ?? name;
+      isMethod = true;
+    }
+    const id = this.newGraph(fn, name, params.map((p) => p ?? ""), fn.type !== "ArrowFunctionExpression");
+    if (name !== "<anonymous>") {
+      const table = isMethod ? this.methodsByName : this.functionsByName;
+      table.set(name, [...(table.get(name) ?? []), id]);
+    }
+  }
+
+  addSite(kind: Site["kind"], fn: number, node: Node, text: string, loop: number): number {
+    const id = this.sites.length;
+    this.sites.push({ id, kind, fn, range: [node.range[0], node.range[1]], text, loop });
+    this.siteNodes.push(node);
+    return id;
+  }
+
+  addLoop(fn: number, node: Node, head: [number, number], label: string): number {
+    const id = this.loops.length;
+    this.loops.push({ id, fn, headRange: head, label });
+    this.loopNodes.push(node);
+    return id;
+  }
+}
+
+function paramName(p: TSESTree.Parameter): string | null {
+  if (p.type === "Identifier") return p.name;
+  if (p.type === "AssignmentPattern" && p.left.type === "Identifier") return p.left.name;
+  if (p.type === "TSParameterProperty") return paramName(p.parameter as TSESTree.Parameter);
+  return null;
+}
+
+function inlineKindOf(fn: FnNode, parent: Node | undefined): InlineKind | null {
+  if (fn.type === "FunctionDeclaration" || parent === undefined) return null;
+  if (parent.type !== "CallExpression") return null;
+  if (parent.callee === fn) return fn.async || (fn as { generator?: boolean }).generator ? null : "iife";
+  if (!parent.arguments.includes(fn as TSESTree.CallExpressionArgument)) return null;
+  const callee = unwrap(parent.callee);
+  const name = calleeName(callee);
+  if (name === null) return null;
+  if (callee.type === "MemberExpression" && ITERATION_METHODS.has(name) && parent.arguments[0] === fn) return "loop";
+  if (ONCE_CALLERS.has(name)) return "once";
+  if (callee.type === "MemberExpression" && name === "step" && parent.arguments[0] === fn) return "closure";
+  return null;
+}
+
+class FunctionBuilder implements Namer {
+  private readonly blocks: Block[];
+  private cur: number;
+  private readonly jumps: JumpTarget[] = [];
+  private readonly finallies: FinallyContext[] = [];
+  private readonly loopStack: number[] = [];
+  private readonly aliases: Map<string, string>[] = [new Map()];
+  private returnTo: number;
+  private throwTo: { block: number; finallyDepth: number };
+  private readonly paramIndex = new Map<string, number>();
+  private nesting = 0;
+  readonly hasThis: boolean;
+
+  constructor(private readonly p: ProgramBuilder, private readonly graph: FunctionGraph, private readonly node: Node) {
+    this.blocks = graph.blocks;
+    graph.params.forEach((name, i) => name && this.paramIndex.set(name, i));
+    this.hasThis = graph.hasThis;
+    const entry = this.newBlock();
+    const exit = this.newBlock();
+    const throwExit = this.newBlock();
+    graph.entry = entry;
+    graph.exit = exit;
+    this.cur = entry;
+    this.returnTo = exit;
+    this.throwTo = { block: throwExit, finallyDepth: 0 };
+  }
+
+  // ---- Namer ------------------------------------------------------------------------------
+
+  param(name: string): number | undefined {
+    return this.paramIndex.get(name);
+  }
+
+  alias(name: string): string | undefined {
+    for (let i = this.aliases.length - 1; i >= 0; i--) {
+      const a = this.aliases[i].get(name);
+      if (a !== undefined) return a;
+    }
+    return undefined;
+  }
+
+  private text(node: TSESTree.Node): string | null {
+    return receiverText(node, this);
+  }
+
+  // ---- graph plumbing -----------------------------------------------------------------------
+
+  private newBlock(): number {
+    const id = this.blocks.length;
+    this.blocks.push({ id, events: [], succ: [] });
+    return id;
+  }
+
+  private edge(from: number, to: number): void {
+    const succ = this.blocks[from].succ;
+    if (!succ.includes(to)) succ.push(to);
+  }
+
+  /** Continues in a fresh block reached from the current one. */
+  private split(): number {
+    const next = this.newBlock();
+    this.edge(this.cur, next);
+    this.cur = next;
+    return next;
+  }
+
+  private emit(ev: GraphEvent): void {
+    this.blocks[this.cur].events.push(ev);
+    // Inside try, any event may throw: the handler is reachable after each one.
+    if (this.throwTo.block !== this.graphThrowExit()) {
+      const before = this.cur;
+      this.split();
+      this.jumpEdge(before, this.throwTo.block, this.throwTo.finallyDepth);
+    }
+  }
+
+  private graphThrowExit(): number {
+    return 2;
+  }
+
+  /** An edge that respects finally blocks between here and the target. */
+  private jumpEdge(from: number, target: number, targetFinallyDepth: number): void {
+    if (this.finallies.length > targetFinallyDepth) {
+      const f = this.finallies[this.finallies.length - 1];
+      this.edge(from, f.entry);
+      f.pending.add(target);
+      (f as FinallyContext & { depths?: Map<number, number> }).depths ??= new Map();
+      (f as FinallyContext & { depths?: Map<number, number> }).depths!.set(target, targetFinallyDepth);
+    } else {
+      this.edge(from, target);
+    }
+  }
+
+  /** Ends the current path with a jump; code after it starts unreachable. */
+  private jump(target: number, depth: number): void {
+    this.jumpEdge(this.cur, target, depth);
+    this.cur = this.newBlock();
+  }
+
+  private site(kind: Site["kind"], node: Node, text: string): number {
+    const loop = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : -1;
+    return this.p.addSite(kind, this.graph.id, node, text, loop);
+  }
+
+  // ---- entry ------------------------------------------------------------------------------
+
+  build(): void {
+    const node = this.node;
+    if (node.type === "Program") {
+      this.statements(node.body);
+    } else if (isFunctionNode(node)) {
+      if (node.body.type === "BlockStatement") this.statements(node.body.body);
+      else this.expr(node.body);
+    }
+    this.edge(this.cur, this.graph.exit);
+  }
+
+  // ---- statements -------------------------------------------------------------------------
+
+  private statements(list: readonly TSESTree.Node[]): void {
+    for (const s of list) this.statement(s);
+  }
+
+  private statement(s: TSESTree.Node, label: string | null = null): void {
+    if (++this.nesting > MAX_NESTING) {
+      this.nesting--;
+      return;
+    }
+    try {
+      this.statementInner(s, label);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private statementInner(s: TSESTree.Node, label: string | null): void {
+    switch (s.type) {
+      case "ExpressionStatement": return this.expr(s.expression);
+      case "BlockStatement": return this.statements(s.body);
+      case "VariableDeclaration":
+        for (const d of s.declarations) this.declarator(d);
+        return;
+      case "ReturnStatement":
+        if (s.argument) this.expr(s.argument);
+        return this.jump(this.returnTo, 0);
+      case "ThrowStatement":
+        this.expr(s.argument);
+        return this.jump(this.throwTo.block, this.throwTo.finallyDepth);
+      case "IfStatement": return this.ifStatement(s);
+      case "ForStatement": return this.forStatement(s, label);
+      case "ForInStatement":
+      case "ForOfStatement": return this.forEachStatement(s, label);
+      case "WhileStatement": return this.whileStatement(s, label);
+      case "DoWhileStatement": return this.doWhileStatement(s, label);
+      case "BreakStatement": return this.breakOrContinue(s.label?.name ?? null, "break");
+      case "ContinueStatement": return this.breakOrContinue(s.label?.name ?? null, "continue");
+      case "LabeledStatement": return this.labeled(s);
+      case "SwitchStatement": return this.switchStatement(s, label);
+      case "TryStatement": return this.tryStatement(s);
+      case "ExportNamedDeclaration":
+        if (s.declaration) this.statement(s.declaration);
+        return;
+      case "ExportDefaultDeclaration":
+        if (!isFunctionNode(s.declaration) && s.declaration.type !== "ClassDeclaration") this.expr(s.declaration);
+        return;
+      case "ClassDeclaration":
+        return this.classFacts(s);
+      case "FunctionDeclaration":
+      case "EmptyStatement":
+      case "DebuggerStatement":
+      case "ImportDeclaration":
+      case "ExportAllDeclaration":
+        return;
+      default:
+        if (s.type.startsWith("TS")) return; // type-level declarations
+        return this.expr(s);
+    }
+  }
+
+  private declarator(d: TSESTree.VariableDeclarator): void {
+    if (d.init) this.expr(d.init);
+    if (d.id.type !== "Identifier") return;
+    const key = d.id.name;
+    this.recordFacts(key, d.init, typeAnnotationOf(d.id));
+    // `const params = model.parameters()` makes `params` a parameter collection.
+    if (d.init) {
+      const coll = parameterCollection(d.init, this);
+      if (coll !== null) this.aliases[this.aliases.length - 1].set(key, coll);
+    }
+  }
+
+  private classFacts(c: TSESTree.ClassDeclaration | TSESTree.ClassExpression): void {
+    for (const m of c.body.body) {
+      if (m.type === "PropertyDefinition" && !m.computed && m.key.type === "Identifier") {
+        this.recordFacts(`this.${m.key.name}`, m.value, typeAnnotationOf(m));
+      }
+      if (m.type === "MethodDefinition" && m.kind === "constructor") {
+        for (const prm of m.value.params) {
+          if (prm.type === "TSParameterProperty" && prm.parameter.type === "Identifier") {
+            this.recordFacts(`this.${prm.parameter.name}`, null, typeAnnotationOf(prm.parameter));
+          }
+        }
+      }
+    }
+  }
+
+  /** Optimizer construction (`new optim.Adam(model.parameters())`), annotations, schedulers. */
+  private recordFacts(rawKey: string, init: TSESTree.Node | null | undefined, annotation: TSESTree.TypeNode | null): void {
+    const key = rawKey.startsWith("$this") ? "this" + rawKey.slice(5) : rawKey;
+    const facts = this.p.facts;
+    if (annotation && annotation.type === "TSTypeReference") {
+      const tn = annotation.typeName;
+      const name = tn.type === "Identifier" ? tn.name : tn.type === "TSQualifiedName" ? tn.right.name : "";
+      if (isOptimizerClassName(name)) facts.optimizers.add(key);
+      else if (isNotOptimizerClassName(name)) facts.notOptimizers.add(key);
+    }
+    const value = init ? unwrap(init) : null;
+    if (value?.type !== "NewExpression") return;
+    const name = calleeName(value.callee);
+    if (name === null) return;
+    if (isNotOptimizerClassName(name)) {
+      facts.notOptimizers.add(key);
+      return;
+    }
+    if (!isOptimizerClassName(name)) return;
+    facts.optimizers.add(key);
+    const sources = this.parameterSources(value.arguments[0]);
+    if (sources !== null) facts.sources.set(key, sources);
+  }
+
+  /** Modules whose parameters an optimizer is built from, or null when that isn't visible. */
+  private parameterSources(arg: TSESTree.Node | undefined): Set<string> | null {
+    if (!arg) return null;
+    const out = new Set<string>();
+    const add = (n: TSESTree.Node): boolean => {
+      const coll = parameterCollection(n, this);
+      if (coll === null || !coll.endsWith(".parameters()")) return false;
+      out.add(norm(coll.slice(0, -".parameters()".length)));
+      return true;
+    };
+    const a = unwrap(arg);
+    if (add(a)) return out;
+    if (a.type === "ArrayExpression") {
+      for (const el of a.elements) {
+        if (!el) return null;
+        if (el.type === "SpreadElement") {
+          if (!add(el.argument)) return null;
+        } else if (el.type === "ObjectExpression") {
+          const params = el.properties.find((pr) => pr.type === "Property" && !pr.computed && pr.key.type === "Identifier" && pr.key.name === "params");
+          if (!params || params.type !== "Property" || !add(params.value)) return null;
+        } else return null;
+      }
+      return out.size ? out : null;
+    }
+    return null;
+  }
+
+  private ifStatement(s: TSESTree.IfStatement): void {
+    this.expr(s.test);
+    const fork = this.cur;
+    const after = this.newBlock();
+    this.cur = this.newBlock();
+    this.edge(fork, this.cur);
+    this.statement(s.consequent);
+    this.edge(this.cur, after);
+    if (s.alternate) {
+      this.cur = this.newBlock();
+      this.edge(fork, this.cur);
+      this.statement(s.alternate);
+      this.edge(this.cur, after);
+    } else {
+      this.edge(fork, after);
+    }
+    this.cur = after;
+  }
+
+  private loopHead(node: Node, keyword: number): number {
+    return this.p.addLoop(this.graph.id, node, [node.range[0], node.range[0] + keyword], "");
+  }
+
+  /** Runs `body` as a loop body: head → body → continue target → head, with exits. */
+  private loop(node: Node, label: string | null, keywordLength: number, opts: {
+    test?: TSESTree.Node | null; update?: TSESTree.Node | null; body: () => void; doWhile?: boolean; exactlyOnce?: boolean;
+  }): void {
+    const loopId = this.loopHead(node, keywordLength);
+    const head = this.split();
+    const after = this.newBlock();
+    const cont = this.newBlock();
+    const alwaysTrue = opts.test !== undefined && opts.test !== null && isConstantTrue(opts.test);
+    if (opts.exactlyOnce) {
+      // A loop over a model's parameters: every iteration does the same to every parameter,
+      // so it acts once (and never zero times).
+    } else if (!opts.doWhile) {
+      if (opts.test) this.expr(opts.test);
+      if (!alwaysTrue && opts.test !== null) this.edge(this.cur, after);
+      else if (opts.test === undefined) this.edge(this.cur, after);
+    }
+    this.jumps.push({ label, breakTo: after, continueTo: cont, finallyDepth: this.finallies.length });
+    this.loopStack.push(loopId);
+    this.split();
+    opts.body();
+    this.loopStack.pop();
+    this.jumps.pop();
+    this.edge(this.cur, cont);
+    this.cur = cont;
+    if (opts.exactlyOnce) {
+      this.edge(this.cur, after);
+    } else {
+      if (opts.update) this.expr(opts.update);
+      if (opts.doWhile) {
+        if (opts.test) this.expr(opts.test);
+        if (!(opts.test && isConstantTrue(opts.test))) this.edge(this.cur, after);
+      }
+      this.edge(this.cur, head);
+    }
+    this.cur = after;
+  }
+
+  private forStatement(s: TSESTree.ForStatement, label: string | null): void {
+    if (s.init) {
+      if (s.init.type === "VariableDeclaration") this.statement(s.init);
+      else this.expr(s.init);
+    }
+    this.loop(s, label, 3, { test: s.test ?? null, update: s.update, body: () => this.statement(s.body) });
+  }
+
+  private forEachStatement(s: TSESTree.ForInStatement | TSESTree.ForOfStatement, label: string | null): void {
+    this.expr(s.right);
+    const coll = s.type === "ForOfStatement" ? parameterCollection(s.right, this) : null;
+    const scope = new Map<string, string>();
+    const bindVar = (pattern: TSESTree.Node) => {
+      if (coll === null) return;
+      const value = coll.endsWith(".paramGroups") ? `${coll}[]` : coll;
+      if (pattern.type === "Identifier") scope.set(pattern.name, value);
+      // for (const [name, p] of model.namedParameters())
+      if (pattern.type === "ArrayPattern" && pattern.elements[1]?.type === "Identifier") scope.set(pattern.elements[1].name, value);
+    };
+    const left = s.left.type === "VariableDeclaration" ? s.left.declarations[0]?.id : s.left;
+    if (left) bindVar(left);
+    this.aliases.push(scope);
+    this.loop(s, label, 3, { body: () => this.statement(s.body), exactlyOnce: coll !== null });
+    this.aliases.pop();
+  }
+
+  private whileStatement(s: TSESTree.WhileStatement, label: string | null): void {
+    this.loop(s, label, 5, { test: s.test, body: () => this.statement(s.body) });
+  }
+
+  private doWhileStatement(s: TSESTree.DoWhileStatement, label: string | null): void {
+    this.loop(s, label, 2, { test: s.test, body: () => this.statement(s.body), doWhile: true });
+  }
+
+  private breakOrContinue(label: string | null, kind: "break" | "continue"): void {
+    for (let i = this.jumps.length - 1; i >= 0; i--) {
+      const j = this.jumps[i];
+      if (j.barrier) break;
+      if (label !== null ? j.label === label : kind === "break" || j.continueTo !== null) {
+        if (kind === "continue" && j.continueTo === null) continue;
+        const target = kind === "break" ? j.breakTo : j.continueTo!;
+        return this.jump(target, j.finallyDepth);
+      }
+    }
+    this.cur = this.newBlock(); // invalid jump: the parser accepted it; treat as dead end
+  }
+
+  private labeled(s: TSESTree.LabeledStatement): void {
+    const body = s.body;
+    if (body.type === "ForStatement" || body.type === "ForInStatement" || body.type === "ForOfStatement" || body.type === "WhileStatement" || body.type === "DoWhileStatement" || body.type === "SwitchStatement") {
+      return this.statement(body, s.label.name);
+    }
+    const after = this.newBlock();
+    this.jumps.push({ label: s.label.name, breakTo: after, continueTo: null, finallyDepth: this.finallies.length });
+    this.statement(body);
+    this.jumps.pop();
+    this.edge(this.cur, after);
+    this.cur = after;
+  }
+
+  private switchStatement(s: TSESTree.SwitchStatement, label: string | null): void {
+    this.expr(s.discriminant);
+    const after = this.newBlock();
+    this.jumps.push({ label, breakTo: after, continueTo: null, finallyDepth: this.finallies.length });
+    let dispatch = this.cur;
+    let fallthrough: number | null = null;
+    let hasDefault = false;
+    const bodies: number[] = [];
+    for (const c of s.cases) {
+      this.cur = dispatch;
+      if (c.test) this.expr(c.test);
+      else hasDefault = true;
+      dispatch = this.cur;
+      const body = this.newBlock();
+      bodies.push(body);
+      this.edge(dispatch, body);
+      if (fallthrough !== null) this.edge(fallthrough, body);
+      this.cur = body;
+      this.statements(c.consequent);
+      fallthrough = this.cur;
+    }
+    if (fallthrough !== null) this.edge(fallthrough, after);
+    if (!hasDefault) this.edge(dispatch, after);
+    this.jumps.pop();
+    this.cur = after;
+  }
+
+  private tryStatement(s: TSESTree.TryStatement): void {
+    const after = this.newBlock();
+    let fin: FinallyContext | null = null;
+    if (s.finalizer) {
+      fin = { entry: this.newBlock(), pending: new Set() };
+      this.finallies.push(fin);
+    }
+    const savedThrow = this.throwTo;
+    const handlerEntry = s.handler ? this.newBlock() : null;
+    if (handlerEntry !== null) this.throwTo = { block: handlerEntry, finallyDepth: this.finallies.length };
+    // The try block may throw before its first event.
+    if (handlerEntry !== null) this.edge(this.cur, handlerEntry);
+    else if (fin) this.edge(this.cur, fin.entry);
+    this.split();
+    this.statements(s.block.body);
+    this.throwTo = savedThrow;
+    const endTry = this.cur;
+    if (fin) this.edge(endTry, fin.entry);
+    else this.edge(endTry, after);
+    if (s.handler && handlerEntry !== null) {
+      this.cur = handlerEntry;
+      this.statements(s.handler.body.body);
+      if (fin) this.edge(this.cur, fin.entry);
+      else this.edge(this.cur, after);
+    }
+    if (fin) {
+      this.finallies.pop();
+      this.cur = fin.entry;
+      this.statements(s.finalizer!.body);
+      const end = this.cur;
+      this.edge(end, after);
+      // Abrupt completions resume after the finally block (through outer finally blocks too).
+      const depths = (fin as FinallyContext & { depths?: Map<number, number> }).depths ?? new Map<number, number>();
+      for (const target of fin.pending) this.jumpEdge(end, target, depths.get(target) ?? 0);
+      // A throw inside try without catch leaves through the finally block.
+      if (!s.handler) this.jumpEdge(end, this.throwTo.block, this.throwTo.finallyDepth);
+    }
+    this.cur = after;
+  }
+
+  // ---- expressions ------------------------------------------------------------------------
+
+  private expr(node: TSESTree.Node): void {
+    if (++this.nesting > MAX_NESTING) {
+      this.nesting--;
+      return;
+    }
+    try {
+      this.exprInner(node);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private exprInner(n: TSESTree.Node): void {
+    switch (n.type) {
+      case "CallExpression": return this.call(n);
+      case "LogicalExpression": {
+        this.expr(n.left);
+        const fork = this.cur;
+        const after = this.newBlock();
+        this.cur = this.newBlock();
+        this.edge(fork, this.cur);
+        this.expr(n.right);
+        this.edge(this.cur, after);
+        this.edge(fork, after);
+        this.cur = after;
+        return;
+      }
+      case "ConditionalExpression": {
+        this.expr(n.test);
+        const fork = this.cur;
+        const after = this.newBlock();
+        for (const branch of [n.consequent, n.alternate]) {
+          this.cur = this.newBlock();
+          this.edge(fork, this.cur);
+          this.expr(branch);
+          this.edge(this.cur, after);
+        }
+        this.cur = after;
+        return;
+      }
+      case "AssignmentExpression": return this.assignment(n);
+      case "ChainExpression": {
+        // a?.b.c(): a nullish link skips the rest of the chain.
+        const fork = this.cur;
+        const after = this.newBlock();
+        this.split();
+        this.expr(n.expression);
+        this.edge(this.cur, after);
+        if (hasOptionalLink(n.expression)) this.edge(fork, after);
+        this.cur = after;
+        return;
+      }
+      case "FunctionExpression":
+      case "ArrowFunctionExpression":
+        if (this.p.inline.get(n) === "iife") return; // built by the call
+        return; // separate graph
+      case "ClassExpression":
+        return this.classFacts(n);
+      case "NewExpression":
+        for (const a of n.arguments) this.expr(a);
+        return;
+      default:
+        forEachChild(n, (c) => {
+          if (!isFunctionNode(c) && c.type !== "ClassExpression" && c.type !== "ClassBody") this.expr(c);
+          else if (c.type === "ClassExpression") this.classFacts(c);
+        });
+    }
+  }
+
+  private assignment(n: TSESTree.AssignmentExpression): void {
+    const logical = n.operator === "||=" || n.operator === "&&=" || n.operator === "??=";
+    if (n.left.type === "MemberExpression") {
+      this.expr(n.left.object);
+      if (n.left.computed) this.expr(n.left.property);
+    }
+    const fork = this.cur;
+    const after = logical ? this.newBlock() : -1;
+    if (logical) this.split();
+    this.expr(n.right);
+    // p.grad = null | undefined
+    if (n.left.type === "MemberExpression" && propertyName(n.left) === "grad" && isNullish(n.right) && n.operator === "=") {
+      this.emitTensorZero(n, n.left.object);
+    }
+    // this.opt = new SGD(...) / opt = new Adam(...)
+    if (n.operator === "=") {
+      const key = this.text(n.left);
+      if (key !== null) this.recordFacts(key, n.right, null);
+    }
+    if (logical) {
+      this.edge(this.cur, after);
+      this.edge(fork, after);
+      this.cur = after;
+    }
+  }
+
+  private call(n: TSESTree.CallExpression): void {
+    const callee = unwrap(n.callee);
+    // (() => { ... })()
+    if (isFunctionNode(callee) && this.p.inline.get(callee) === "iife") {
+      for (const a of n.arguments) this.expr(a);
+      return this.inlineBody(callee);
+    }
+    const member = callee.type === "MemberExpression" ? callee : null;
+    const method = member ? propertyName(member) : null;
+    const fnArg = n.arguments.find((a) => isFunctionNode(a as Node)) as FnNode | undefined;
+    const inlineKind = fnArg ? this.p.inline.get(fnArg) : undefined;
+
+    if (member) {
+      this.expr(member.object);
+      if (member.computed) this.expr(member.property);
+    } else if (callee.type !== "Identifier") {
+      this.expr(callee);
+    }
+    for (const a of n.arguments) if (a !== fnArg || inlineKind === undefined) this.expr(a);
+
+    if (fnArg && inlineKind === "loop") return this.iterationLoop(n, member!, fnArg);
+    if (fnArg && inlineKind === "once") return this.inlineBody(fnArg);
+
+    if (member && method !== null) {
+      if (this.recogniseMethodCall(n, member, method, fnArg, inlineKind)) return;
+    }
+    this.callEvent(n, callee, member, method);
+  }
+
+  /** Events for `.backward()`, `.step()`, `.zeroGrad()`, `.grad.zero_()`, manual updates. */
+  private recogniseMethodCall(n: TSESTree.CallExpression, member: TSESTree.MemberExpression, method: string, fnArg: FnNode | undefined, inlineKind: InlineKind | undefined): boolean {
+    const recv = this.text(member.object);
+    switch (method) {
+      case "backward":
+        this.emit({ kind: "backward", site: this.site("backward", n, recv ?? "") });
+        return true;
+      case "zeroGrad": {
+        if (recv !== null) this.p.facts.zeroGradReceivers.add(norm(recv));
+        const target: ZeroTarget = recv === null ? { type: "all" } : { type: "zeroGrad", key: recv };
+        this.emit({ kind: "zero", site: this.site("zero", n, displayText(member.object, recv)), target });
+        return true;
+      }
+      case "step": {
+        if (fnArg && inlineKind === "closure") this.inlineBody(fnArg);
+        // scaler.step(optimizer) steps the optimizer it is given.
+        let key = recv;
+        let shown: TSESTree.Node = member.object;
+        const arg0 = n.arguments[0];
+        if (recv !== null && /scaler/i.test(recv) && arg0 && !isFunctionNode(arg0 as Node)) {
+          key = this.text(arg0);
+          shown = arg0;
+        }
+        if (key === null) return true;
+        this.p.facts.stepReceivers.add(norm(key));
+        this.emit({ kind: "step", site: this.site("step", n, displayText(shown, key)), key, manual: false });
+        return true;
+      }
+      case "zero_":
+      case "fill_":
+        if (member.object.type === "MemberExpression" && propertyName(member.object) === "grad") {
+          if (method === "fill_" && !(n.arguments[0]?.type === "Literal" && n.arguments[0].value === 0)) return false;
+          this.emitTensorZero(n, member.object.object);
+          return true;
+        }
+        return false;
+      default:
+        if (INPLACE_UPDATES.has(method) && recv !== null) {
+          // W.sub_(W.grad.mul(lr)) / W.data.sub_(...): a manual step of tensor W.
+          const tensor = recv.endsWith(".data") ? recv.slice(0, -5) : recv;
+          if (n.arguments.some((a) => readsGradOf(a, tensor, this))) {
+            const shown = tensor === recv ? member.object : (unwrap(member.object) as TSESTree.MemberExpression).object;
+            const site = this.site("step", n, displayText(shown, tensor));
+            this.p.sites[site].manual = true;
+            this.emit({ kind: "step", site, key: tensor, manual: true });
+            return true;
+          }
+        }
+        return false;
+    }
+  }
+
+  private emitTensorZero(node: TSESTree.Node, tensorNode: TSESTree.Node): void {
+    const key = this.text(tensorNode);
+    let target: ZeroTarget;
+    if (key === null) target = { type: "all" };
+    else {
+      const owner = collectionOwner(key);
+      target = owner !== null ? { type: "zeroGrad", key: owner } : { type: "tensor", key };
+    }
+    this.emit({ kind: "zero", site: this.site("zero", node, displayText(tensorNode, key)), target });
+  }
+
+  /** A call to a function or method defined in this file. */
+  private callEvent(n: TSESTree.CallExpression, callee: TSESTree.Node, member: TSESTree.MemberExpression | null, method: string | null): void {
+    let candidates: number[] | undefined;
+    let thisArg: string | null = null;
+    if (callee.type === "Identifier") candidates = this.p.functionsByName.get(callee.name);
+    else if (member && method !== null) {
+      candidates = this.p.methodsByName.get(method);
+      thisArg = this.text(member.object);
+    }
+    if (!candidates || candidates.length === 0) return;
+    const args = n.arguments.map((a) => (a.type === "SpreadElement" ? null : this.text(a)));
+    const site = this.site("call", n, "");
+    if (candidates.length === 1) {
+      this.emit({ kind: "call", site, callee: candidates[0], args, thisArg });
+      return;
+    }
+    // Several methods share the name: any of them may run.
+    const fork = this.cur;
+    const after = this.newBlock();
+    for (const c of candidates) {
+      this.cur = this.newBlock();
+      this.edge(fork, this.cur);
+      this.emit({ kind: "call", site, callee: c, args, thisArg });
+      this.edge(this.cur, after);
+    }
+    this.cur = after;
+  }
+
+  /** `xs.forEach((x) => body)`: a loop whose body is the callback. */
+  private iterationLoop(n: TSESTree.CallExpression, member: TSESTree.MemberExpression, fn: FnNode): void {
+    const coll = parameterCollection(member.object, this);
+    const scope = new Map<string, string>();
+    const first = fn.params[0];
+    if (coll !== null && first?.type === "Identifier") scope.set(first.name, coll);
+    this.aliases.push(scope);
+    const keyword = member.property.range[0] - n.range[0];
+    this.loop(n, null, Math.max(1, keyword + (member.property.range[1] - member.property.range[0])), {
+      body: () => this.inlineBody(fn),
+      exactlyOnce: coll !== null,
+    });
+    this.aliases.pop();
+  }
+
+  /** Builds a callback's body in place; its `return` ends the callback, not the caller. */
+  private inlineBody(fn: FnNode): void {
+    const savedReturn = this.returnTo;
+    const end = this.newBlock();
+    this.returnTo = end;
+    this.jumps.push({ label: null, breakTo: end, continueTo: null, finallyDepth: this.finallies.length, barrier: true });
+    const savedFinallies = this.finallies.splice(0);
+    if (fn.body.type === "BlockStatement") this.statements(fn.body.body);
+    else this.expr(fn.body);
+    this.finallies.push(...savedFinallies);
+    this.jumps.pop();
+    this.edge(this.cur, end);
+    this.cur = end;
+    this.returnTo = savedReturn;
+  }
+}
+
+function hasOptionalLink(n: TSESTree.Node): boolean {
+  let cur: TSESTree.Node = n;
+  for (let i = 0; i < 64; i++) {
+    if ((cur.type === "MemberExpression" || cur.type === "CallExpression") && cur.optional) return true;
+    if (cur.type === "MemberExpression") cur = cur.object;
+    else if (cur.type === "CallExpression") cur = cur.callee;
+    else if (cur.type === "TSNonNullExpression") cur = cur.expression;
+    else return false;
+  }
+  return false;
+}
+
+function isConstantTrue(n: TSESTree.Node): boolean {
+  return n.type === "Literal" && (n.value === true || n.value === 1);
+}
+
+function norm(text: string): string {
+  return text.startsWith("$this") ? "this" + text.slice(5) : text;
+}
+
+/** The owner of a parameter collection: `M.parameters()` → M, `O.params` → O. */
+function collectionOwner(text: string): string | null {
+  if (text.endsWith(".parameters()")) return text.slice(0, -".parameters()".length);
+  if (text.endsWith(".paramGroups[].params")) return text.slice(0, -".paramGroups[].params".length);
+  if (text.endsWith(".params")) return text.slice(0, -".params".length);
+  return null;
+}
+
+/** What to show (and insert) for a receiver: the source text when it is a simple path. */
+function displayText(node: TSESTree.Node, fallback: string | null): string {
+  const n = unwrap(node);
+  const parts: string[] = [];
+  let cur: TSESTree.Node = n;
+  for (let i = 0; i < 32; i++) {
+    if (cur.type === "Identifier") { parts.unshift(cur.name); return parts.join("."); }
+    if (cur.type === "ThisExpression") { parts.unshift("this"); return parts.join("."); }
+    if (cur.type === "MemberExpression" && propertyName(cur) !== null && !cur.computed) { parts.unshift(propertyName(cur)!); cur = unwrap(cur.object); continue; }
+    break;
+  }
+  return fallback ?? "";
+}
