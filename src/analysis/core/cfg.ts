@@ -50,6 +50,8 @@ export interface Block {
   id: number;
   events: GraphEvent[];
   succ: number[];
+  /** Successors reached only by an exception thrown after this block's events. */
+  exc: number[];
 }
 
 export interface FunctionGraph {

@@ -28,6 +28,8 @@ export interface RawFinding {
   backwardSite: number;
   /** zero-grad-discards-gradients: the offending zero. */
   zeroSite: number;
+  /** missing-zero-grad: the step that already applied the gradients the stale step re-applies. */
+  previousStep?: number;
   /** Call sites from the root down to the function holding the step (for loop and name lookup). */
   context: number[];
 }
@@ -144,6 +146,9 @@ export class TypestateAnalysis {
         if (atoms.length === 0) break;
       }
       for (const s of block.succ) for (const a of atoms) push(s, a);
+      // Exceptional edges keep the typestate but not PENDING tokens: gradients abandoned by an
+      // exception are not an accumulation the code meant to do.
+      for (const s of block.exc) for (const a of atoms) if (a[0] !== "P") push(s, a);
     }
     return [...(seen.get(fn.exit) ?? [])];
   }
@@ -169,18 +174,20 @@ export class TypestateAnalysis {
     switch (atom[0]) {
       case "L": return [atom, `P:${b}`];
       case "C": case "A": case "D": return [`A:${b}`];
-      case "K": case "S": return [`S:${b}`];
+      case "K": return [`S:${b}:${atom.slice(2)}`];
+      case "S": return [`S:${b}:${atom.split(":")[2]}`];
       default: return [atom]; // P
     }
   }
 
   private onStep(step: number, atom: string, env: Env): string[] {
     switch (atom[0]) {
-      case "A": return ["K"];
+      case "A": return [`K:${step}`];
+      case "K": return [`K:${step}`];
       case "S": {
-        const b = Number(atom.slice(2));
-        this.findings.push({ kind: "stale-step", key: this.key, root: this.root, stepSite: step, backwardSite: b, zeroSite: -1, context: env.context });
-        return ["K"];
+        const [, b, previous] = atom.split(":").map(Number);
+        this.findings.push({ kind: "stale-step", key: this.key, root: this.root, stepSite: step, backwardSite: b, zeroSite: -1, previousStep: previous, context: env.context });
+        return [`K:${step}`];
       }
       case "D": {
         const [, z, b] = atom.split(":").map(Number);
@@ -190,7 +197,7 @@ export class TypestateAnalysis {
       case "P":
         if (!this.stepReached.has(Number(atom.slice(2)))) this.stepReached.set(Number(atom.slice(2)), step);
         return [];
-      default: return [atom]; // L, C, K
+      default: return [atom]; // L, C
     }
   }
 

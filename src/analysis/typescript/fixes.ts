@@ -83,23 +83,30 @@ export class FixWriter {
   }
 
   /** Inserts `code` as a statement right after the statement containing `node`. */
-  insertAfter(node: Node, code: string): TextEdit[] | null {
+  insertAfter(node: Node, code: string, comment = ""): TextEdit[] | null {
     const at = this.statementOf(node);
     if (!at) return null;
     const { stmt } = at;
-    if (!at.inList) return this.wrap(stmt, [this.src(stmt), this.line(code)]);
+    const tail = comment ? ` ${comment}` : "";
+    if (!at.inList) return this.wrap(stmt, [this.src(stmt), this.line(code) + tail]);
     const indent = this.indentAt(stmt.range[0]);
-    return [this.lines.edit([stmt.range[1], stmt.range[1]], `${this.style.eol}${indent}${this.line(code)}`)];
+    // After any comment that trails the statement on its line.
+    const lineEnd = this.lines.lineEndInclusive(stmt.range[1] - 1);
+    const rest = this.text.slice(stmt.range[1], lineEnd);
+    const trailing = /^[ \t]*\/\/[^\r\n]*/.exec(rest);
+    const at2 = trailing ? stmt.range[1] + trailing[0].length : stmt.range[1];
+    return [this.lines.edit([at2, at2], `${this.style.eol}${indent}${this.line(code)}${tail}`)];
   }
 
   /** Inserts `code` as a statement right before the statement containing `node`. */
-  insertBefore(node: Node, code: string): TextEdit[] | null {
+  insertBefore(node: Node, code: string, comment = ""): TextEdit[] | null {
     const at = this.statementOf(node);
     if (!at) return null;
     const { stmt } = at;
-    if (!at.inList) return this.wrap(stmt, [this.line(code), this.src(stmt)]);
+    const tail = comment ? ` ${comment}` : "";
+    if (!at.inList) return this.wrap(stmt, [this.line(code) + tail, this.src(stmt)]);
     const indent = this.indentAt(stmt.range[0]);
-    return [this.lines.edit([stmt.range[0], stmt.range[0]], `${this.line(code)}${this.style.eol}${indent}`)];
+    return [this.lines.edit([stmt.range[0], stmt.range[0]], `${this.line(code)}${tail}${this.style.eol}${indent}`)];
   }
 
   /** Inserts `code` as the first statement of a loop's body. */
@@ -130,8 +137,11 @@ export class FixWriter {
     return this.wrap(body, [this.line(code), this.src(body)]);
   }
 
-  /** Deletes the statement that consists of `node` alone (a zero being moved). */
-  removeStatement(node: Node): TextEdit[] | null {
+  /**
+   * Deletes the statement that consists of `node` alone (a zero being moved). A comment trailing
+   * it on the same line goes with it and is returned, to be re-attached where the code lands.
+   */
+  removeStatement(node: Node): { edits: TextEdit[]; comment: string } | null {
     const at = this.statementOf(node);
     if (!at || !at.inList || at.stmt.type !== "ExpressionStatement") return null;
     const expr = (at.stmt as TSESTree.ExpressionStatement).expression;
@@ -140,8 +150,11 @@ export class FixWriter {
     const end = this.lines.lineEndInclusive(at.stmt.range[1] - 1);
     const before = this.text.slice(start, at.stmt.range[0]);
     const after = this.text.slice(at.stmt.range[1], end);
-    if (before.trim() === "" && after.trim() === "") return [this.lines.edit([start, end], "")];
-    return [this.lines.edit([at.stmt.range[0], at.stmt.range[1]], "")];
+    const trailing = /^\s*(\/\/.*?)\s*$/.exec(after);
+    if (before.trim() === "" && (after.trim() === "" || trailing)) {
+      return { edits: [this.lines.edit([start, end], "")], comment: trailing ? trailing[1] : "" };
+    }
+    return { edits: [this.lines.edit([at.stmt.range[0], at.stmt.range[1]], "")], comment: "" };
   }
 
   private src(n: Node): string {

@@ -205,12 +205,12 @@ class FunctionBuilder implements Namer {
 
   private newBlock(): number {
     const id = this.blocks.length;
-    this.blocks.push({ id, events: [], succ: [] });
+    this.blocks.push({ id, events: [], succ: [], exc: [] });
     return id;
   }
 
-  private edge(from: number, to: number): void {
-    const succ = this.blocks[from].succ;
+  private edge(from: number, to: number, exceptional = false): void {
+    const succ = exceptional ? this.blocks[from].exc : this.blocks[from].succ;
     if (!succ.includes(to)) succ.push(to);
   }
 
@@ -228,7 +228,7 @@ class FunctionBuilder implements Namer {
     if (this.throwTo.block !== this.graphThrowExit()) {
       const before = this.cur;
       this.split();
-      this.jumpEdge(before, this.throwTo.block, this.throwTo.finallyDepth);
+      this.jumpEdge(before, this.throwTo.block, this.throwTo.finallyDepth, true);
     }
   }
 
@@ -237,15 +237,15 @@ class FunctionBuilder implements Namer {
   }
 
   /** An edge that respects finally blocks between here and the target. */
-  private jumpEdge(from: number, target: number, targetFinallyDepth: number): void {
+  private jumpEdge(from: number, target: number, targetFinallyDepth: number, exceptional = false): void {
     if (this.finallies.length > targetFinallyDepth) {
       const f = this.finallies[this.finallies.length - 1];
-      this.edge(from, f.entry);
+      this.edge(from, f.entry, exceptional);
       f.pending.add(target);
       (f as FinallyContext & { depths?: Map<number, number> }).depths ??= new Map();
       (f as FinallyContext & { depths?: Map<number, number> }).depths!.set(target, targetFinallyDepth);
     } else {
-      this.edge(from, target);
+      this.edge(from, target, exceptional);
     }
   }
 
@@ -572,8 +572,8 @@ class FunctionBuilder implements Namer {
     const handlerEntry = s.handler ? this.newBlock() : null;
     if (handlerEntry !== null) this.throwTo = { block: handlerEntry, finallyDepth: this.finallies.length };
     // The try block may throw before its first event.
-    if (handlerEntry !== null) this.edge(this.cur, handlerEntry);
-    else if (fin) this.edge(this.cur, fin.entry);
+    if (handlerEntry !== null) this.edge(this.cur, handlerEntry, true);
+    else if (fin) this.edge(this.cur, fin.entry, true);
     this.split();
     this.statements(s.block.body);
     this.throwTo = savedThrow;
@@ -651,7 +651,8 @@ class FunctionBuilder implements Namer {
         this.split();
         this.expr(n.expression);
         this.edge(this.cur, after);
-        if (hasOptionalLink(n.expression)) this.edge(fork, after);
+        // `opt?.step()` and `opt?.zeroGrad()` skip together when opt is nullish: no separate path.
+        if (hasOptionalLink(n.expression) && !isOptionalGradientCall(n.expression)) this.edge(fork, after);
         this.cur = after;
         return;
       }
@@ -756,13 +757,15 @@ class FunctionBuilder implements Namer {
         return true;
       }
       case "zero_":
-      case "fill_":
-        if (member.object.type === "MemberExpression" && propertyName(member.object) === "grad") {
+      case "fill_": {
+        const gradOf = unwrap(member.object);
+        if (gradOf.type === "MemberExpression" && propertyName(gradOf) === "grad") {
           if (method === "fill_" && !(n.arguments[0]?.type === "Literal" && n.arguments[0].value === 0)) return false;
-          this.emitTensorZero(n, member.object.object);
+          this.emitTensorZero(n, gradOf.object);
           return true;
         }
         return false;
+      }
       default:
         if (INPLACE_UPDATES.has(method) && recv !== null) {
           // W.sub_(W.grad.mul(lr)) / W.data.sub_(...): a manual step of tensor W.
@@ -860,6 +863,12 @@ function hasOptionalLink(n: TSESTree.Node): boolean {
     else return false;
   }
   return false;
+}
+
+function isOptionalGradientCall(n: TSESTree.Node): boolean {
+  if (n.type !== "CallExpression" || n.callee.type !== "MemberExpression") return false;
+  const name = propertyName(n.callee);
+  return n.callee.optional && !n.optional && (name === "step" || name === "zeroGrad" || name === "backward") && !hasOptionalLink(n.callee.object);
 }
 
 function isConstantTrue(n: TSESTree.Node): boolean {

@@ -99,8 +99,10 @@ class Reporter {
         const fixes: Fix[] = [];
         if (this.withFixes) {
           const zeroCode = (name: string) => (manual ? `${name}.grad = null` : `${name}.zeroGrad()`);
-          const afterStep = this.writer.insertAfter(this.program.siteNodes[step.id], zeroCode(step.text));
-          if (afterStep) fixes.push({ title: `Call ${zeroCode(step.text)} after ${step.text}${manual ? " is updated" : ".step()"}`, placement: "after-step", edits: afterStep });
+          // After the step that first applied these gradients (the same step, in a loop).
+          const anchor = r.previousStep !== undefined ? sites[r.previousStep] : step;
+          const afterStep = this.writer.insertAfter(this.program.siteNodes[anchor.id], zeroCode(anchor.text));
+          if (afterStep) fixes.push({ title: `Call ${zeroCode(anchor.text)} after ${anchor.text}${manual ? " is updated" : ".step()"}`, placement: "after-step", edits: afterStep });
           if (loop && (!manual || loop.name === step.text)) {
             const loopStart = this.writer.insertAtLoopStart(this.program.loopNodes[loop.id], zeroCode(loop.name));
             if (loopStart) fixes.push({ title: `Call ${zeroCode(loop.name)} at the start of the loop`, placement: "loop-start", edits: loopStart });
@@ -121,12 +123,12 @@ class Reporter {
         if (this.withFixes && zeroSource !== null) {
           const remove = this.writer.removeStatement(zeroNode);
           if (remove && step.fn === zero.fn) {
-            const insert = this.writer.insertAfter(this.program.siteNodes[step.id], zeroSource);
-            if (insert && !overlaps(remove, insert)) fixes.push({ title: `Move ${zeroSource} after ${step.text}.step()`, placement: "after-step", edits: [...remove, ...insert] });
+            const insert = this.writer.insertAfter(this.program.siteNodes[step.id], zeroSource, remove.comment);
+            if (insert && !overlaps(remove.edits, insert)) fixes.push({ title: `Move ${zeroSource} after ${step.text}.step()`, placement: "after-step", edits: [...remove.edits, ...insert] });
           }
           if (remove && r.kind === "discarded-before-step" && back.fn === zero.fn) {
-            const insert = this.writer.insertBefore(this.program.siteNodes[back.id], zeroSource);
-            if (insert && !overlaps(remove, insert)) fixes.push({ title: `Move ${zeroSource} before the backward()`, placement: "before-backward", edits: [...remove, ...insert] });
+            const insert = this.writer.insertBefore(this.program.siteNodes[back.id], zeroSource, remove.comment);
+            if (insert && !overlaps(remove.edits, insert)) fixes.push({ title: `Move ${zeroSource} before the backward()`, placement: "before-backward", edits: [...remove.edits, ...insert] });
           }
         }
         return this.make("zero-grad-discards-gradients", zero.range, message, step.text, related, fixes);
