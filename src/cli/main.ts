@@ -1,12 +1,27 @@
-/** `gradlens` command line. */
-function main(argv: string[]): number {
-  const [command] = argv;
-  if (command === "--version" || command === "-v") {
-    console.log("gradlens 0.1.0");
-    return 0;
+/** `gradlens` command line: `gradlens lint` (and, later, `gradlens trace`). */
+import { isMainThread } from "node:worker_threads";
+import { parseArgs, USAGE, UsageError } from "./args";
+import { runLint } from "./lintCommand";
+
+const VERSION = "0.1.0";
+
+export function main(argv: string[], cwd = process.cwd()): { stdout: string; stderr: string; exitCode: number } {
+  try {
+    const args = parseArgs(argv, Boolean(process.stdout.isTTY));
+    if (args.command === "help") return { stdout: USAGE + "\n", stderr: "", exitCode: 0 };
+    if (args.command === "version") return { stdout: `gradlens ${VERSION}\n`, stderr: "", exitCode: 0 };
+    const out = runLint(args, cwd, VERSION);
+    return { stdout: out.stdout, stderr: "", exitCode: out.exitCode };
+  } catch (e) {
+    if (e instanceof UsageError) return { stdout: "", stderr: `gradlens: ${e.message}\n\n${USAGE}\n`, exitCode: 2 };
+    return { stdout: "", stderr: `gradlens: internal error: ${(e as Error).stack ?? e}\n`, exitCode: 2 };
   }
-  console.error(`gradlens: unknown command ${JSON.stringify(command ?? "")}\nusage: gradlens lint [paths...]`);
-  return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+// The bundle is also loaded on worker threads (deeply nested files); only the main thread runs the CLI.
+if (isMainThread && require.main === module) {
+  const { stdout, stderr, exitCode } = main(process.argv.slice(2));
+  process.stdout.write(stdout);
+  process.stderr.write(stderr);
+  process.exitCode = exitCode;
+}

@@ -1,0 +1,13 @@
+/** `--format json`: the documented shape, 1-based lines and columns. */
+import type { LintResult } from "../../analysis/lint";
+
+export function formatJson(results: LintResult[]): string {
+  const findings = results.flatMap((r) => r.findings.map((f) => ({
+    file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn,
+    rule: f.rule, severity: f.severity, message: f.message,
+    related: f.related.map((x) => ({ file: x.file, line: x.line, column: x.column, message: x.message })),
+    fixes: f.fixes.map((x) => ({ title: x.title, edits: x.edits.map((e) => ({ start: e.start, end: e.end, text: e.text })) })),
+  })));
+  const errors = results.flatMap((r) => r.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, message: e.message })));
+  return JSON.stringify({ findings, errors }, null, 2) + "\n";
+}

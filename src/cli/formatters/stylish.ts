@@ -1,0 +1,30 @@
+/** Default output, like ESLint's stylish: grouped by file, `line:col  severity  message  rule`. */
+import type { LintResult } from "../../analysis/lint";
+
+const paint = (on: boolean, code: string) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+export function formatStylish(results: LintResult[], color: boolean, fixed = 0): string {
+  const dim = paint(color, "2"), yellow = paint(color, "33"), red = paint(color, "31"), bold = paint(color, "1"), under = paint(color, "4");
+  const lines: string[] = [];
+  let warnings = 0, errors = 0, fixable = 0;
+  for (const r of results) {
+    if (r.findings.length === 0 && r.errors.length === 0) continue;
+    lines.push(under(r.file));
+    const rows = [
+      ...r.errors.map((e) => ({ pos: `${e.line}:${e.column}`, sev: red("error"), msg: e.message, rule: "parse-error" })),
+      ...r.findings.map((f) => ({ pos: `${f.line}:${f.column}`, sev: f.severity === "error" ? red("error") : yellow("warning"), msg: f.message, rule: f.rule })),
+    ];
+    errors += r.errors.length;
+    warnings += r.findings.length;
+    fixable += r.findings.filter((f) => f.fixes.length > 0).length;
+    const width = Math.max(...rows.map((x) => x.pos.length));
+    for (const row of rows) lines.push(`  ${dim(row.pos.padEnd(width))}  ${row.sev}  ${row.msg}  ${dim(row.rule)}`);
+    lines.push("");
+  }
+  const total = warnings + errors;
+  if (fixed > 0) lines.push(`fixed ${fixed} problem${fixed === 1 ? "" : "s"}`);
+  if (total === 0) return lines.join("\n") + (lines.length ? "\n" : "");
+  lines.push((errors ? red : yellow)(bold(`✖ ${total} problem${total === 1 ? "" : "s"} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})`)));
+  if (fixable) lines.push(dim(`  ${fixable} of them can be fixed with the --fix option.`));
+  return lines.join("\n") + "\n";
+}
