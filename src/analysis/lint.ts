@@ -33,7 +33,8 @@ export function lintUnguarded(text: string, file: string, options: LintOptions =
   }
   try {
     const result = lintTypeScript(text, file, options);
-    const findings = options.fixes === false ? result.findings : result.findings.map((f) => verifyFixes(f, text, file, options, result.findings));
+    const cache = new Map<string, Finding[] | null>();
+    const findings = options.fixes === false ? result.findings : result.findings.map((f) => verifyFixes(f, text, file, options, result.findings, cache));
     return { file, findings, errors: [], analysed: result.analysed };
   } catch (e) {
     if (e instanceof SyntaxProblem) return { file, findings: [], errors: [{ file, line: e.line, column: e.column, message: e.message }], analysed: false };
@@ -42,17 +43,23 @@ export function lintUnguarded(text: string, file: string, options: LintOptions =
 }
 
 /** Keeps only the fixes that remove their finding without introducing another. */
-function verifyFixes(f: Finding, text: string, file: string, options: LintOptions, all: Finding[]): Finding {
+function verifyFixes(f: Finding, text: string, file: string, options: LintOptions, all: Finding[], cache: Map<string, Finding[] | null>): Finding {
   const sameKind = (x: Finding) => x.rule === f.rule && x.optimizer === f.optimizer;
   const before = all.filter(sameKind).length;
   const fixes: Fix[] = [];
   for (const fix of f.fixes) {
-    let after: Finding[];
-    try {
-      after = lintTypeScript(applyEdits(text, fix.edits), file, { ...options, fixes: false, force: true }).findings;
-    } catch {
-      continue; // an edit that breaks the file is no fix
+    // Findings on one loop often share a fix: lint each distinct edited text once.
+    const key = JSON.stringify(fix.edits.map((e) => [e.range, e.text]));
+    let after = cache.get(key);
+    if (after === undefined) {
+      try {
+        after = lintTypeScript(applyEdits(text, fix.edits), file, { ...options, fixes: false, force: true }).findings;
+      } catch {
+        after = null; // an edit that breaks the file is no fix
+      }
+      cache.set(key, after);
     }
+    if (after === null) continue;
     if (after.filter(sameKind).length < before && after.length < all.length) fixes.push(fix);
   }
   return { ...f, fixes };

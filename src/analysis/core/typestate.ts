@@ -35,6 +35,7 @@ export interface RawFinding {
 }
 
 const MAX_DEPTH = 8;
+const ATOM_CAP = 32;
 
 interface Env {
   fn: FunctionGraph;
@@ -125,14 +126,30 @@ export class TypestateAnalysis {
   private flow(env: Env, input: string[]): string[] {
     const { fn } = env;
     const seen = new Map<number, Set<string>>();
+    // Per block and atom kind: how many distinct atoms, and the first one (the widening target).
+    const kinds = new Map<number, Map<string, { count: number; first: string }>>();
     const work: [number, string][] = [];
-    const push = (block: number, atom: string) => {
+    const push = (block: number, raw: string) => {
       let set = seen.get(block);
       if (set === undefined) seen.set(block, (set = new Set()));
-      if (!set.has(atom)) {
-        set.add(atom);
-        work.push([block, atom]);
+      if (set.has(raw)) return;
+      let atom = raw;
+      if (raw.length > 1) {
+        // Site-carrying atoms multiply with the number of backward/zero sites; past a cap
+        // (only in machine-written files), keep the state but reuse the first site seen, and
+        // drop extra PENDING tokens (which can only hide accumulation findings, never add one).
+        let byKind = kinds.get(block);
+        if (byKind === undefined) kinds.set(block, (byKind = new Map()));
+        const k = byKind.get(raw[0]);
+        if (k === undefined) byKind.set(raw[0], { count: 1, first: raw });
+        else if (++k.count > ATOM_CAP) {
+          if (raw[0] === "P") return;
+          atom = k.first;
+          if (set.has(atom)) return;
+        }
       }
+      set.add(atom);
+      work.push([block, atom]);
     };
     for (const a of input) push(fn.entry, a);
     while (work.length > 0) {

@@ -16,7 +16,7 @@ type FnNode = TSESTree.FunctionExpression | TSESTree.ArrowFunctionExpression | T
 type InlineKind = "iife" | "loop" | "once" | "closure";
 
 /** Beyond this nesting the builder stops descending and treats the subtree as opaque. */
-const MAX_NESTING = 4000;
+const MAX_NESTING = 50_000;
 
 export interface TsProgram extends ProgramGraph {
   siteNodes: Node[];

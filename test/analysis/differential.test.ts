@@ -1,0 +1,263 @@
+/**
+ * Differential testing of the analysis against a brute-force oracle. A generator writes random
+ * small training programs (nested loops, branches, break/continue, helper calls, zero / backward
+ * / step on two optimizers); the oracle runs every bounded execution path (each loop 0–4
+ * iterations, do-while 1–4) through the rule definitions directly, with no graph and no fixpoint.
+ * Both must report the same (rule, line, optimizer) set. GRADLENS_DIFF_COUNT=5000 for a longer run.
+ */
+import * as assert from "node:assert/strict";
+import { lintText } from "../../src/analysis/lint";
+
+type Opt = "optA" | "optB";
+type Stmt =
+  | { k: "zero"; o: Opt } | { k: "zeroModule"; o: Opt } | { k: "backward" } | { k: "step"; o: Opt }
+  | { k: "if"; then: Stmt[]; else: Stmt[] } | { k: "loop"; kind: "for" | "while" | "do"; body: Stmt[] }
+  | { k: "break" } | { k: "continue" } | { k: "call"; fn: number };
+
+interface Program { helpers: Stmt[][]; main: Stmt[] }
+
+// ---- generator ------------------------------------------------------------------------------
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generate(seed: number): Program {
+  const r = rng(seed);
+  const pick = <T,>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
+  const opt = (): Opt => (r() < 0.7 ? "optA" : "optB");
+  let budget = 0;
+  const block = (depth: number, inLoop: boolean, helpers: number): Stmt[] => {
+    const n = 1 + Math.floor(r() * 4);
+    const out: Stmt[] = [];
+    for (let i = 0; i < n && budget > 0; i++) {
+      budget--;
+      const x = r();
+      if (x < 0.2) out.push({ k: "backward" });
+      else if (x < 0.38) out.push({ k: "step", o: opt() });
+      else if (x < 0.5) out.push({ k: "zero", o: opt() });
+      else if (x < 0.54) out.push({ k: "zeroModule", o: opt() });
+      else if (x < 0.66 && depth < 3) out.push({ k: "if", then: block(depth + 1, inLoop, helpers), else: r() < 0.5 ? block(depth + 1, inLoop, helpers) : [] });
+      else if (x < 0.8 && depth < 3) out.push({ k: "loop", kind: pick(["for", "for", "while", "do"] as const), body: block(depth + 1, true, helpers) });
+      else if (x < 0.85 && inLoop) out.push({ k: r() < 0.5 ? "break" : "continue" });
+      else if (x < 0.93 && helpers > 0) out.push({ k: "call", fn: Math.floor(r() * helpers) });
+      else out.push({ k: "backward" });
+    }
+    return out;
+  };
+  const helpers: Stmt[][] = [];
+  const nHelpers = Math.floor(r() * 3);
+  for (let h = 0; h < nHelpers; h++) {
+    budget = 4;
+    helpers.push(block(2, false, h)); // helpers call only earlier helpers: no recursion
+  }
+  budget = 12;
+  const main = [{ k: "loop", kind: "for", body: block(1, true, nHelpers) } as Stmt, ...(r() < 0.3 ? block(1, false, nHelpers) : [])];
+  return { helpers, main };
+}
+
+// ---- rendering (one statement per line; the line identifies the statement) --------------------
+
+interface Rendered { text: string; lineOf: Map<Stmt, number>; fnOf: Map<Stmt, number> }
+
+function render(p: Program): Rendered {
+  const lines = [
+    'import { nn, optim } from "gradlens";',
+    "declare const loss: { backward(): void };",
+    "const modelA = new nn.Linear(2, 2);",
+    "const modelB = new nn.Linear(2, 2);",
+    "const optA = new optim.SGD(modelA.parameters(), { lr: 0.1 });",
+    "const optB = new optim.SGD(modelB.parameters(), { lr: 0.1 });",
+  ];
+  const lineOf = new Map<Stmt, number>(), fnOf = new Map<Stmt, number>();
+  let counter = 0;
+  const emit = (stmts: Stmt[], indent: string, fn: number) => {
+    for (const s of stmts) {
+      lineOf.set(s, lines.length + 1);
+      fnOf.set(s, fn);
+      switch (s.k) {
+        case "zero": lines.push(`${indent}${s.o}.zeroGrad();`); break;
+        case "zeroModule": lines.push(`${indent}${s.o === "optA" ? "modelA" : "modelB"}.zeroGrad();`); break;
+        case "backward": lines.push(`${indent}loss.backward();`); break;
+        case "step": lines.push(`${indent}${s.o}.step();`); break;
+        case "break": lines.push(`${indent}break;`); break;
+        case "continue": lines.push(`${indent}continue;`); break;
+        case "call": lines.push(`${indent}helper${s.fn}();`); break;
+        case "if":
+          lines.push(`${indent}if (Math.random() < 0.5) {`);
+          emit(s.then, indent + "  ", fn);
+          if (s.else.length) {
+            lines.push(`${indent}} else {`);
+            emit(s.else, indent + "  ", fn);
+          }
+          lines.push(`${indent}}`);
+          break;
+        case "loop": {
+          const i = `i${counter++}`;
+          if (s.kind === "for") lines.push(`${indent}for (let ${i} = 0; ${i} < 10; ${i}++) {`);
+          else if (s.kind === "while") lines.push(`${indent}while (Math.random() < 0.9) {`);
+          else lines.push(`${indent}do {`);
+          emit(s.body, indent + "  ", fn);
+          lines.push(s.kind === "do" ? `${indent}} while (Math.random() < 0.9);` : `${indent}}`);
+        }
+      }
+    }
+  };
+  p.helpers.forEach((body, h) => {
+    lines.push(`function helper${h}(): void {`);
+    emit(body, "  ", h + 1);
+    lines.push("}");
+  });
+  emit(p.main, "", 0);
+  return { text: lines.join("\n") + "\n", lineOf, fnOf };
+}
+
+// ---- oracle -----------------------------------------------------------------------------------
+
+type Ev = { kind: "zero" | "backward" | "step"; o: Opt | "both"; line: number; fn: number };
+type Signal = "normal" | "break" | "continue";
+const MAX_ITER = 4;
+const PATH_LIMIT = 60_000;
+
+class TooManyPaths extends Error {}
+
+/** Every bounded path through `stmts` as [events, how it ended]. */
+function paths(stmts: Stmt[], p: Program, r: Rendered, budget: { n: number }): [Ev[], Signal][] {
+  let acc: [Ev[], Signal][] = [[[], "normal"]];
+  for (const s of stmts) {
+    const next: [Ev[], Signal][] = [];
+    for (const [evs, sig] of acc) {
+      if (sig !== "normal") { next.push([evs, sig]); continue; }
+      for (const [more, sig2] of stmtPaths(s, p, r, budget)) {
+        next.push([evs.concat(more), sig2]);
+        if (++budget.n > PATH_LIMIT) throw new TooManyPaths();
+      }
+    }
+    acc = next;
+  }
+  return acc;
+}
+
+function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }): [Ev[], Signal][] {
+  const ev = (kind: Ev["kind"], o: Ev["o"]): Ev => ({ kind, o, line: r.lineOf.get(s)!, fn: r.fnOf.get(s)! });
+  switch (s.k) {
+    case "zero": return [[[ev("zero", s.o)], "normal"]];
+    case "zeroModule": return [[[ev("zero", s.o)], "normal"]];
+    case "backward": return [[[ev("backward", "both")], "normal"]];
+    case "step": return [[[ev("step", s.o)], "normal"]];
+    case "break": return [[[], "break"]];
+    case "continue": return [[[], "continue"]];
+    case "call": return paths(p.helpers[s.fn], p, r, budget).map(([e]) => [e, "normal"]);
+    case "if": return [...paths(s.then, p, r, budget), ...paths(s.else, p, r, budget)];
+    case "loop": {
+      const body = paths(s.body, p, r, budget);
+      const out: [Ev[], Signal][] = [];
+      const min = s.kind === "do" ? 1 : 0;
+      // frontier: paths that are still iterating after i iterations
+      let frontier: Ev[][] = [[]];
+      if (min === 0) out.push([[], "normal"]);
+      for (let i = 1; i <= MAX_ITER; i++) {
+        const nextFrontier: Ev[][] = [];
+        for (const pre of frontier) {
+          for (const [evs, sig] of body) {
+            const path = pre.concat(evs);
+            if (sig === "break") out.push([path, "normal"]);
+            else {
+              nextFrontier.push(path);
+              if (i >= min) out.push([path, "normal"]);
+              if (++budget.n > PATH_LIMIT) throw new TooManyPaths();
+            }
+          }
+        }
+        frontier = nextFrontier;
+      }
+      return out;
+    }
+  }
+}
+
+const touches = (e: Ev, o: Opt) => e.o === o || e.o === "both";
+
+/** The rules, read straight off one path. */
+function judge(path: Ev[], o: Opt, found: Set<string>, pairs: { candidates: Set<string>; owned: Set<number> }) {
+  type State = { s: "C" } | { s: "A"; b: Ev } | { s: "K" } | { s: "S"; b: Ev } | { s: "D"; z: Ev };
+  let st: State = { s: "C" };
+  path.forEach((e, i) => {
+    if (!touches(e, o)) return;
+    if (e.kind === "backward") {
+      st = st.s === "K" || st.s === "S" ? { s: "S", b: e } : { s: "A", b: e };
+      // accumulation check: where do this backward's gradients go first?
+      for (let j = i + 1; j < path.length; j++) {
+        const f = path[j];
+        if (f.kind === "step" && f.o === o) { pairs.owned.add(e.line); break; }
+        if (f.kind === "zero" && f.o === o) { pairs.candidates.add(`${e.line}:${f.line}`); break; }
+      }
+    } else if (e.kind === "step") {
+      if (st.s === "S") found.add(`missing-zero-grad:${st.b.fn === e.fn ? st.b.line : e.line}:${o}`);
+      if (st.s === "D") found.add(`zero-grad-discards-gradients:${st.z.line}:${o}`);
+      st = st.s === "D" ? { s: "C" } : st.s === "C" ? st : { s: "K" };
+    } else {
+      st = st.s === "A" ? { s: "D", z: e } : st.s === "D" ? st : { s: "C" };
+    }
+  });
+}
+
+function oracle(p: Program, r: Rendered): string[] | null {
+  const found = new Set<string>();
+  const roots: Stmt[][] = [p.main, ...p.helpers];
+  try {
+    for (const root of roots) {
+      const all = paths(root, p, r, { n: 0 });
+      for (const o of ["optA", "optB"] as Opt[]) {
+        const pairs = { candidates: new Set<string>(), owned: new Set<number>() };
+        for (const [evs] of all) judge(evs, o, found, pairs);
+        for (const c of pairs.candidates) {
+          const [b, z] = c.split(":").map(Number);
+          if (pairs.owned.has(b)) found.add(`zero-grad-discards-gradients:${z}:${o}`);
+        }
+      }
+    }
+  } catch (e) {
+    if (e instanceof TooManyPaths) return null;
+    throw e;
+  }
+  return [...found].sort();
+}
+
+// ---- the test -------------------------------------------------------------------------------
+
+describe("differential testing against a path-enumerating oracle", () => {
+  const count = Number(process.env.GRADLENS_DIFF_COUNT ?? 400);
+  it(`agrees with the oracle on ${count} random programs (seeded)`, function () {
+    this.timeout(600_000);
+    let checked = 0, withFindings = 0;
+    for (let seed = 1; checked < count; seed++) {
+      const program = generate(seed);
+      const rendered = render(program);
+      const expected = oracle(program, rendered);
+      if (expected === null) continue; // too many paths for brute force; counted below
+      const result = lintText(rendered.text, `program-${seed}.ts`, { fixes: false });
+      assert.deepEqual(result.errors, []);
+      const got = [...new Set(result.findings.map((f) => `${f.rule}:${f.line}:${f.optimizer}`))].sort();
+      assert.deepEqual(got, expected, `seed ${seed}:\n${rendered.text.split("\n").map((l, i) => `${String(i + 1).padStart(3)} ${l}`).join("\n")}`);
+      checked++;
+      if (expected.length) withFindings++;
+      assert.ok(seed < count * 3, "the generator should mostly produce programs the oracle can enumerate");
+    }
+    // Both kinds of programs must be well represented, or the comparison proves little.
+    assert.ok(withFindings > count * 0.2 && withFindings < count * 0.9, `${withFindings} of ${count} programs had findings`);
+  });
+
+  it("the oracle itself catches a seeded analysis bug (a path where zero is skipped)", () => {
+    const p: Program = { helpers: [], main: [{ k: "loop", kind: "for", body: [{ k: "if", then: [{ k: "zero", o: "optA" }], else: [] }, { k: "backward" }, { k: "step", o: "optA" }] }] };
+    const r = render(p);
+    assert.deepEqual(oracle(p, r), [`missing-zero-grad:${r.lineOf.get((p.main[0] as { body: Stmt[] }).body[1])}:optA`]);
+  });
+});
