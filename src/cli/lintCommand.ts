@@ -43,7 +43,8 @@ export function runLint(args: LintArgs, cwd: string, version: string): CommandOu
       }
       results.push(out.result);
     } else {
-      results.push(lintText(text, file, options));
+      // Stylish output shows no edits: skip computing and verifying fixes.
+      results.push(lintText(text, file, { ...options, fixes: args.format !== "stylish" }));
     }
   }
   const problems = results.reduce((n, r) => n + r.findings.length + r.errors.length, 0);

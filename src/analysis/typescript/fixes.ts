@@ -54,7 +54,7 @@ export class FixWriter {
   }
 
   private parent(n: Node): Node | undefined {
-    return this.parsed.parents.get(n);
+    return this.parsed.parent(n);
   }
 
   private indentAt(offset: number): string {

@@ -71,7 +71,7 @@ class ProgramBuilder {
   }
 
   parent(node: Node): Node | undefined {
-    return this.parsed.parents.get(node);
+    return this.parsed.parent(node);
   }
 
   private newGraph(node: Node, name: string, params: string[], hasThis: boolean): number {
@@ -84,12 +84,9 @@ class ProgramBuilder {
 
   /** Finds functions, decides which are inlined, and names the callable ones. */
   private prepass(): void {
-    const stack: Node[] = [this.parsed.ast];
-    while (stack.length > 0) {
-      const node = stack.pop()!;
-      if (isFunctionNode(node)) this.registerFunction(node);
-      forEachChild(node, (c) => stack.push(c));
-    }
+    // In source order, so graph ids (and reports) are stable.
+    const fns = [...this.parsed.functions].sort((a, b) => a.range[0] - b.range[0]);
+    for (const node of fns) if (isFunctionNode(node)) this.registerFunction(node);
   }
 
   private registerFunction(fn: FnNode): void {

@@ -7,7 +7,7 @@ import { parseSuppressions } from "../core/suppressions";
 import { messages, RULES } from "../rules/index";
 import { buildProgram, TsProgram } from "./graphBuilder";
 import { detectStyle, FixWriter } from "./fixes";
-import { parseTypeScript, ParsedFile } from "./parse";
+import { forEachChild, parseTypeScript, ParsedFile } from "./parse";
 import { propertyName, unwrap } from "./recognize";
 
 export const DEFAULT_ENGINE_MODULES = ["gradlens"];
@@ -30,12 +30,7 @@ export function importsEngine(ast: TSESTree.Program, modules: readonly string[])
     const n = stack.pop()!;
     if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "require" && n.arguments[0]?.type === "Literal" && matches(n.arguments[0].value)) return true;
     if (n.type === "ImportExpression" && n.source.type === "Literal" && matches(n.source.value)) return true;
-    for (const key in n) {
-      if (key === "parent" || key === "loc" || key === "range") continue;
-      const v = (n as unknown as Record<string, unknown>)[key];
-      if (Array.isArray(v)) for (const c of v) { if (c && typeof c === "object" && "type" in c) stack.push(c as TSESTree.Node); }
-      else if (v && typeof v === "object" && "type" in v) stack.push(v as TSESTree.Node);
-    }
+    forEachChild(n, (c) => stack.push(c));
   }
   return false;
 }

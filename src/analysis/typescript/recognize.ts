@@ -3,7 +3,7 @@
  * into text (`this.optimizer`, `$0.parameters()`), which is all the core compares.
  */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
-import type { Node } from "./parse";
+import { forEachChild, Node } from "./parse";
 
 /** Array methods that call their callback once per element: the callback body is a loop body. */
 export const ITERATION_METHODS = new Set(["forEach", "map", "flatMap", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex", "findLast", "findLastIndex"]);
@@ -104,12 +104,7 @@ export function readsGradOf(node: TSESTree.Node, text: string, namer: Namer): bo
   while (stack.length > 0 && budget-- > 0) {
     const n = stack.pop()!;
     if (n.type === "MemberExpression" && propertyName(n) === "grad" && receiverText(n.object, namer) === text) return true;
-    for (const key in n) {
-      if (key === "parent" || key === "loc" || key === "range") continue;
-      const v = (n as unknown as Record<string, unknown>)[key];
-      if (Array.isArray(v)) for (const c of v) { if (c && typeof c === "object" && "type" in c) stack.push(c as TSESTree.Node); }
-      else if (v && typeof v === "object" && "type" in v) stack.push(v as TSESTree.Node);
-    }
+    forEachChild(n, (c) => stack.push(c));
   }
   return false;
 }

@@ -6,7 +6,7 @@ const paint = (on: boolean, code: string) => (s: string) => (on ? `\u001b[${code
 export function formatStylish(results: LintResult[], color: boolean, fixed = 0): string {
   const dim = paint(color, "2"), yellow = paint(color, "33"), red = paint(color, "31"), bold = paint(color, "1"), under = paint(color, "4");
   const lines: string[] = [];
-  let warnings = 0, errors = 0, fixable = 0;
+  let warnings = 0, errors = 0;
   for (const r of results) {
     if (r.findings.length === 0 && r.errors.length === 0) continue;
     lines.push(under(r.file));
@@ -16,7 +16,6 @@ export function formatStylish(results: LintResult[], color: boolean, fixed = 0):
     ];
     errors += r.errors.length;
     warnings += r.findings.length;
-    fixable += r.findings.filter((f) => f.fixes.length > 0).length;
     const width = Math.max(...rows.map((x) => x.pos.length));
     for (const row of rows) lines.push(`  ${dim(row.pos.padEnd(width))}  ${row.sev}  ${row.msg}  ${dim(row.rule)}`);
     lines.push("");
@@ -25,6 +24,6 @@ export function formatStylish(results: LintResult[], color: boolean, fixed = 0):
   if (fixed > 0) lines.push(`fixed ${fixed} problem${fixed === 1 ? "" : "s"}`);
   if (total === 0) return lines.join("\n") + (lines.length ? "\n" : "");
   lines.push((errors ? red : yellow)(bold(`✖ ${total} problem${total === 1 ? "" : "s"} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})`)));
-  if (fixable) lines.push(dim(`  ${fixable} of them can be fixed with the --fix option.`));
+  if (warnings) lines.push(dim(`  run with --fix to insert the missing zeroGrad() calls where a safe fix exists.`));
   return lines.join("\n") + "\n";
 }

@@ -1,0 +1,99 @@
+/**
+ * `npm run bench`: analysis time next to its peers measured in the same run.
+ *  - one generated 10,000-line training file: typescript-estree's parse alone, TypeScript's own
+ *    scanner, and gradlens lint (parse + graph + typestate), with and without fix verification;
+ *  - a 500-file tree through the real CLI (files on disk, a child process).
+ * Numbers are medians of warm runs; the ratios are what to compare across machines.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import * as ts from "typescript";
+import { parse } from "@typescript-eslint/typescript-estree";
+import { lintText } from "../src/analysis/lint";
+import { trainingFile } from "./generate";
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time(fn: () => unknown, runs: number, warmup = 3): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return median(samples);
+}
+
+function scanAll(text: string): number {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+  let n = 0;
+  while (scanner.scan() !== ts.SyntaxKind.EndOfFileToken) n++;
+  return n;
+}
+
+const runs = Number(process.env.BENCH_RUNS ?? 25);
+const file = trainingFile(10_000, 3);
+const lineCount = file.split("\n").length;
+
+// Parse and lint are sampled alternately, so drift and GC pressure hit both alike.
+const estree = () => parse(file, { range: true, loc: true, comment: true, filePath: "bench.ts" });
+const pairs: [number, number][] = [];
+for (let i = 0; i < runs + 3; i++) {
+  let t = process.hrtime.bigint();
+  estree();
+  const p = Number(process.hrtime.bigint() - t) / 1e6;
+  t = process.hrtime.bigint();
+  lintText(file, "bench.ts", { fixes: false });
+  const l = Number(process.hrtime.bigint() - t) / 1e6;
+  if (i >= 3) pairs.push([p, l]);
+}
+const parseMs = median(pairs.map(([p]) => p));
+const lintNoFixMs = median(pairs.map(([, l]) => l));
+const overhead = median(pairs.map(([p, l]) => l / p));
+const scanMs = time(() => scanAll(file), runs);
+const tsParseMs = time(() => ts.createSourceFile("bench.ts", file, ts.ScriptTarget.Latest, true), runs);
+const lintMs = time(() => lintText(file, "bench.ts"), Math.max(3, Math.floor(runs / 3)), 1);
+const findings = lintText(file, "bench.ts").findings.length;
+
+// 500-file tree through the CLI.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-bench-"));
+for (let i = 0; i < 500; i++) {
+  const sub = path.join(dir, `pkg${i % 20}`);
+  fs.mkdirSync(sub, { recursive: true });
+  fs.writeFileSync(path.join(sub, `train${i}.ts`), trainingFile(120, i % 25 === 0 ? 1 : 0, i));
+}
+const cli = path.resolve(__dirname, "../dist/cli.js");
+const treeSamples: number[] = [];
+for (let i = 0; i < 3; i++) {
+  const t = Date.now();
+  try {
+    execFileSync(process.execPath, [cli, "lint", "--no-color", "."], { cwd: dir, stdio: "pipe" });
+  } catch (e) {
+    if ((e as { status?: number }).status !== 1) throw e; // 1 = findings, expected here
+  }
+  treeSamples.push(Date.now() - t);
+}
+const treeParse = time(() => {
+  for (let i = 0; i < 500; i++) parse(fs.readFileSync(path.join(dir, `pkg${i % 20}`, `train${i}.ts`), "utf8"), { range: true, loc: true, comment: true });
+}, 3, 1);
+const nodeStart = median([0, 1, 2].map(() => { const t = Date.now(); execFileSync(process.execPath, ["-e", "0"]); return Date.now() - t; }));
+fs.rmSync(dir, { recursive: true, force: true });
+
+const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(0)}%`;
+console.log(`gradlens benchmark (node ${process.version}, ${os.cpus().length} CPUs, median of ${runs} warm runs)\n`);
+console.log(`10,000-line file: ${lineCount} lines, ${findings} findings`);
+console.log("| measurement | ms | vs typescript-estree parse |");
+console.log("|---|---:|---:|");
+console.log(`| TypeScript scanner (tokens only) | ${scanMs.toFixed(1)} | ${(scanMs / parseMs).toFixed(2)}× |`);
+console.log(`| TypeScript createSourceFile (its own AST) | ${tsParseMs.toFixed(1)} | ${(tsParseMs / parseMs).toFixed(2)}× |`);
+console.log(`| typescript-estree parse alone | ${parseMs.toFixed(1)} | 1.00× |`);
+console.log(`| gradlens lint, findings only | ${lintNoFixMs.toFixed(1)} | ${overhead.toFixed(2)}× (analysis ${pct(overhead - 1)}) |`);
+console.log(`| gradlens lint, with verified fixes | ${lintMs.toFixed(1)} | ${(lintMs / parseMs).toFixed(2)}× |`);
+console.log(`\n500-file tree (${500 * 120} lines): CLI end to end ${median(treeSamples)} ms ` +
+  `(in-process parse of all files ${treeParse.toFixed(0)} ms; node startup ${nodeStart} ms)`);
