@@ -86,7 +86,9 @@ class Reporter {
         const step = sites[r.stepSite], back = sites[r.backwardSite];
         const at = back.fn === step.fn ? back : step;
         const manual = step.manual === true;
-        const zeroedSomewhere = sites.some((s) => s.kind === "zero" && s.text === step.text);
+        // "never called" vs "not on every path": is there a zero in the functions on this path?
+        const fns = new Set([r.root, step.fn, ...r.context.map((c) => sites[c].fn)]);
+        const zeroedSomewhere = sites.some((s) => s.kind === "zero" && fns.has(s.fn) && s.text === step.text);
         const loop = this.enclosingLoop(r, step.text);
         const related: RelatedLocation[] = [];
         if (at !== step) related.push(this.related(step.range, messages.relatedStep(step.text)));

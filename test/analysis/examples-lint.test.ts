@@ -1,0 +1,30 @@
+/** The shipped examples through the linter: the bug is found exactly where the example puts it. */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { lintText } from "../../src/analysis/lint";
+
+const dir = path.join(__dirname, "../../examples");
+const lint = (name: string) => lintText(fs.readFileSync(path.join(dir, name), "utf8"), name);
+
+describe("linting the examples", () => {
+  it("flags the loop in trainWithoutZeroGrad and nothing in trainWithZeroGrad", () => {
+    const text = fs.readFileSync(path.join(dir, "missing-zero-grad.ts"), "utf8");
+    const { findings } = lint("missing-zero-grad.ts");
+    assert.equal(findings.length, 1);
+    const lines = text.split("\n");
+    const fnLine = lines.findIndex((l) => l.includes("function trainWithoutZeroGrad")) + 1;
+    const nextFn = lines.findIndex((l, i) => i >= fnLine && l.startsWith("if (require.main")) + 1;
+    assert.ok(findings[0].line > fnLine && findings[0].line < nextFn, `finding at line ${findings[0].line}`);
+    assert.equal(findings[0].rule, "missing-zero-grad");
+    assert.match(findings[0].message, /never called between steps/);
+  });
+
+  it("accepts the gradient-accumulation and manual-SGD examples", () => {
+    for (const name of ["gradient-accumulation.ts", "manual-sgd.ts"]) {
+      const r = lint(name);
+      assert.equal(r.analysed, true, `${name} imports gradlens`);
+      assert.deepEqual(r.findings, [], name);
+    }
+  });
+});
