@@ -34,7 +34,8 @@ interface JumpTarget {
 
 interface FinallyContext {
   entry: number;
-  pending: Set<number>;
+  /** Jump targets that abrupt completions inside the try resume at, with their finally depth. */
+  pending: Map<number, number>;
 }
 
 export function buildProgram(parsed: ParsedFile): TsProgram {
@@ -164,6 +165,8 @@ class FunctionBuilder implements Namer {
   private throwTo: { block: number; finallyDepth: number };
   private readonly paramIndex = new Map<string, number>();
   private nesting = 0;
+  /** Where an uncaught throw leaves the function (not followed by callers). */
+  private readonly throwExit: number;
   readonly hasThis: boolean;
 
   constructor(private readonly p: ProgramBuilder, private readonly graph: FunctionGraph, private readonly node: Node) {
@@ -173,6 +176,7 @@ class FunctionBuilder implements Namer {
     const entry = this.newBlock();
     const exit = this.newBlock();
     const throwExit = this.newBlock();
+    this.throwExit = throwExit;
     graph.entry = entry;
     graph.exit = exit;
     this.cur = entry;
@@ -222,15 +226,11 @@ class FunctionBuilder implements Namer {
   private emit(ev: GraphEvent): void {
     this.blocks[this.cur].events.push(ev);
     // Inside try, any event may throw: the handler is reachable after each one.
-    if (this.throwTo.block !== this.graphThrowExit()) {
+    if (this.throwTo.block !== this.throwExit) {
       const before = this.cur;
       this.split();
       this.jumpEdge(before, this.throwTo.block, this.throwTo.finallyDepth, true);
     }
-  }
-
-  private graphThrowExit(): number {
-    return 2;
   }
 
   /** An edge that respects finally blocks between here and the target. */
@@ -238,9 +238,7 @@ class FunctionBuilder implements Namer {
     if (this.finallies.length > targetFinallyDepth) {
       const f = this.finallies[this.finallies.length - 1];
       this.edge(from, f.entry, exceptional);
-      f.pending.add(target);
-      (f as FinallyContext & { depths?: Map<number, number> }).depths ??= new Map();
-      (f as FinallyContext & { depths?: Map<number, number> }).depths!.set(target, targetFinallyDepth);
+      f.pending.set(target, targetFinallyDepth);
     } else {
       this.edge(from, target, exceptional);
     }
@@ -441,14 +439,12 @@ class FunctionBuilder implements Namer {
     const head = this.split();
     const after = this.newBlock();
     const cont = this.newBlock();
-    const alwaysTrue = opts.test !== undefined && opts.test !== null && isConstantTrue(opts.test);
-    if (opts.exactlyOnce) {
-      // A loop over a model's parameters: every iteration does the same to every parameter,
-      // so it acts once (and never zero times).
-    } else if (!opts.doWhile) {
+    // The loop may be left at its head unless it runs exactly once or its test is constant true;
+    // a missing test (`for (;;)`) never exits there, for-of / forEach (test undefined) may.
+    if (!opts.exactlyOnce && !opts.doWhile) {
       if (opts.test) this.expr(opts.test);
-      if (!alwaysTrue && opts.test !== null) this.edge(this.cur, after);
-      else if (opts.test === undefined) this.edge(this.cur, after);
+      const exits = opts.test === undefined || (opts.test !== null && !isConstantTrue(opts.test));
+      if (exits) this.edge(this.cur, after);
     }
     this.jumps.push({ label, breakTo: after, continueTo: cont, finallyDepth: this.finallies.length });
     this.loopStack.push(loopId);
@@ -562,7 +558,7 @@ class FunctionBuilder implements Namer {
     const after = this.newBlock();
     let fin: FinallyContext | null = null;
     if (s.finalizer) {
-      fin = { entry: this.newBlock(), pending: new Set() };
+      fin = { entry: this.newBlock(), pending: new Map() };
       this.finallies.push(fin);
     }
     const savedThrow = this.throwTo;
@@ -590,8 +586,7 @@ class FunctionBuilder implements Namer {
       const end = this.cur;
       this.edge(end, after);
       // Abrupt completions resume after the finally block (through outer finally blocks too).
-      const depths = (fin as FinallyContext & { depths?: Map<number, number> }).depths ?? new Map<number, number>();
-      for (const target of fin.pending) this.jumpEdge(end, target, depths.get(target) ?? 0);
+      for (const [target, depth] of fin.pending) this.jumpEdge(end, target, depth);
       // A throw inside try without catch leaves through the finally block.
       if (!s.handler) this.jumpEdge(end, this.throwTo.block, this.throwTo.finallyDepth);
     }
