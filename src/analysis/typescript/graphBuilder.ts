@@ -244,6 +244,23 @@ class FunctionBuilder implements Namer {
     }
   }
 
+  /**
+   * Runs each arm from the current block and joins them after; with `mayskip`, control can also
+   * pass straight from the fork to the join (an `if` without `else`, the right side of `&&`).
+   */
+  private branches(arms: (() => void)[], mayskip: boolean): void {
+    const fork = this.cur;
+    const after = this.newBlock();
+    for (const arm of arms) {
+      this.cur = this.newBlock();
+      this.edge(fork, this.cur);
+      arm();
+      this.edge(this.cur, after);
+    }
+    if (mayskip) this.edge(fork, after);
+    this.cur = after;
+  }
+
   /** Ends the current path with a jump; code after it starts unreachable. */
   private jump(target: number, depth: number): void {
     this.jumpEdge(this.cur, target, depth);
@@ -410,21 +427,9 @@ class FunctionBuilder implements Namer {
 
   private ifStatement(s: TSESTree.IfStatement): void {
     this.expr(s.test);
-    const fork = this.cur;
-    const after = this.newBlock();
-    this.cur = this.newBlock();
-    this.edge(fork, this.cur);
-    this.statement(s.consequent);
-    this.edge(this.cur, after);
-    if (s.alternate) {
-      this.cur = this.newBlock();
-      this.edge(fork, this.cur);
-      this.statement(s.alternate);
-      this.edge(this.cur, after);
-    } else {
-      this.edge(fork, after);
-    }
-    this.cur = after;
+    const alternate = s.alternate;
+    if (alternate) this.branches([() => this.statement(s.consequent), () => this.statement(alternate)], false);
+    else this.branches([() => this.statement(s.consequent)], true);
   }
 
   private loopHead(node: Node, keyword: number): number {
@@ -610,31 +615,12 @@ class FunctionBuilder implements Namer {
   private exprInner(n: TSESTree.Node): void {
     switch (n.type) {
       case "CallExpression": return this.call(n);
-      case "LogicalExpression": {
+      case "LogicalExpression":
         this.expr(n.left);
-        const fork = this.cur;
-        const after = this.newBlock();
-        this.cur = this.newBlock();
-        this.edge(fork, this.cur);
-        this.expr(n.right);
-        this.edge(this.cur, after);
-        this.edge(fork, after);
-        this.cur = after;
-        return;
-      }
-      case "ConditionalExpression": {
+        return this.branches([() => this.expr(n.right)], true);
+      case "ConditionalExpression":
         this.expr(n.test);
-        const fork = this.cur;
-        const after = this.newBlock();
-        for (const branch of [n.consequent, n.alternate]) {
-          this.cur = this.newBlock();
-          this.edge(fork, this.cur);
-          this.expr(branch);
-          this.edge(this.cur, after);
-        }
-        this.cur = after;
-        return;
-      }
+        return this.branches([() => this.expr(n.consequent), () => this.expr(n.alternate)], false);
       case "AssignmentExpression": return this.assignment(n);
       case "ChainExpression": {
         // a?.b.c(): a nullish link skips the rest of the chain.
@@ -671,23 +657,19 @@ class FunctionBuilder implements Namer {
       this.expr(n.left.object);
       if (n.left.computed) this.expr(n.left.property);
     }
-    const fork = this.cur;
-    const after = logical ? this.newBlock() : -1;
-    if (logical) this.split();
-    this.expr(n.right);
-    // p.grad = null | undefined
-    if (n.left.type === "MemberExpression" && propertyName(n.left) === "grad" && isNullish(n.right) && n.operator === "=") {
-      this.emitTensorZero(n, n.left.object);
-    }
+    const right = () => {
+      this.expr(n.right);
+      // p.grad = null | undefined
+      if (n.left.type === "MemberExpression" && propertyName(n.left) === "grad" && isNullish(n.right) && n.operator === "=") {
+        this.emitTensorZero(n, n.left.object);
+      }
+    };
+    if (logical) this.branches([right], true);
+    else right();
     // this.opt = new SGD(...) / opt = new Adam(...)
     if (n.operator === "=") {
       const key = this.text(n.left);
       if (key !== null) this.recordFacts(key, n.right, null);
-    }
-    if (logical) {
-      this.edge(this.cur, after);
-      this.edge(fork, after);
-      this.cur = after;
     }
   }
 
@@ -802,15 +784,7 @@ class FunctionBuilder implements Namer {
       return;
     }
     // Several methods share the name: any of them may run.
-    const fork = this.cur;
-    const after = this.newBlock();
-    for (const c of candidates) {
-      this.cur = this.newBlock();
-      this.edge(fork, this.cur);
-      this.emit({ kind: "call", site, callee: c, args, thisArg });
-      this.edge(this.cur, after);
-    }
-    this.cur = after;
+    this.branches(candidates.map((c) => () => this.emit({ kind: "call", site, callee: c, args, thisArg })), false);
   }
 
   /** `xs.forEach((x) => body)`: a loop whose body is the callback. */
