@@ -143,6 +143,30 @@ describe("gradient checks (float64, central differences)", () => {
     });
   }
 
+  // Random broadcast-compatible shape pairs: each dim of each side is the shared size or 1,
+  // and either side may have fewer leading dims.
+  const BINARY: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+    ["add", (a, b) => a.add(b)], ["sub", (a, b) => a.sub(b)], ["mul", (a, b) => a.mul(b)],
+    ["div", (a, b) => a.div(b.abs().add(0.5))], ["pow", (a, b) => a.abs().add(0.5).pow(b)],
+    ["maximum", (a, b) => a.maximum(b)], ["minimum", (a, b) => a.minimum(b)],
+  ];
+  for (const [op, f] of BINARY) {
+    it(`${op}: 8 random broadcasting shape pairs`, () => {
+      manualSeed(op.charCodeAt(0) * 7);
+      const r = rand(64).data;
+      let k = 0;
+      const next = () => r[k++ % r.length];
+      for (let trial = 0; trial < 8; trial++) {
+        const rank = 1 + Math.floor(next() * 3);
+        const full = Array.from({ length: rank }, () => 1 + Math.floor(next() * 3));
+        const side = () => full.slice(Math.floor(next() * rank)).map((d) => (next() < 0.35 ? 1 : d));
+        const [sa, sb] = [side(), side()];
+        const res = gradcheck(f, [g(...sa), g(...sb)]);
+        assert.ok(res.ok, `${JSON.stringify(sa)} with ${JSON.stringify(sb)}: ${res.worst}`);
+      }
+    });
+  }
+
   it("detects a wrong gradient (the checker itself can fail)", () => {
     // tanh forward with sigmoid's derivative: the check must reject it.
     const wrong = (x: Tensor) => {
