@@ -64,6 +64,8 @@ export interface FunctionGraph {
   exit: number;
   /** Whether `$this` means a method receiver (methods and function expressions, not arrows). */
   hasThis: boolean;
+  /** Parameters declared as optimizers (`opt: optim.Optimizer`): `$i` keys when this is the root. */
+  optimizerParams: number[];
 }
 
 /** What the front end knows about optimizers from declarations, annotations and usage. */

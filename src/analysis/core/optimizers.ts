@@ -17,9 +17,13 @@ function asField(text: string): string | null {
 }
 
 export class OptimizerOracle {
+  /** `$i` texts that name optimizer parameters of the function being analysed as a root. */
+  rootParams = new Set<string>();
+
   constructor(private readonly facts: OptimizerFacts) {}
 
   isOptimizer(raw: string): boolean {
+    if (this.rootParams.has(raw)) return true;
     const text = norm(raw);
     const { optimizers, notOptimizers, zeroGradReceivers, stepReceivers } = this.facts;
     if (optimizers.has(text)) return true;
@@ -46,30 +50,33 @@ export class OptimizerOracle {
 
   /**
    * Whether a zero (with its receiver resolved into the analysis namespace) clears the gradients
-   * that optimizer `key` steps with. `key` may also be a manual optimizer: a tensor, or
-   * `M.parameters()` for a loop updating a module's parameters by hand.
+   * that optimizer `key` steps with: "yes", "no", or "maybe" when the receiver or the
+   * module→optimizer mapping can't be resolved. `key` may also be a manual optimizer: a tensor,
+   * or `M.parameters()` for a loop updating a module's parameters by hand.
    */
-  clears(target: ZeroTarget, rawResolved: string | null, rawKey: string): boolean {
+  clears(target: ZeroTarget, rawResolved: string | null, rawKey: string): Clears {
     const resolved = rawResolved === null ? null : norm(rawResolved);
     const key = norm(rawKey);
     switch (target.type) {
       case "all":
-        return true;
+        return "maybe";
       case "tensor":
-        return resolved === null || resolved === key;
+        return resolved === null ? "maybe" : resolved === key ? "yes" : "no";
       case "zeroGrad": {
-        if (resolved === null) return true;
-        if (this.isOptimizer(resolved)) return resolved === key;
+        if (resolved === null) return "maybe";
+        if (this.isOptimizer(resolved)) return resolved === key ? "yes" : "no";
         // A module: clears the optimizers built from its parameters.
-        if (key === `${resolved}.parameters()`) return true;
-        // A module nobody built an optimizer from: the mapping is unknown, assume it clears all.
-        if (!this.isKnownSource(resolved)) return true;
+        if (key === `${resolved}.parameters()`) return "yes";
+        // A module nobody built an optimizer from, or an optimizer whose parameters are unknown.
+        if (!this.isKnownSource(resolved)) return "maybe";
         const sources = this.sourcesOf(key);
-        return sources === undefined || sources.has(resolved);
+        return sources === undefined ? "maybe" : sources.has(resolved) ? "yes" : "no";
       }
     }
   }
 }
+
+export type Clears = "yes" | "no" | "maybe";
 
 /** Method receivers are `$this` inside a method and `this` where facts were recorded. */
 export function norm(text: string): string {

@@ -77,6 +77,8 @@ export class TypestateAnalysis {
     for (const root of this.program.roots) {
       const fn = this.program.functions[root];
       const env: Env = { fn, resolve: (t) => t, context: [], depth: 0 };
+      this.oracle.rootParams = new Set(fn.optimizerParams.map((i) => `$${i}`));
+      this.stepKeysMemo.clear(); // `$i` means this root's parameters now
       for (const key of this.stepKeys(fn, env.resolve, 0)) this.analyseKey(root, env, key);
     }
     return this.findings;
@@ -180,7 +182,9 @@ export class TypestateAnalysis {
       }
       case "zero": {
         const resolved = ev.target.type === "all" ? null : env.resolve(ev.target.key);
-        return this.oracle.clears(ev.target, resolved, this.key) ? this.onZero(ev.site, atom, env) : [atom];
+        const clears = this.oracle.clears(ev.target, resolved, this.key);
+        if (clears === "no") return [atom];
+        return clears === "yes" ? this.onZero(ev.site, atom, env) : this.onUncertainZero(atom);
       }
       case "call":
         return this.onCall(ev, atom, env);
@@ -226,6 +230,19 @@ export class TypestateAnalysis {
         this.candidates.push([Number(atom.slice(2)), z, env]);
         return [];
       default: return [atom]; // L, C, D
+    }
+  }
+
+  /**
+   * A zero that may or may not clear this optimizer. Each rule takes the reading that can't
+   * raise a false alarm: stale gradients count as cleared, pending ones as neither discarded
+   * nor still pending.
+   */
+  private onUncertainZero(atom: string): string[] {
+    switch (atom[0]) {
+      case "K": case "S": return ["C"];
+      case "P": return [];
+      default: return [atom]; // L, C, A, D
     }
   }
 

@@ -77,7 +77,7 @@ class ProgramBuilder {
 
   private newGraph(node: Node, name: string, params: string[], hasThis: boolean): number {
     const id = this.functions.length;
-    this.functions.push({ id, name, params, blocks: [], entry: 0, exit: 1, hasThis });
+    this.functions.push({ id, name, params, blocks: [], entry: 0, exit: 1, hasThis, optimizerParams: [] });
     this.graphOf.set(node, id);
     this.queue.push([id, node]);
     return id;
@@ -112,6 +112,12 @@ class ProgramBuilder {
       isMethod = true;
     }
     const id = this.newGraph(fn, name, params.map((p) => p ?? ""), fn.type !== "ArrowFunctionExpression");
+    fn.params.forEach((prm, i) => {
+      const target = prm.type === "AssignmentPattern" ? prm.left : prm.type === "TSParameterProperty" ? prm.parameter : prm;
+      const ann = typeAnnotationOf(target);
+      const typeName = ann?.type === "TSTypeReference" ? (ann.typeName.type === "Identifier" ? ann.typeName.name : ann.typeName.type === "TSQualifiedName" ? ann.typeName.right.name : "") : "";
+      if (isOptimizerClassName(typeName)) this.functions[id].optimizerParams.push(i);
+    });
     if (name !== "<anonymous>") {
       const table = isMethod ? this.methodsByName : this.functionsByName;
       table.set(name, [...(table.get(name) ?? []), id]);
