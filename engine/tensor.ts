@@ -5,7 +5,6 @@
  */
 import { AccumulateGrad, GradHook, Node } from "./autograd/node";
 import { runBackward, BackwardOptions } from "./autograd/backward";
-import { isGradEnabled } from "./autograd/gradMode";
 import { allocate, Data, DType } from "./dtype";
 import { fmt, numel, Shape } from "./shape";
 import * as ew from "./ops/elementwise";
@@ -298,10 +297,5 @@ export class Tensor {
     if (b.length === a.length) for (let i = 0; i < a.length; i++) a[i] += b[i];
     else inp.addBroadcastRaw(this, g);
     this.storage.version++;
-  }
-
-  /** Whether ops on this tensor should be recorded right now. */
-  get tracksGrad(): boolean {
-    return this.requiresGrad && isGradEnabled();
   }
 }

@@ -3,7 +3,6 @@ import { Tensor } from "../tensor";
 import { fmt, sameShape } from "../shape";
 import { checkTensor, defineOp, empty, record } from "../ops/record";
 import { uniform } from "../random";
-import { isGradEnabled } from "../autograd/gradMode";
 
 export type Reduction = "mean" | "sum" | "none";
 export interface LossOptions {
@@ -131,4 +130,3 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   return reduce(loss, options.reduction, "binaryCrossEntropyWithLogits");
 }
 
-export { isGradEnabled };

@@ -67,9 +67,7 @@ export function pow(a: Tensor, exponent: TensorLike): Tensor {
 }
 
 function powExponentGrad(a: Tensor, out: Tensor): Tensor {
-  const shape = out.shape;
-  const r = broadcastMap(a, out, [...shape], out.dtype, (x, o) => (x === 0 ? 0 : o * Math.log(x)));
-  return r;
+  return broadcastMap(a, out, [...out.shape], out.dtype, (x, o) => (x === 0 ? 0 : o * Math.log(x)));
 }
 
 const NEG = defineOp("neg");

@@ -1,5 +1,5 @@
 /** Reductions over all elements or one dimension (optionally several for sum/mean). */
-import { numel, wrapDim } from "../shape";
+import { wrapDim } from "../shape";
 import { Tensor } from "../tensor";
 import { defineOp, empty, record } from "./record";
 
@@ -164,4 +164,3 @@ export function norm(x: Tensor, p = 2, dim?: number, keepdim = false): Tensor {
   });
 }
 
-export { numel };

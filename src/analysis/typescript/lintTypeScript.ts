@@ -63,7 +63,7 @@ class Reporter {
   private readonly lines: LineIndex;
   private readonly writer: FixWriter;
 
-  constructor(private readonly text: string, private readonly file: string, private readonly parsed: ParsedFile, private readonly program: TsProgram, private readonly withFixes: boolean) {
+  constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, private readonly withFixes: boolean) {
     this.lines = new LineIndex(text);
     this.writer = new FixWriter(text, parsed, detectStyle(text, parsed.ast));
   }
@@ -117,7 +117,7 @@ class Reporter {
           : messages.accumulationDefeated(this.callText(zeroNode), step.text);
         const related = [this.related(back.range, messages.relatedBackward), this.related(step.range, messages.relatedStepUses(step.text))];
         const fixes: Fix[] = [];
-        if (this.withFixes && zeroSource !== null) {
+        if (this.withFixes) {
           const remove = this.writer.removeStatement(zeroNode);
           if (remove && step.fn === zero.fn) {
             const insert = this.writer.insertAfter(this.program.siteNodes[step.id], zeroSource, remove.comment);
@@ -138,8 +138,8 @@ class Reporter {
     return src.length <= 60 ? src.replace(/\s+/g, " ") : src.slice(0, 57) + "...";
   }
 
-  /** The zero as code to re-insert (without a trailing semicolon), or null if it isn't a plain statement. */
-  private zeroStatementCode(node: TSESTree.Node): string | null {
+  /** The zero call as code to re-insert elsewhere (without a trailing semicolon). */
+  private zeroStatementCode(node: TSESTree.Node): string {
     return this.text.slice(node.range[0], node.range[1]).replace(/;$/, "");
   }
 
