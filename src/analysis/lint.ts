@@ -2,7 +2,7 @@
  * The analysis entry point: source text in, findings with verified fix edits out. Pure: no
  * vscode, no file system. Front ends are chosen by file extension.
  */
-import type { Finding, Fix, LintOptions, LintResult } from "./core/types";
+import type { Fix, LintOptions, LintResult } from "./core/types";
 import { applyEdits } from "./core/textEdits";
 import { lintTypeScript } from "./typescript/lintTypeScript";
 import { SyntaxProblem, TS_EXTENSIONS } from "./typescript/parse";
@@ -33,36 +33,12 @@ export function lintUnguarded(text: string, file: string, options: LintOptions =
   }
   try {
     const result = lintTypeScript(text, file, options);
-    const cache = new Map<string, Finding[] | null>();
-    const findings = options.fixes === false ? result.findings : result.findings.map((f) => verifyFixes(f, text, file, options, result.findings, cache));
+    const findings = result.findings;
     return { file, findings, errors: [], analysed: result.analysed };
   } catch (e) {
     if (e instanceof SyntaxProblem) return { file, findings: [], errors: [{ file, line: e.line, column: e.column, message: e.message }], analysed: false };
     throw e;
   }
-}
-
-/** Keeps only the fixes that remove their finding without introducing another. */
-function verifyFixes(f: Finding, text: string, file: string, options: LintOptions, all: Finding[], cache: Map<string, Finding[] | null>): Finding {
-  const sameKind = (x: Finding) => x.rule === f.rule && x.optimizer === f.optimizer;
-  const before = all.filter(sameKind).length;
-  const fixes: Fix[] = [];
-  for (const fix of f.fixes) {
-    // Findings on one loop often share a fix: lint each distinct edited text once.
-    const key = JSON.stringify(fix.edits.map((e) => [e.range, e.text]));
-    let after = cache.get(key);
-    if (after === undefined) {
-      try {
-        after = lintTypeScript(applyEdits(text, fix.edits), file, { ...options, fixes: false, force: true }).findings;
-      } catch {
-        after = null; // an edit that breaks the file is no fix
-      }
-      cache.set(key, after);
-    }
-    if (after === null) continue;
-    if (after.filter(sameKind).length < before && after.length < all.length) fixes.push(fix);
-  }
-  return { ...f, fixes };
 }
 
 /** Applies one fix per finding (preferring `placement`), re-linting until stable (at most 10 passes). */

@@ -21,6 +21,8 @@ const MAX_NESTING = 50_000;
 export interface TsProgram extends ProgramGraph {
   siteNodes: Node[];
   loopNodes: Node[];
+  /** The block where each loop's body starts (where a loop-start fix lands in the graph). */
+  loopBodies: number[];
 }
 
 interface JumpTarget {
@@ -48,6 +50,7 @@ class ProgramBuilder {
   readonly loops: Loop[] = [];
   readonly siteNodes: Node[] = [];
   readonly loopNodes: Node[] = [];
+  readonly loopBodies: number[] = [];
   readonly facts: OptimizerFacts = {
     optimizers: new Set(), sources: new Map(), notOptimizers: new Set(), zeroGradReceivers: new Set(), stepReceivers: new Set(),
   };
@@ -68,7 +71,7 @@ class ProgramBuilder {
       if (id !== top) roots.push(id);
       new FunctionBuilder(this, this.functions[id], node).build();
     }
-    return { functions: this.functions, sites: this.sites, loops: this.loops, facts: this.facts, roots, siteNodes: this.siteNodes, loopNodes: this.loopNodes };
+    return { functions: this.functions, sites: this.sites, loops: this.loops, facts: this.facts, roots, siteNodes: this.siteNodes, loopNodes: this.loopNodes, loopBodies: this.loopBodies };
   }
 
   parent(node: Node): Node | undefined {
@@ -459,7 +462,7 @@ class FunctionBuilder implements Namer {
     }
     this.jumps.push({ label, breakTo: after, continueTo: cont, finallyDepth: this.finallies.length });
     this.loopStack.push(loopId);
-    this.split();
+    this.p.loopBodies[loopId] = this.split();
     opts.body();
     this.loopStack.pop();
     this.jumps.pop();

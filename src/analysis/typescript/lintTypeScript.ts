@@ -1,6 +1,9 @@
 /** The TypeScript/JavaScript front end end to end: text → findings with fix candidates. */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import type { Finding, Fix, LintOptions, RelatedLocation, RuleId } from "../core/types";
+import type { GraphEvent, Site } from "../core/cfg";
+import { eventAt, GraphPatch, patchProgram, zeroEvent } from "../core/patch";
+import { applyEdits } from "../core/textEdits";
 import { analyse, RawFinding } from "../core/typestate";
 import { LineIndex } from "../core/textEdits";
 import { parseSuppressions } from "../core/suppressions";
@@ -43,29 +46,84 @@ export function lintTypeScript(text: string, file: string, options: LintOptions)
   if (!options.force && !importsEngine(parsed.ast, modules)) return { findings: [], analysed: false };
   const program = buildProgram(parsed);
   const raw = analyse(program);
-  const reporter = new Reporter(text, file, parsed, program, options.fixes ?? true);
+  const reporter = new Reporter(text, file, parsed, program, raw, options);
   const suppress = parseSuppressions((parsed.ast.comments ?? []).map((c) => ({ text: c.value, line: c.loc.start.line, endLine: c.loc.end.line })));
   const seen = new Set<string>();
   const findings: Finding[] = [];
   for (const r of raw) {
-    const f = reporter.toFinding(r);
-    if (f === null) continue;
-    const id = `${f.rule}:${f.range[0]}:${f.optimizer}`;
-    if (seen.has(id) || suppress.isSuppressed(f.rule, f.line)) continue;
+    const id = findingKey(r, program.sites);
+    if (seen.has(id)) continue;
     seen.add(id);
-    findings.push(f);
+    const f = reporter.toFinding(r);
+    if (!suppress.isSuppressed(f.rule, f.line)) findings.push(f);
   }
   findings.sort((a, b) => a.range[0] - b.range[0] || a.rule.localeCompare(b.rule));
   return { findings, analysed: true };
 }
 
+function ruleOf(r: RawFinding): RuleId {
+  return r.kind === "stale-step" ? "missing-zero-grad" : "zero-grad-discards-gradients";
+}
+
+/** One reported finding per rule, place and optimizer name: where several raw findings coincide. */
+function findingKey(r: RawFinding, sites: readonly Site[]): string {
+  const step = sites[r.stepSite];
+  let at: number;
+  if (r.kind === "stale-step") at = sites[r.backwardSite].fn === step.fn ? r.backwardSite : r.stepSite;
+  else at = r.zeroSite;
+  return `${ruleOf(r)}|${sites[at].range[0]}|${step.text}`;
+}
+
+interface Candidate {
+  fix: Fix;
+  /** The fix as a graph change, or null when it can't be expressed (then the text is re-linted). */
+  patches: GraphPatch[] | null;
+}
+
 class Reporter {
   private readonly lines: LineIndex;
   private readonly writer: FixWriter;
+  private readonly withFixes: boolean;
+  private readonly baseline: string[];
+  private readonly checked = new Map<string, string[] | null>();
 
-  constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, private readonly withFixes: boolean) {
+  constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, raw: RawFinding[], private readonly options: LintOptions) {
     this.lines = new LineIndex(text);
     this.writer = new FixWriter(text, parsed, detectStyle(text, parsed.ast));
+    this.withFixes = options.fixes ?? true;
+    this.baseline = [...new Set(raw.map((r) => findingKey(r, program.sites)))];
+  }
+
+  /** Keeps the candidates that remove a finding of this rule and optimizer without adding any. */
+  private verify(candidates: Candidate[], rule: RuleId, optimizer: string): Fix[] {
+    const same = (k: string) => k.startsWith(`${rule}|`) && k.endsWith(`|${optimizer}`);
+    const before = this.baseline.filter(same).length;
+    const kept: Fix[] = [];
+    for (const c of candidates) {
+      const cacheKey = JSON.stringify(c.fix.edits.map((e) => [e.range, e.text]));
+      let after = this.checked.get(cacheKey);
+      if (after === undefined) {
+        after = c.patches !== null ? this.afterPatch(c.patches) : this.afterEdit(c.fix);
+        this.checked.set(cacheKey, after);
+      }
+      if (after !== null && after.filter(same).length < before && after.length < this.baseline.length) kept.push(c.fix);
+    }
+    return kept;
+  }
+
+  private afterPatch(patches: GraphPatch[]): string[] {
+    const patched = patchProgram(this.program, patches);
+    return [...new Set(analyse(patched).map((r) => findingKey(r, patched.sites)))];
+  }
+
+  /** Fallback: apply the edit and lint the new text (a full parse). */
+  private afterEdit(fix: Fix): string[] | null {
+    try {
+      const again = lintTypeScript(applyEdits(this.text, fix.edits), this.file, { ...this.options, fixes: false, force: true });
+      return again.findings.map((f) => `${f.rule}|${f.range[0]}|${f.optimizer}`);
+    } catch {
+      return null; // an edit that breaks the file is no fix
+    }
   }
 
   private related(range: [number, number], message: string): RelatedLocation {
@@ -79,7 +137,7 @@ class Reporter {
     return { file: this.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column, rule, severity: RULES[rule].severity, message, optimizer, related, fixes, range };
   }
 
-  toFinding(r: RawFinding): Finding | null {
+  toFinding(r: RawFinding): Finding {
     const { sites } = this.program;
     switch (r.kind) {
       case "stale-step": {
@@ -93,17 +151,34 @@ class Reporter {
         const related: RelatedLocation[] = [];
         if (at !== step) related.push(this.related(step.range, messages.relatedStep(step.text)));
         if (loop) related.push(this.related(this.program.loops[loop.id].headRange, messages.relatedLoop));
-        const fixes: Fix[] = [];
+        let fixes: Fix[] = [];
         if (this.withFixes) {
+          const candidates: Candidate[] = [];
           const zeroCode = (name: string) => (manual ? `${name}.grad = null` : `${name}.zeroGrad()`);
+          const stepEvent = eventAt(this.program, step.fn, step.id) as Extract<GraphEvent, { kind: "step" }> | null;
+          const zeroFor = (key: string) => zeroEvent(manual ? { type: "tensor", key } : { type: "zeroGrad", key });
           // After the step that first applied these gradients (the same step, in a loop).
           const anchor = r.previousStep !== undefined ? sites[r.previousStep] : step;
+          const anchorEvent = eventAt(this.program, anchor.fn, anchor.id) as Extract<GraphEvent, { kind: "step" }> | null;
           const afterStep = this.writer.insertAfter(this.program.siteNodes[anchor.id], zeroCode(anchor.text));
-          if (afterStep) fixes.push({ title: `Call ${zeroCode(anchor.text)} after ${anchor.text}${manual ? " is updated" : ".step()"}`, placement: "after-step", edits: afterStep });
+          if (afterStep) {
+            candidates.push({
+              fix: { title: `Call ${zeroCode(anchor.text)} after ${anchor.text}${manual ? " is updated" : ".step()"}`, placement: "after-step", edits: afterStep },
+              patches: anchorEvent ? [{ kind: "insert-after", fn: anchor.fn, site: anchor.id, event: zeroFor(anchorEvent.key) }] : null,
+            });
+          }
           if (loop && (!manual || loop.name === step.text)) {
             const loopStart = this.writer.insertAtLoopStart(this.program.loopNodes[loop.id], zeroCode(loop.name));
-            if (loopStart) fixes.push({ title: `Call ${zeroCode(loop.name)} at the start of the loop`, placement: "loop-start", edits: loopStart });
+            const key = stepEvent ? this.keyInLoopFunction(r, stepEvent.key) : null;
+            const body = this.program.loopBodies[loop.id];
+            if (loopStart) {
+              candidates.push({
+                fix: { title: `Call ${zeroCode(loop.name)} at the start of the loop`, placement: "loop-start", edits: loopStart },
+                patches: key !== null && body !== undefined ? [{ kind: "insert-at-block", fn: this.program.loops[loop.id].fn, block: body, event: zeroFor(key) }] : null,
+              });
+            }
           }
+          fixes = this.verify(candidates, "missing-zero-grad", step.text);
         }
         return this.make("missing-zero-grad", at.range, messages.missing(step.text, manual, zeroedSomewhere), step.text, related, fixes);
       }
@@ -116,17 +191,26 @@ class Reporter {
           ? messages.discardedBeforeStep(this.callText(zeroNode), step.text)
           : messages.accumulationDefeated(this.callText(zeroNode), step.text);
         const related = [this.related(back.range, messages.relatedBackward), this.related(step.range, messages.relatedStepUses(step.text))];
-        const fixes: Fix[] = [];
+        let fixes: Fix[] = [];
         if (this.withFixes) {
+          const candidates: Candidate[] = [];
           const remove = this.writer.removeStatement(zeroNode);
+          const zeroEv = eventAt(this.program, zero.fn, zero.id) as Extract<GraphEvent, { kind: "zero" }> | null;
+          const moveTo = (kind: "insert-after" | "insert-before", fn: number, site: number): GraphPatch[] | null =>
+            zeroEv ? [{ kind: "remove", fn: zero.fn, site: zero.id }, { kind, fn, site, event: zeroEvent(zeroEv.target) }] : null;
           if (remove && step.fn === zero.fn) {
             const insert = this.writer.insertAfter(this.program.siteNodes[step.id], zeroSource, remove.comment);
-            if (insert && !overlaps(remove.edits, insert)) fixes.push({ title: `Move ${zeroSource} after ${step.text}.step()`, placement: "after-step", edits: [...remove.edits, ...insert] });
+            if (insert && !overlaps(remove.edits, insert)) {
+              candidates.push({ fix: { title: `Move ${zeroSource} after ${step.text}.step()`, placement: "after-step", edits: [...remove.edits, ...insert] }, patches: moveTo("insert-after", step.fn, step.id) });
+            }
           }
           if (remove && r.kind === "discarded-before-step" && back.fn === zero.fn) {
             const insert = this.writer.insertBefore(this.program.siteNodes[back.id], zeroSource, remove.comment);
-            if (insert && !overlaps(remove.edits, insert)) fixes.push({ title: `Move ${zeroSource} before the backward()`, placement: "before-backward", edits: [...remove.edits, ...insert] });
+            if (insert && !overlaps(remove.edits, insert)) {
+              candidates.push({ fix: { title: `Move ${zeroSource} before the backward()`, placement: "before-backward", edits: [...remove.edits, ...insert] }, patches: moveTo("insert-before", back.fn, back.id) });
+            }
           }
+          fixes = this.verify(candidates, "zero-grad-discards-gradients", step.text);
         }
         return this.make("zero-grad-discards-gradients", zero.range, message, step.text, related, fixes);
       }
@@ -159,6 +243,26 @@ class Reporter {
       fn = call.fn;
     }
     return loop === -1 || name === null ? null : { id: loop, name };
+  }
+
+  /** The step's receiver key, translated up the call chain to the function holding the loop. */
+  private keyInLoopFunction(r: RawFinding, stepKey: string): string | null {
+    const { sites } = this.program;
+    let key: string | null = stepKey;
+    let loop = sites[r.stepSite].loop;
+    for (let i = r.context.length - 1; i >= 0 && loop === -1 && key !== null; i--) {
+      const call = sites[r.context[i]];
+      const ev = eventAt(this.program, call.fn, call.id);
+      if (ev === null || ev.kind !== "call") return null;
+      const head: string = key.split(".")[0];
+      const rest = key.slice(head.length);
+      if (head[0] === "$") {
+        const bound: string | null = head === "$this" ? ev.thisArg : ev.args[Number(head.slice(1))] ?? null;
+        key = bound === null ? null : bound + rest;
+      }
+      loop = call.loop;
+    }
+    return key;
   }
 
   private translateToCaller(name: string, fn: number, callSite: number): string | null {
