@@ -26,14 +26,18 @@ export function lintInLargeStack(text: string, file: string, options: LintOption
   const hook = process.env.GRADLENS_TS_HOOK;
   const entry = __filename;
   // Loading this module (or the bundle holding it) on the worker runs the job: see the bottom.
-  const code = `${hook ? `require(${JSON.stringify(hook)});` : ""}require(${JSON.stringify(entry)});`;
+  // If the module can't load on a worker (e.g. a bundle that needs the editor's API), answer at
+  // once with the error rather than leaving the caller waiting for the deadline.
+  const code = `const { workerData: d } = require("node:worker_threads");
+try { ${hook ? `require(${JSON.stringify(hook)});` : ""}require(${JSON.stringify(entry)}); }
+catch (e) { d.port.postMessage({ error: "cannot analyse this deeply nested file here: " + (e && e.message || e) }); Atomics.store(d.flag, 0, 1); Atomics.notify(d.flag, 0); }`;
   const worker = new Worker(code, {
     eval: true,
     workerData: { gradlensLargeStack: true, text, file, options, flag, port: port2 },
     transferList: [port2],
     resourceLimits: { stackSizeMb: STACK_MB },
   });
-  const deadline = 60_000;
+  const deadline = 30_000;
   Atomics.wait(flag, 0, 0, deadline);
   const message = receiveMessageOnPort(port1);
   void worker.terminate();

@@ -112,6 +112,16 @@ describe("gradlens lint (CLI)", () => {
     });
   }
 
+  it("analyses a 3,000-deep file through the bundled CLI (large-stack worker) and finds the bug", () => {
+    const header = 'import { optim } from "gradlens";\ndeclare const loss: { backward(): void };\nconst optimizer = new optim.SGD([], {});\n';
+    const dir = project({ "deep.ts": header + "for (;;) {".repeat(3000) + "\nloss.backward();\noptimizer.step();\n" + "}".repeat(3000) });
+    const r = run(["lint", "--format", "json", "deep.ts"], dir);
+    assert.equal(r.code, 1, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.errors, []);
+    assert.deepEqual(out.findings.map((f: { line: number; rule: string }) => [f.line, f.rule]), [[5, "missing-zero-grad"]]);
+  });
+
   it("skips files that do not import the engine unless --engine-module names their module", () => {
     const src = fixture("invalid-no-zero.ts").replace('"gradlens"', '"my-engine"');
     const dir = project({ "train.ts": src });
