@@ -24,6 +24,42 @@ describe("package entry point", () => {
     assert.equal(out.trim(), "function function function 3");
   });
 
+  it("a user's TypeScript project type-checks against the published declarations (and wrong calls don't)", function () {
+    this.timeout(60_000);
+    const os = require("node:os") as typeof import("node:os");
+    const fs = require("node:fs") as typeof import("node:fs");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-consumer-"));
+    fs.mkdirSync(path.join(dir, "node_modules"));
+    fs.symlinkSync(root, path.join(dir, "node_modules", "gradlens"), "dir");
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0" }));
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, module: "node16", moduleResolution: "node16", target: "ES2022", noEmit: true, types: [] }, files: ["main.ts"] }));
+    const good = [
+      'import { tensor, randn, noGrad, nn, optim, Tensor } from "gradlens";',
+      "const w: Tensor = randn(3, 1, { requiresGrad: true });",
+      "const model = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 1));",
+      "const opt = new optim.AdamW(model.parameters(), { lr: 1e-3, amsgrad: true });",
+      "new optim.lrScheduler.StepLR(opt, 10).step();",
+      "opt.zeroGrad({ setToNone: true });",
+      "model.forward(tensor([[1, 2, 3]])).sum().backward();",
+      "opt.step();",
+      "noGrad(() => w.sub_(w.mul(0.1)));",
+      "const n: number = nn.utils.clipGradNorm_(model.parameters(), 1).item();",
+      "console.log(n);",
+    ].join("\n");
+    const tsc = path.join(root, "node_modules/typescript/bin/tsc");
+    fs.writeFileSync(path.join(dir, "main.ts"), good);
+    execFileSync(process.execPath, [tsc, "-p", dir], { encoding: "utf8" });
+    fs.writeFileSync(path.join(dir, "main.ts"), good + '\nconst bad: string = tensor([1]).item();\nnew optim.SGD(model.parameters(), { learningRate: 1 });');
+    let output = "";
+    try {
+      execFileSync(process.execPath, [tsc, "-p", dir], { encoding: "utf8" });
+    } catch (e) {
+      output = String((e as { stdout?: string }).stdout);
+    }
+    assert.match(output, /Type 'number' is not assignable to type 'string'/);
+    assert.match(output, /learningRate/);
+  });
+
   it("the engine bundle has no Node-only imports (runs in any JS runtime)", () => {
     const fs = require("node:fs") as typeof import("node:fs");
     const src = fs.readFileSync(path.join(root, "dist/engine.mjs"), "utf8");
