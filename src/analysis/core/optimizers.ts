@@ -2,8 +2,13 @@
 import type { OptimizerFacts, ZeroTarget } from "./cfg";
 
 /** Names that read as an optimizer: opt, optD, optimizerG, genOptimizer, adam... */
-const OPTIMIZER_NAME = /^(opt|optim|optimi[sz]er)(_?[A-Za-z0-9]*)$|(Opt|Optim|Optimi[sz]er)[A-Z0-9]?\w{0,3}$/;
+const OPTIMIZER_NAME = /^(opt|optim|optimi[sz]er)([A-Z0-9_]\w*)?$|(Opt|Optim|Optimi[sz]er)([A-Z0-9_]\w*)?$/;
 const NEVER_OPTIMIZER_NAME = /sched|scheduler|^lr|LR$|env|environment|world|sim/i;
+
+/** Whether a plain name reads as an optimizer's (for untyped parameters and receivers). */
+export function looksLikeOptimizerName(name: string): boolean {
+  return OPTIMIZER_NAME.test(name) && !NEVER_OPTIMIZER_NAME.test(name);
+}
 
 export function lastSegment(text: string): string {
   const i = text.lastIndexOf(".");
@@ -34,8 +39,7 @@ export class OptimizerOracle {
       if (optimizers.has(field)) return true;
       if (notOptimizers.has(field)) return false;
     }
-    const name = lastSegment(text);
-    return OPTIMIZER_NAME.test(name) && !NEVER_OPTIMIZER_NAME.test(name);
+    return looksLikeOptimizerName(lastSegment(text));
   }
 
   private sourcesOf(raw: string): Set<string> | undefined {

@@ -14,7 +14,7 @@
  * bindings (memoised per callee, binding, key and atom; recursion and depth bounded).
  */
 import type { FunctionGraph, GraphEvent, ProgramGraph } from "./cfg";
-import { OptimizerOracle } from "./optimizers";
+import { looksLikeOptimizerName, OptimizerOracle } from "./optimizers";
 
 export type RawKind = "stale-step" | "discarded-before-step" | "accumulation-defeated";
 
@@ -77,7 +77,9 @@ export class TypestateAnalysis {
     for (const root of this.program.roots) {
       const fn = this.program.functions[root];
       const env: Env = { fn, resolve: (t) => t, context: [], depth: 0 };
-      this.oracle.rootParams = new Set(fn.optimizerParams.map((i) => `$${i}`));
+      // `$i` are this root's own parameters: optimizers if declared so or named like one.
+      const params = fn.params.map((name, i) => (fn.optimizerParams.includes(i) || looksLikeOptimizerName(name) ? `$${i}` : null));
+      this.oracle.rootParams = new Set(params.filter((p): p is string => p !== null));
       this.stepKeysMemo.clear(); // `$i` means this root's parameters now
       for (const key of this.stepKeys(fn, env.resolve, 0)) this.analyseKey(root, env, key);
     }
