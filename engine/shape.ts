@@ -89,3 +89,11 @@ export function sizesFrom(args: readonly (number | readonly number[])[], op: str
   }
   return [...flat];
 }
+
+/** A tensor seen as [outer, n, inner] around `dim`: the layout every per-dimension kernel walks. */
+export function aroundDim(shape: Shape, dim: number): { outer: number; n: number; inner: number } {
+  let outer = 1, inner = 1;
+  for (let i = 0; i < dim; i++) outer *= shape[i];
+  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
+  return { outer, n: shape[dim] ?? 1, inner };
+}

@@ -1,5 +1,5 @@
 /** Activations and (log-)softmax, with numerically stable forward passes. */
-import { wrapDim } from "../shape";
+import { aroundDim, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
 import { defineOp, empty, record } from "./record";
 import { erf } from "./special";
@@ -41,16 +41,9 @@ export function gelu(x: Tensor): Tensor {
   ]);
 }
 
-function rows(x: Tensor, dim: number) {
-  let outer = 1, inner = 1;
-  for (let i = 0; i < dim; i++) outer *= x.shape[i];
-  for (let i = dim + 1; i < x.ndim; i++) inner *= x.shape[i];
-  return { outer, n: x.ndim === 0 ? 1 : x.shape[dim], inner };
-}
-
 /** log Σ exp along a dim, per (outer, inner) lane, computed with the max subtracted. */
 function logSoftmaxRaw(x: Tensor, dim: number): Tensor {
-  const { outer, n, inner } = rows(x, dim);
+  const { outer, n, inner } = aroundDim(x.shape, dim);
   const out = empty(x.shape, x.dtype);
   const src = x.data, dst = out.data;
   for (let o = 0; o < outer; o++) {

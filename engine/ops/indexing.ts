@@ -1,16 +1,9 @@
 /** Selecting, slicing and gathering; backward scatters the gradient into zeros. */
-import { fmt, wrapDim } from "../shape";
+import { aroundDim, fmt, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
 import { checkTensor, defineOp, empty, make, record } from "./record";
 import { uniform } from "../random";
 import { allocate } from "../dtype";
-
-function lanes(shape: readonly number[], dim: number) {
-  let outer = 1, inner = 1;
-  for (let i = 0; i < dim; i++) outer *= shape[i];
-  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
-  return { outer, n: shape[dim], inner };
-}
 
 const SLICE = defineOp("slice");
 /** x[..., start:end:step, ...] along `dim` (Python slice semantics for negative and out-of-range bounds). */
@@ -27,7 +20,7 @@ export function slice(x: Tensor, dim: number, start?: number, end?: number, step
   const count = Math.ceil((e - s) / step);
   const shape = [...x.shape];
   shape[d] = count;
-  const { outer, n, inner } = lanes(x.shape, d);
+  const { outer, n, inner } = aroundDim(x.shape, d);
   const out = empty(shape, x.dtype);
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < count; k++) {
@@ -90,9 +83,9 @@ export function gather(x: Tensor, dim: number, indices: Tensor): Tensor {
   checkTensor(indices, "gather", "indices");
   const d = wrapDim(dim, x.ndim, "gather");
   if (indices.ndim !== x.ndim) throw new RangeError(`gather: indices must have the same rank as the input (${fmt(indices.shape)} vs ${fmt(x.shape)})`);
-  const { outer, inner } = lanes(indices.shape, d);
+  const { outer, inner } = aroundDim(indices.shape, d);
   const m = indices.shape[d];
-  const xl = lanes(x.shape, d);
+  const xl = aroundDim(x.shape, d);
   const out = empty(indices.shape, x.dtype);
   const src: number[] = new Array(out.numel());
   for (let o = 0; o < outer; o++) {

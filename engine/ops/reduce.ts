@@ -1,15 +1,7 @@
 /** Reductions over all elements or one dimension (optionally several for sum/mean). */
-import { wrapDim } from "../shape";
+import { aroundDim, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
 import { defineOp, empty, record } from "./record";
-
-/** The tensor seen as [outer, n, inner] around `dim`. */
-function split(shape: readonly number[], dim: number) {
-  let outer = 1, inner = 1;
-  for (let i = 0; i < dim; i++) outer *= shape[i];
-  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
-  return { outer, n: shape[dim] ?? 1, inner };
-}
 
 function reducedShape(shape: readonly number[], dim: number, keepdim: boolean): number[] {
   const out = [...shape];
@@ -33,7 +25,7 @@ function expandBack(g: Tensor, inShape: readonly number[], dims: number[] | null
 }
 
 function sumRaw(x: Tensor, dim: number, keepdim: boolean): Tensor {
-  const { outer, n, inner } = split(x.shape, dim);
+  const { outer, n, inner } = aroundDim(x.shape, dim);
   const out = empty(reducedShape(x.shape, dim, keepdim), x.dtype);
   const src = x.data, dst = out.data;
   for (let o = 0; o < outer; o++) {
@@ -87,7 +79,7 @@ function extremum(x: Tensor, dim: number | undefined, keepdim: boolean, better: 
     for (let i = 1; i < data.length; i++) if (better(data[i], data[best])) best = i;
     return { values: data[best], indices: [best], shape: keepdim ? x.shape.map(() => 1) : [], d };
   }
-  const { outer, n, inner } = split(x.shape, d);
+  const { outer, n, inner } = aroundDim(x.shape, d);
   const shape = reducedShape(x.shape, d, keepdim);
   const indices: number[] = new Array(outer * inner);
   const src = x.data;
@@ -119,7 +111,7 @@ function extremumOp(opName: string, better: Better) {
         return [gx];
       });
     }
-    const { outer, n, inner } = split(x.shape, r.d);
+    const { outer, n, inner } = aroundDim(x.shape, r.d);
     for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) out.data[o * inner + i] = src[(o * n + r.indices[o * inner + i]) * inner + i];
     // Along a dimension: the gradient goes to the selected index.
     return record(out, NAME, [x], [], (g) => {

@@ -32,34 +32,29 @@ export function lintUnguarded(text: string, file: string, options: LintOptions =
     return { file, findings: [], errors: [{ file, line: 1, column: 1, message: `unsupported file type (expected one of ${TS_EXTENSIONS.join(" ")})` }], analysed: false };
   }
   try {
-    const result = lintTypeScript(text, file, options);
-    const findings = result.findings;
-    return { file, findings, errors: [], analysed: result.analysed };
+    const { findings, analysed } = lintTypeScript(text, file, options);
+    return { file, findings, errors: [], analysed };
   } catch (e) {
     if (e instanceof SyntaxProblem) return { file, findings: [], errors: [{ file, line: e.line, column: e.column, message: e.message }], analysed: false };
     throw e;
   }
 }
 
-/** Applies one fix per finding (preferring `placement`), re-linting until stable (at most 10 passes). */
+/**
+ * Applies fixes one at a time (preferring `placement`), re-linting after each so the next sees
+ * its effect on the others; stops when nothing is left to fix (at most 10 passes).
+ */
 export function fixText(text: string, file: string, options: LintOptions & { placement?: Fix["placement"] } = {}): { text: string; result: LintResult; applied: number } {
   let current = text;
   let applied = 0;
   for (let pass = 0; pass < 10; pass++) {
     const result = lintText(current, file, options);
-    const chosen: Fix[] = [];
-    const taken: [number, number][] = [];
-    for (const f of result.findings) {
-      const fix = f.fixes.find((x) => x.placement === options.placement) ?? f.fixes.find((x) => x.placement === "after-step") ?? f.fixes[0];
-      if (!fix) continue;
-      if (fix.edits.some((e) => taken.some(([s, t]) => e.range[0] < t && s < e.range[1]) || taken.some(([s]) => s === e.range[0]))) continue;
-      chosen.push(fix);
-      for (const e of fix.edits) taken.push(e.range);
-      break; // one fix per pass: the next lint sees its effect on the others
-    }
-    if (chosen.length === 0) return { text: current, result, applied };
-    current = applyEdits(current, chosen.flatMap((c) => c.edits));
-    applied += chosen.length;
+    const fix = result.findings
+      .map((f) => f.fixes.find((x) => x.placement === options.placement) ?? f.fixes.find((x) => x.placement === "after-step") ?? f.fixes[0])
+      .find((x) => x !== undefined);
+    if (!fix) return { text: current, result, applied };
+    current = applyEdits(current, fix.edits);
+    applied++;
   }
   return { text: current, result: lintText(current, file, options), applied };
 }

@@ -5,6 +5,7 @@
  * callbacks, IIFEs and step closures inline. Everything else is its own graph and analysis root.
  */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
+import { norm } from "../core/optimizers";
 import type { Block, FunctionGraph, GraphEvent, Loop, OptimizerFacts, ProgramGraph, Site, ZeroTarget } from "../core/cfg";
 import { forEachChild, Node, ParsedFile, typeAnnotationOf } from "./parse";
 import {
@@ -385,7 +386,7 @@ class FunctionBuilder implements Namer {
 
   /** Optimizer construction (`new optim.Adam(model.parameters())`), annotations, schedulers. */
   private recordFacts(rawKey: string, init: TSESTree.Node | null | undefined, annotation: TSESTree.TypeNode | null): void {
-    const key = rawKey.startsWith("$this") ? "this" + rawKey.slice(5) : rawKey;
+    const key = norm(rawKey);
     const facts = this.p.facts;
     if (annotation && annotation.type === "TSTypeReference") {
       const tn = annotation.typeName;
@@ -848,10 +849,6 @@ function isOptionalGradientCall(n: TSESTree.Node): boolean {
 
 function isConstantTrue(n: TSESTree.Node): boolean {
   return n.type === "Literal" && (n.value === true || n.value === 1);
-}
-
-function norm(text: string): string {
-  return text.startsWith("$this") ? "this" + text.slice(5) : text;
 }
 
 /** The owner of a parameter collection: `M.parameters()` → M, `O.params` → O. */
