@@ -19,7 +19,7 @@ interface Job {
 
 export function lintInLargeStack(text: string, file: string, options: LintOptions): LintResult {
   if (!isMainThread && (workerData as Job | null)?.gradlensLargeStack) {
-    return { file, findings: [], errors: [{ file, line: 1, column: 1, message: "the file is nested too deeply to analyse" }], analysed: false };
+    return { file, findings: [], errors: [{ file, line: 1, column: 1, message: "the file is nested too deeply to analyse" }], notices: [], analysed: false };
   }
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
@@ -42,9 +42,9 @@ catch (e) { d.port.postMessage({ error: "cannot analyse this deeply nested file 
   const message = receiveMessageOnPort(port1);
   void worker.terminate();
   port1.close();
-  if (!message) return { file, findings: [], errors: [{ file, line: 1, column: 1, message: "analysis of a deeply nested file did not finish" }], analysed: false };
+  if (!message) return { file, findings: [], errors: [{ file, line: 1, column: 1, message: "analysis of a deeply nested file did not finish" }], notices: [], analysed: false };
   const reply = message.message as { result?: LintResult; error?: string };
-  if (reply.error !== undefined) return { file, findings: [], errors: [{ file, line: 1, column: 1, message: reply.error }], analysed: false };
+  if (reply.error !== undefined) return { file, findings: [], errors: [{ file, line: 1, column: 1, message: reply.error }], notices: [], analysed: false };
   return reply.result!;
 }
 

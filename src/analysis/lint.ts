@@ -29,13 +29,13 @@ export function lintText(text: string, file: string, options: LintOptions = {}):
 
 export function lintUnguarded(text: string, file: string, options: LintOptions = {}): LintResult {
   if (!isLintable(file)) {
-    return { file, findings: [], errors: [{ file, line: 1, column: 1, message: `unsupported file type (expected one of ${TS_EXTENSIONS.join(" ")})` }], analysed: false };
+    return { file, findings: [], errors: [{ file, line: 1, column: 1, message: `unsupported file type (expected one of ${TS_EXTENSIONS.join(" ")})` }], notices: [], analysed: false };
   }
   try {
-    const { findings, analysed } = lintTypeScript(text, file, options);
-    return { file, findings, errors: [], analysed };
+    const { findings, notices, analysed } = lintTypeScript(text, file, options);
+    return { file, findings, errors: [], notices, analysed };
   } catch (e) {
-    if (e instanceof SyntaxProblem) return { file, findings: [], errors: [{ file, line: e.line, column: e.column, message: e.message }], analysed: false };
+    if (e instanceof SyntaxProblem) return { file, findings: [], errors: [{ file, line: e.line, column: e.column, message: e.message }], notices: [], analysed: false };
     throw e;
   }
 }

@@ -32,7 +32,7 @@ export function runLint(args: LintArgs, cwd: string, version: string): CommandOu
     try {
       text = fs.readFileSync(abs, "utf8");
     } catch (e) {
-      results.push({ file, findings: [], errors: [{ file, line: 1, column: 1, message: `cannot read file: ${(e as Error).message}` }], analysed: false });
+      results.push({ file, findings: [], errors: [{ file, line: 1, column: 1, message: `cannot read file: ${(e as Error).message}` }], notices: [], analysed: false });
       continue;
     }
     if (args.fix) {

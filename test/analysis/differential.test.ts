@@ -1,8 +1,10 @@
 /**
  * Differential testing of the analysis against a brute-force oracle. A generator writes random
  * small training programs (nested loops, branches, break/continue, helper calls, zero / backward
- * / step on two optimizers); the oracle runs every bounded execution path (each loop 0–4
- * iterations, do-while 1–4) through the rule definitions directly, with no graph and no fixpoint.
+ * / step on two optimizers, 1/N-scaled losses, branches on a loop counter — `(i + 1) % 2 === 0`,
+ * `i % 3 === 0` — and a repeated pure guard `if (flag)`); the oracle runs every bounded execution
+ * path (each loop 0–4 iterations, do-while 1–4, counters with their concrete values, `flag` fixed
+ * for a whole run) through the rule definitions directly, with no graph and no fixpoint.
  * Both must report the same (rule, line, optimizer) set. GRADLENS_DIFF_COUNT=5000 for a longer run.
  */
 import * as assert from "node:assert/strict";
@@ -11,9 +13,11 @@ import { lintText } from "../../src/analysis/lint";
 type Opt = "optA" | "optB";
 /** In a helper that takes an optimizer parameter `o`, "o" is whatever the call passes. */
 type OptRef = Opt | "o";
+/** A branch test: a coin flip, the repeated pure guard, or a phase of the innermost for-loop's counter. */
+type Test = { t: "random" } | { t: "flag" } | { t: "counter"; counter: string; n: 2 | 3; phase: "last" | "start" | "notStart" };
 type Stmt =
-  | { k: "zero"; o: OptRef } | { k: "zeroModule"; o: Opt } | { k: "backward" } | { k: "step"; o: OptRef }
-  | { k: "if"; then: Stmt[]; else: Stmt[] } | { k: "loop"; kind: "for" | "while" | "do"; body: Stmt[] }
+  | { k: "zero"; o: OptRef } | { k: "zeroModule"; o: Opt } | { k: "backward"; scaled: boolean } | { k: "step"; o: OptRef }
+  | { k: "if"; test: Test; then: Stmt[]; else: Stmt[] } | { k: "loop"; kind: "for" | "while" | "do"; counter: string; body: Stmt[] }
   | { k: "break" } | { k: "continue" } | { k: "call"; fn: number; arg: OptRef | null };
 
 interface Program { helpers: Stmt[][]; main: Stmt[]; takesOptimizer: boolean[] }
@@ -39,24 +43,37 @@ function generate(seed: number): Program {
   let hasParam = false;
   const concrete = (): Opt => (r() < 0.7 ? "optA" : "optB");
   const opt = (): OptRef => (hasParam && r() < 0.6 ? "o" : concrete());
-  const block = (depth: number, inLoop: boolean, helpers: number): Stmt[] => {
+  let counters = 0;
+  let inHelper = false;
+  const backward = (): Stmt => ({ k: "backward", scaled: r() < 0.2 });
+  const test = (counter: string | null): Test => {
+    const x = r();
+    if (counter !== null && x < 0.45) return { t: "counter", counter, n: r() < 0.6 ? 2 : 3, phase: pick(["last", "last", "start", "notStart"] as const) };
+    if (!inHelper && x < 0.6) return { t: "flag" };
+    return { t: "random" };
+  };
+  const block = (depth: number, inLoop: boolean, helpers: number, counter: string | null): Stmt[] => {
     const n = 1 + Math.floor(r() * 4);
     const out: Stmt[] = [];
     for (let i = 0; i < n && budget > 0; i++) {
       budget--;
       const x = r();
-      if (x < 0.2) out.push({ k: "backward" });
+      if (x < 0.2) out.push(backward());
       else if (x < 0.38) out.push({ k: "step", o: opt() });
       else if (x < 0.5) out.push({ k: "zero", o: opt() });
       else if (x < 0.54) out.push({ k: "zeroModule", o: concrete() });
-      else if (x < 0.66 && depth < 3) out.push({ k: "if", then: block(depth + 1, inLoop, helpers), else: r() < 0.5 ? block(depth + 1, inLoop, helpers) : [] });
-      else if (x < 0.8 && depth < 3) out.push({ k: "loop", kind: pick(["for", "for", "while", "do"] as const), body: block(depth + 1, true, helpers) });
+      else if (x < 0.66 && depth < 3) out.push({ k: "if", test: test(counter), then: block(depth + 1, inLoop, helpers, counter), else: r() < 0.5 ? block(depth + 1, inLoop, helpers, counter) : [] });
+      else if (x < 0.8 && depth < 3) {
+        const kind = pick(["for", "for", "while", "do"] as const);
+        const c = `i${counters++}`;
+        out.push({ k: "loop", kind, counter: c, body: block(depth + 1, true, helpers, kind === "for" ? c : counter) });
+      }
       else if (x < 0.85 && inLoop) out.push({ k: r() < 0.5 ? "break" : "continue" });
       else if (x < 0.93 && helpers > 0) {
         const fn = Math.floor(r() * helpers);
         out.push({ k: "call", fn, arg: takesOptimizer[fn] ? opt() : null });
       }
-      else out.push({ k: "backward" });
+      else out.push(backward());
     }
     return out;
   };
@@ -65,12 +82,15 @@ function generate(seed: number): Program {
   for (let h = 0; h < nHelpers; h++) {
     budget = 4;
     hasParam = r() < 0.5;
+    inHelper = true;
     takesOptimizer.push(hasParam);
-    helpers.push(block(2, false, h)); // helpers call only earlier helpers: no recursion
+    helpers.push(block(2, false, h, null)); // helpers call only earlier helpers: no recursion
   }
   hasParam = false;
+  inHelper = false;
   budget = 12;
-  const main = [{ k: "loop", kind: "for", body: block(1, true, nHelpers) } as Stmt, ...(r() < 0.3 ? block(1, false, nHelpers) : [])];
+  const c = `i${counters++}`;
+  const main = [{ k: "loop", kind: "for", counter: c, body: block(1, true, nHelpers, c) } as Stmt, ...(r() < 0.3 ? block(1, false, nHelpers, null) : [])];
   return { helpers, main, takesOptimizer };
 }
 
@@ -81,14 +101,14 @@ interface Rendered { text: string; lineOf: Map<Stmt, number>; fnOf: Map<Stmt, nu
 function render(p: Program): Rendered {
   const lines = [
     'import { nn, optim } from "gradlens";',
-    "declare const loss: { backward(): void };",
+    "declare const loss: { backward(): void; div(n: number): { backward(): void } };",
+    "declare const flag: boolean;",
     "const modelA = new nn.Linear(2, 2);",
     "const modelB = new nn.Linear(2, 2);",
     "const optA = new optim.SGD(modelA.parameters(), { lr: 0.1 });",
     "const optB = new optim.SGD(modelB.parameters(), { lr: 0.1 });",
   ];
   const lineOf = new Map<Stmt, number>(), fnOf = new Map<Stmt, number>();
-  let counter = 0;
   const emit = (stmts: Stmt[], indent: string, fn: number) => {
     for (const s of stmts) {
       lineOf.set(s, lines.length + 1);
@@ -96,13 +116,13 @@ function render(p: Program): Rendered {
       switch (s.k) {
         case "zero": lines.push(`${indent}${s.o}.zeroGrad();`); break;
         case "zeroModule": lines.push(`${indent}${s.o === "optA" ? "modelA" : "modelB"}.zeroGrad();`); break;
-        case "backward": lines.push(`${indent}loss.backward();`); break;
+        case "backward": lines.push(`${indent}${s.scaled ? "loss.div(2)" : "loss"}.backward();`); break;
         case "step": lines.push(`${indent}${s.o}.step();`); break;
         case "break": lines.push(`${indent}break;`); break;
         case "continue": lines.push(`${indent}continue;`); break;
         case "call": lines.push(`${indent}helper${s.fn}(${s.arg ?? ""});`); break;
         case "if":
-          lines.push(`${indent}if (Math.random() < 0.5) {`);
+          lines.push(`${indent}if (${renderTest(s.test)}) {`);
           emit(s.then, indent + "  ", fn);
           if (s.else.length) {
             lines.push(`${indent}} else {`);
@@ -111,7 +131,7 @@ function render(p: Program): Rendered {
           lines.push(`${indent}}`);
           break;
         case "loop": {
-          const i = `i${counter++}`;
+          const i = s.counter;
           if (s.kind === "for") lines.push(`${indent}for (let ${i} = 0; ${i} < 10; ${i}++) {`);
           else if (s.kind === "while") lines.push(`${indent}while (Math.random() < 0.9) {`);
           else lines.push(`${indent}do {`);
@@ -130,24 +150,40 @@ function render(p: Program): Rendered {
   return { text: lines.join("\n") + "\n", lineOf, fnOf };
 }
 
+function renderTest(t: Test): string {
+  switch (t.t) {
+    case "random": return "Math.random() < 0.5";
+    case "flag": return "flag";
+    case "counter":
+      return t.phase === "last" ? `(${t.counter} + 1) % ${t.n} === 0` : t.phase === "start" ? `${t.counter} % ${t.n} === 0` : `${t.counter} % ${t.n} !== 0`;
+  }
+}
+
 // ---- oracle -----------------------------------------------------------------------------------
 
-/** `o` is the optimizer the event acts on (after binding); `written` is the name in the source. */
-type Ev = { kind: "zero" | "backward" | "step"; o: OptRef | "both"; written: string; line: number; fn: number; module?: boolean };
+/**
+ * `o` is the optimizer the event acts on (after binding); `written` is the name in the source.
+ * Steps know whether a counter test guards them (in their function, or at a call on the way);
+ * backward passes whether their loss is scaled — the two kinds of evidence of accumulation.
+ */
+type Ev = { kind: "zero" | "backward" | "step"; o: OptRef | "both"; written: string; line: number; fn: number; module?: boolean; guarded?: boolean; scaled?: boolean };
 type Signal = "normal" | "break" | "continue";
 const MAX_ITER = 4;
 const PATH_LIMIT = 60_000;
 
 class TooManyPaths extends Error {}
 
+/** What a path knows while it runs: the bound optimizer, counter values, the flag, counter guards. */
+interface RunEnv { bound: OptRef; counters: ReadonlyMap<string, number>; flag: boolean; guarded: boolean }
+
 /** Every bounded path through `stmts` as [events, how it ended]. */
-function paths(stmts: Stmt[], p: Program, r: Rendered, budget: { n: number }, bound: OptRef = "o"): [Ev[], Signal][] {
+function paths(stmts: Stmt[], p: Program, r: Rendered, budget: { n: number }, env: RunEnv): [Ev[], Signal][] {
   let acc: [Ev[], Signal][] = [[[], "normal"]];
   for (const s of stmts) {
     const next: [Ev[], Signal][] = [];
     for (const [evs, sig] of acc) {
       if (sig !== "normal") { next.push([evs, sig]); continue; }
-      for (const [more, sig2] of stmtPaths(s, p, r, budget, bound)) {
+      for (const [more, sig2] of stmtPaths(s, p, r, budget, env)) {
         next.push([evs.concat(more), sig2]);
         if (++budget.n > PATH_LIMIT) throw new TooManyPaths();
       }
@@ -157,30 +193,58 @@ function paths(stmts: Stmt[], p: Program, r: Rendered, budget: { n: number }, bo
   return acc;
 }
 
-function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, bound: OptRef): [Ev[], Signal][] {
+function testsCounter(stmts: Stmt[], counter: string): boolean {
+  return stmts.some((s) => (s.k === "if" && ((s.test.t === "counter" && s.test.counter === counter) || testsCounter(s.then, counter) || testsCounter(s.else, counter))) ||
+    (s.k === "loop" && testsCounter(s.body, counter)));
+}
+
+/** The branch a test takes on this path, or null when both are possible (a coin flip). */
+function evaluate(t: Test, env: RunEnv): boolean | null {
+  switch (t.t) {
+    case "random": return null;
+    case "flag": return env.flag;
+    case "counter": {
+      const i = env.counters.get(t.counter)!;
+      return t.phase === "last" ? (i + 1) % t.n === 0 : t.phase === "start" ? i % t.n === 0 : i % t.n !== 0;
+    }
+  }
+}
+
+function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, env: RunEnv): [Ev[], Signal][] {
   // `o` inside a helper is the optimizer its caller passed (or stays `o` when the helper is the root).
-  const ev = (kind: Ev["kind"], o: Ev["o"]): Ev => ({ kind, o: o === "o" ? bound : o, written: o, line: r.lineOf.get(s)!, fn: r.fnOf.get(s)! });
-  const sub = (stmts: Stmt[]) => paths(stmts, p, r, budget, bound);
+  const ev = (kind: Ev["kind"], o: Ev["o"]): Ev => ({ kind, o: o === "o" ? env.bound : o, written: o, line: r.lineOf.get(s)!, fn: r.fnOf.get(s)! });
+  const sub = (stmts: Stmt[], e: RunEnv = env) => paths(stmts, p, r, budget, e);
   switch (s.k) {
     case "zero": return [[[ev("zero", s.o)], "normal"]];
     case "zeroModule": return [[[{ ...ev("zero", s.o), module: true }], "normal"]];
-    case "backward": return [[[ev("backward", "both")], "normal"]];
-    case "step": return [[[ev("step", s.o)], "normal"]];
+    case "backward": return [[[{ ...ev("backward", "both"), scaled: s.scaled }], "normal"]];
+    case "step": return [[[{ ...ev("step", s.o), guarded: env.guarded }], "normal"]];
     case "break": return [[[], "break"]];
     case "continue": return [[[], "continue"]];
     case "call": {
-      const arg = s.arg === null ? "o" : s.arg === "o" ? bound : s.arg;
-      return paths(p.helpers[s.fn], p, r, budget, arg).map(([e]) => [e, "normal"]);
+      const arg = s.arg === null ? "o" : s.arg === "o" ? env.bound : s.arg;
+      // The helper's own counters and tests; a counter guard around the call still guards its steps.
+      const inner: RunEnv = { bound: arg, counters: new Map(), flag: env.flag, guarded: env.guarded };
+      return paths(p.helpers[s.fn], p, r, budget, inner).map(([e]) => [e, "normal"]);
     }
-    case "if": return [...sub(s.then), ...sub(s.else)];
+    case "if": {
+      const value = evaluate(s.test, env);
+      const e = s.test.t === "counter" ? { ...env, guarded: true } : env;
+      return [...(value !== false ? sub(s.then, e) : []), ...(value !== true ? sub(s.else, e) : [])];
+    }
     case "loop": {
-      const body = sub(s.body);
       const out: [Ev[], Signal][] = [];
       const min = s.kind === "do" ? 1 : 0;
       // frontier: paths that are still iterating after i iterations
       let frontier: Ev[][] = [[]];
       if (min === 0) out.push([[], "normal"]);
-      for (let i = 1; i <= MAX_ITER; i++) {
+      // A counter of period N ≤ 3 shows every behaviour within 3N + 1 iterations (consume, re-accumulate, re-apply).
+      const iterations = s.kind === "for" && testsCounter(s.body, s.counter) ? 10 : MAX_ITER;
+      for (let i = 1; i <= iterations; i++) {
+        // The body of iteration i sees its counter's value (for loops count 0, 1, 2, ...).
+        const counters = new Map(env.counters);
+        if (s.kind === "for") counters.set(s.counter, i - 1);
+        const body = sub(s.body, { ...env, counters });
         const nextFrontier: Ev[][] = [];
         for (const pre of frontier) {
           for (const [evs, sig] of body) {
@@ -207,7 +271,7 @@ const touches = (e: Ev, o: OptRef) => e.o === o || e.o === "both";
  * optimizer parameter `o` may or may not clear it: each rule takes the reading that can't raise
  * a false alarm (stale counts as cleared; pending gradients are neither discarded nor kept).
  */
-function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: Set<string>; owned: Set<number> }) {
+function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: Set<string>; owned: Map<number, boolean> }) {
   type State = { s: "C" } | { s: "A"; b: Ev } | { s: "K" } | { s: "S"; b: Ev } | { s: "D"; z: Ev };
   const uncertain = (e: Ev) => e.kind === "zero" && e.module === true && o === "o";
   const zeroes = (e: Ev) => e.kind === "zero" && e.o === o;
@@ -224,7 +288,11 @@ function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: S
       for (let j = i + 1; j < path.length; j++) {
         const f = path[j];
         if (uncertain(f)) break;
-        if (f.kind === "step" && f.o === o) { pairs.owned.add(e.line); break; }
+        if (f.kind === "step" && f.o === o) {
+          // Evidence of accumulation: a counter-guarded step, or a scaled loss.
+          pairs.owned.set(e.line, (pairs.owned.get(e.line) ?? false) || f.guarded === true || e.scaled === true);
+          break;
+        }
         if (zeroes(f)) { pairs.candidates.add(`${e.line}:${f.line}`); break; }
       }
     } else if (e.kind === "step") {
@@ -243,13 +311,14 @@ function oracle(p: Program, r: Rendered): string[] | null {
   const roots: Stmt[][] = [p.main, ...p.helpers];
   try {
     for (const root of roots) {
-      const all = paths(root, p, r, { n: 0 });
+      // `flag` is one value for a whole run: both runs' paths together are the root's paths.
+      const all = [true, false].flatMap((flag) => paths(root, p, r, { n: 0 }, { bound: "o", counters: new Map(), flag, guarded: false }));
       for (const o of ["optA", "optB", "o"] as OptRef[]) {
-        const pairs = { candidates: new Set<string>(), owned: new Set<number>() };
+        const pairs = { candidates: new Set<string>(), owned: new Map<number, boolean>() };
         for (const [evs] of all) judge(evs, o, found, pairs);
         for (const c of pairs.candidates) {
           const [b, z] = c.split(":").map(Number);
-          if (pairs.owned.has(b)) found.add(`zero-grad-discards-gradients:${z}`);
+          if (pairs.owned.get(b) === true) found.add(`zero-grad-discards-gradients:${z}`);
         }
       }
     }
@@ -286,11 +355,11 @@ describe("differential testing against a path-enumerating oracle", () => {
   });
 
   it("the oracle itself catches a seeded analysis bug (a path where zero is skipped)", () => {
-    const p: Program = { takesOptimizer: [], helpers: [], main: [{ k: "loop", kind: "for", body: [{ k: "if", then: [{ k: "zero", o: "optA" }], else: [] }, { k: "backward" }, { k: "step", o: "optA" }] }] };
+    const p: Program = { takesOptimizer: [], helpers: [], main: [{ k: "loop", kind: "for", counter: "i0", body: [{ k: "if", test: { t: "random" }, then: [{ k: "zero", o: "optA" }], else: [] }, { k: "backward", scaled: false }, { k: "step", o: "optA" }] }] };
     const r = render(p);
     assert.deepEqual(oracle(p, r), [`missing-zero-grad:${r.lineOf.get((p.main[0] as { body: Stmt[] }).body[1])}:optA`]);
     // And a shape-1 discard: backward, zero, step.
-    const q: Program = { takesOptimizer: [], helpers: [], main: [{ k: "backward" }, { k: "zero", o: "optB" }, { k: "step", o: "optB" }] };
+    const q: Program = { takesOptimizer: [], helpers: [], main: [{ k: "backward", scaled: false }, { k: "zero", o: "optB" }, { k: "step", o: "optB" }] };
     const rq = render(q);
     assert.deepEqual(oracle(q, rq), [`zero-grad-discards-gradients:${rq.lineOf.get(q.main[1])}`]);
   });

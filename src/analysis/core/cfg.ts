@@ -20,6 +20,10 @@ export interface Site {
   loop: number;
   /** For steps: an in-place update of a tensor from its own .grad (the tensor is the optimizer). */
   manual?: boolean;
+  /** Steps and calls: inside a branch on an iteration count (`(i + 1) % N === 0`) — evidence of accumulation. */
+  counterGuarded?: boolean;
+  /** Backward: the loss is scaled (`loss.div(N)`) — evidence of accumulation. */
+  scaledLoss?: boolean;
 }
 
 export interface Loop {
@@ -31,8 +35,11 @@ export interface Loop {
 }
 
 export type ZeroTarget =
-  /** `X.zeroGrad()`: an optimizer's or a module's, decided when X is resolved. */
-  | { type: "zeroGrad"; key: string }
+  /**
+   * `X.zeroGrad()`: an optimizer's or a module's, decided when X is resolved. Several keys when a
+   * manual zero runs over a list built from several modules (`[...enc.parameters(), ...dec.parameters()]`).
+   */
+  | { type: "zeroGrad"; keys: string[] }
   /** `T.grad = null` / `T.grad.zero_()`: clears one tensor, the key of a manual optimizer. */
   | { type: "tensor"; key: string }
   /** A zero whose receiver can't be resolved: assumed to clear everything. */
@@ -43,8 +50,36 @@ export type GraphEvent =
   /** `key` names the optimizer; manual in-place updates from `.grad` use the tensor's key with manual=true. */
   | { kind: "step"; site: number; key: string; manual: boolean }
   | { kind: "zero"; site: number; target: ZeroTarget }
-  /** A call to a function of the same file; args are receiver texts (null when not a simple name). */
-  | { kind: "call"; site: number; callee: number; args: (string | null)[]; thisArg: string | null };
+  /**
+   * A call to a function of the same file; args are receiver texts (null when not a simple name),
+   * `fn:<id>` for a function of the file passed as a value. `callee` is null for a call of a
+   * parameter (`$i`, a callback), resolved through the binding.
+   */
+  | { kind: "call"; site: number; callee: number | null; calleeParam: string | null; args: (string | null)[]; thisArg: string | null }
+  /** The branch taken: `cond` evaluated to `value` (filters paths by counter phases and repeated guards). */
+  | { kind: "assume"; site: -1; cond: Cond; value: boolean }
+  /** A write to guard variables: counters advance (`i++`) or restart (`i = 0`); other guards are forgotten. */
+  | { kind: "write"; site: -1; tick: number[]; reset: number[]; forget: number[] };
+
+/**
+ * Branch conditions the typestate can reason about. A phase term holds when a counter's phase
+ * (its value modulo N, or its position in a bounded `for (c = 0; c < N; c++)`) is in `mask`; an
+ * opaque term is a pure condition whose outcome is remembered until one of its variables is written.
+ */
+export type Cond =
+  | { t: "phase"; v: number; mask: number }
+  | { t: "opaque"; v: number }
+  | { t: "and" | "or"; a: Cond; b: Cond }
+  | { t: "not"; a: Cond };
+
+/**
+ * A guard variable: what a phase or opaque term is about. Phases of a counter modulo a literal N
+ * (2..8) are exact residues (bit r = residue r); modulo a symbolic N they are start (bit 0), middle
+ * (bit 1) and last (bit 2). A bounded counter also has "past the end" (bit `size`, or bit 3).
+ */
+export type GuardVar =
+  | { kind: "phase"; counter: string; modulus: string; size: number; bounded: boolean }
+  | { kind: "opaque"; text: string };
 
 export interface Block {
   id: number;
@@ -66,6 +101,8 @@ export interface FunctionGraph {
   hasThis: boolean;
   /** Parameters declared as optimizers (`opt: optim.Optimizer`): `$i` keys when this is the root. */
   optimizerParams: number[];
+  /** Source range of the function (for "not analysed" notices). */
+  range: [number, number];
 }
 
 /** What the front end knows about optimizers from declarations, annotations and usage. */
@@ -76,6 +113,10 @@ export interface OptimizerFacts {
   sources: Map<string, Set<string>>;
   /** Receiver texts known not to be optimizers (schedulers, environments). */
   notOptimizers: Set<string>;
+  /** Receiver texts bound to a fresh object (`new X(...)`): distinct from every other such text. */
+  fresh: Set<string>;
+  /** Collections whose elements are optimizers (`[new SGD(..), new Adam(..)]`, `Optimizer[]`). */
+  optimizerCollections: Set<string>;
   /** Receivers of `.zeroGrad()` and of `.step()`: a receiver of both is an optimizer. */
   zeroGradReceivers: Set<string>;
   stepReceivers: Set<string>;
@@ -88,4 +129,6 @@ export interface ProgramGraph {
   facts: OptimizerFacts;
   /** Function graphs analysed on their own, with gradients assumed clean at entry. */
   roots: number[];
+  /** Guard variables referenced by assume and write events (ids index this array). */
+  guardVars: GuardVar[];
 }

@@ -21,6 +21,16 @@ function asField(text: string): string | null {
   return i < 0 ? null : `this.${text.slice(i + 1)}`;
 }
 
+/** Plural names of a collection of optimizers: optimizers, opts, optims, optimizerList. */
+const OPTIMIZER_COLLECTION_NAME = /^(opts|optims|optimi[sz]ers)([A-Z0-9_]\w*)?$|(Opts|Optims|Optimi[sz]ers)$/;
+
+/** `C[i]` / `C[*]` → [C, index]; null when the text isn't an element of a collection. */
+export function elementOf(text: string): [string, string] | null {
+  if (!text.endsWith("]")) return null;
+  const open = text.lastIndexOf("[");
+  return open <= 0 ? null : [text.slice(0, open), text.slice(open + 1, -1)];
+}
+
 export class OptimizerOracle {
   /** `$i` texts that name optimizer parameters of the function being analysed as a root. */
   rootParams = new Set<string>();
@@ -30,10 +40,16 @@ export class OptimizerOracle {
   isOptimizer(raw: string): boolean {
     if (this.rootParams.has(raw)) return true;
     const text = norm(raw);
-    const { optimizers, notOptimizers, zeroGradReceivers, stepReceivers } = this.facts;
+    const { optimizers, notOptimizers, zeroGradReceivers, stepReceivers, optimizerCollections } = this.facts;
     if (optimizers.has(text)) return true;
     if (zeroGradReceivers.has(text) && stepReceivers.has(text)) return true;
     if (notOptimizers.has(text)) return false;
+    const element = elementOf(text);
+    if (element !== null) {
+      const [coll] = element;
+      return optimizerCollections.has(coll) || (asField(coll) !== null && optimizerCollections.has(asField(coll)!)) ||
+        OPTIMIZER_COLLECTION_NAME.test(lastSegment(coll));
+    }
     const field = asField(text);
     if (field !== null) {
       if (optimizers.has(field)) return true;
@@ -47,37 +63,69 @@ export class OptimizerOracle {
     return this.facts.sources.get(key) ?? (asField(key) !== null ? this.facts.sources.get(asField(key)!) : undefined);
   }
 
-  private isKnownSource(module: string): boolean {
-    for (const set of this.facts.sources.values()) if (set.has(module)) return true;
-    return false;
+  /** The modules an optimizer owns, each analysed on its own; [null] when ownership is unknown. */
+  partsOf(rawKey: string): (string | null)[] {
+    if (rawKey.startsWith("manual:")) return [null];
+    const sources = this.sourcesOf(rawKey);
+    return sources === undefined || sources.size === 0 ? [null] : [...sources].sort();
+  }
+
+  private isFresh(text: string): boolean {
+    return this.facts.fresh.has(norm(text));
   }
 
   /**
-   * Whether a zero (with its receiver resolved into the analysis namespace) clears the gradients
-   * that optimizer `key` steps with: "yes", "no", or "maybe" when the receiver or the
-   * module→optimizer mapping can't be resolved. `key` may also be a manual optimizer: a tensor,
-   * or `M.parameters()` for a loop updating a module's parameters by hand.
+   * Whether a zero clears the gradients that optimizer `key` steps with, for the part `part` of
+   * what it owns: "yes", "no", or "maybe" when the receiver or the ownership can't be resolved.
+   * `key` may also be a manual optimizer (`manual`): a tensor, or `M.parameters()` for a loop
+   * updating a module's parameters by hand.
    */
-  clears(target: ZeroTarget, rawResolved: string | null, rawKey: string): Clears {
-    const resolved = rawResolved === null ? null : norm(rawResolved);
+  clears(target: ZeroTarget, resolve: (text: string) => string | null, rawKey: string, part: string | null, manual: boolean): Clears {
     const key = norm(rawKey);
     switch (target.type) {
       case "all":
         return "maybe";
-      case "tensor":
-        return resolved === null ? "maybe" : resolved === key ? "yes" : "no";
+      case "tensor": {
+        const resolved = resolve(target.key);
+        if (resolved === null || !manual) return "maybe";
+        return norm(resolved) === key ? "yes" : "no";
+      }
       case "zeroGrad": {
-        if (resolved === null) return "maybe";
-        if (this.isOptimizer(resolved)) return resolved === key ? "yes" : "no";
-        // A module: clears the optimizers built from its parameters.
-        if (key === `${resolved}.parameters()`) return "yes";
-        // A module nobody built an optimizer from, or an optimizer whose parameters are unknown.
-        if (!this.isKnownSource(resolved)) return "maybe";
-        const sources = this.sourcesOf(key);
-        return sources === undefined ? "maybe" : sources.has(resolved) ? "yes" : "no";
+        let result: Clears = "no";
+        for (const k of target.keys) {
+          const resolved = resolve(k);
+          const one = resolved === null ? "maybe" : this.clearsOne(norm(resolved), key, part, manual);
+          if (one === "yes") return "yes";
+          if (one === "maybe") result = "maybe";
+        }
+        return result;
       }
     }
   }
+
+  private clearsOne(zeroed: string, key: string, part: string | null, manual: boolean): Clears {
+    if (manual) {
+      if (key === `${zeroed}.parameters()`) return "yes";
+      return this.isOptimizer(zeroed) ? "no" : "maybe";
+    }
+    if (this.isOptimizer(zeroed)) return sameOptimizer(zeroed, key);
+    // A module: clears the part of an optimizer built from its parameters.
+    if (part === null) return "maybe";
+    if (zeroed === part || part.startsWith(zeroed + ".")) return "yes";
+    if (zeroed.startsWith(part + ".")) return "maybe"; // a submodule: part of the part
+    return this.isFresh(zeroed) && this.isFresh(part) ? "no" : "maybe";
+  }
+}
+
+/** Two optimizer texts: the same one, another one, or elements of one collection that may coincide. */
+function sameOptimizer(zeroed: string, key: string): Clears {
+  if (zeroed === key) return "yes";
+  const a = elementOf(zeroed), b = elementOf(key);
+  if (a !== null && b !== null && a[0] === b[0]) {
+    if (a[1] === "*") return "yes";
+    return "maybe";
+  }
+  return "no";
 }
 
 export type Clears = "yes" | "no" | "maybe";

@@ -54,10 +54,20 @@ export interface ParseError {
   message: string;
 }
 
+/** Information about the analysis itself: a function it did not analyse, and why. */
+export interface Notice {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
 export interface LintResult {
   file: string;
   findings: Finding[];
   errors: ParseError[];
+  /** Functions not analysed (a hard cap was hit): information, not problems. */
+  notices: Notice[];
   /** False when the file does not use the engine (no import of an engine module): nothing was checked. */
   analysed: boolean;
 }

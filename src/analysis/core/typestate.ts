@@ -1,19 +1,26 @@
 /**
- * The typestate core. For each optimizer key, gradient facts flow over the control-flow graph as
- * independent atoms (an exploded-graph reachability, like IFDS), so paths stay apart without
- * enumerating them:
+ * The typestate core. For each optimizer key (and each part of what it owns), gradient facts
+ * flow over the control-flow graph as independent atoms (an exploded-graph reachability, like
+ * IFDS), so paths stay apart without enumerating them:
  *
  *   CLEAN ─backward→ ACCUM ─step→ CONSUMED ─backward→ STALE ─step→ ✗ missing-zero-grad
  *   ACCUM ─zero→ DISCARDED ─step→ ✗ zero-grad-discards-gradients (the step applies nothing)
  *
  * plus PENDING(b) tokens: "backward b's gradients are still unapplied here". A token that meets a
  * step marks b as the optimizer's; a token that meets a zero first records a candidate. A zero
- * that is a candidate for a backward that is the optimizer's defeats accumulation.
+ * that is a candidate for a backward that is the optimizer's defeats accumulation — reported
+ * only with evidence that accumulation was meant (a counter-guarded step or a 1/N-scaled loss);
+ * without it, dropping the gradients of a skipped step is deliberate.
  *
- * Calls to functions of the same file are analysed in the caller's state with the caller's
- * bindings (memoised per callee, binding, key and atom; recursion and depth bounded).
+ * Atoms are `base|context`: the base is the typestate with its sites (`A:12`), the context what
+ * the path knows about its guards (guards.ts). Calls to functions of the same file use summaries
+ * that don't depend on the caller: the callee is analysed once per abstract atom (`A:#0`, sites
+ * as placeholders) and per binding of the parameters it actually uses, and its effects are
+ * instantiated at each call. Recursion is a fixpoint over those summaries. Every analysis runs
+ * under a work budget; a root past it is reported as not analysed, never a hang.
  */
 import type { FunctionGraph, GraphEvent, ProgramGraph } from "./cfg";
+import { Guards } from "./guards";
 import { looksLikeOptimizerName, OptimizerOracle } from "./optimizers";
 
 export type RawKind = "stale-step" | "discarded-before-step" | "accumulation-defeated";
@@ -22,6 +29,8 @@ export interface RawFinding {
   kind: RawKind;
   /** Optimizer key in the root's namespace. */
   key: string;
+  /** The module (part of what the optimizer owns) the finding is about; null: all of it. */
+  part: string | null;
   root: number;
   stepSite: number;
   /** missing-zero-grad: the last backward on the offending path. */
@@ -34,16 +43,70 @@ export interface RawFinding {
   context: number[];
 }
 
-const MAX_DEPTH = 8;
+/** A function the analysis gave up on, and why (shown as an information entry). */
+export interface Notice {
+  fn: number;
+  reason: string;
+}
+
+export interface AnalysisResult {
+  findings: RawFinding[];
+  notices: Notice[];
+}
+
+/** Atoms of one kind at one block before widening (only machine-written files get there). */
 const ATOM_CAP = 32;
+/** Nested summaries being computed at once (a call chain deeper than this is not followed). */
+const MAX_CALL_DEPTH = 150;
+/** Fixpoint rounds for one recursive summary. */
+const MAX_ROUNDS = 12;
+/** Atom visits per root analysis, and for the whole file. */
+const ROOT_BUDGET = 400_000;
+const FILE_BUDGET = 4_000_000;
+/** Receiver texts longer than this many segments are not followed through calls. */
+const MAX_SEGMENTS = 8;
+
+type EffectKind = "stale" | "discard" | "reached" | "candidate";
+
+/** Something a flow found, with sites as strings (placeholders `#0`/`#1` inside summaries). */
+interface Effect {
+  kind: EffectKind;
+  step: number;
+  b: string;
+  z: string;
+  p: string;
+  context: number[];
+  guarded: boolean;
+}
+
+class EffectSink {
+  readonly byKey = new Map<string, Effect>();
+  add(e: Effect): void {
+    const key = `${e.kind}|${e.step}|${e.b}|${e.z}|${e.p}`;
+    const had = this.byKey.get(key);
+    if (had === undefined) this.byKey.set(key, e);
+    else if (e.guarded && !had.guarded) had.guarded = true;
+  }
+}
+
+interface Summary {
+  out: string[];
+  effects: Effect[];
+  active: boolean;
+  /** Set while active when a call inside it read its partial result. */
+  readPartially: boolean;
+  /** Computed from an enclosing summary's partial result: recompute on the next lookup. */
+  provisional: boolean;
+  depth: number;
+}
 
 interface Env {
   fn: FunctionGraph;
   /** Maps a receiver text of `fn` into the root's namespace (null: not a simple name there). */
   resolve(text: string): string | null;
-  context: number[];
-  depth: number;
 }
+
+class BudgetExceeded extends Error {}
 
 /** Substitutes `$i` / `$this` prefixes by the call site's (already resolved) arguments. */
 function binder(args: (string | null)[], thisArg: string | null): (text: string) => string | null {
@@ -57,77 +120,238 @@ function binder(args: (string | null)[], thisArg: string | null): (text: string)
   };
 }
 
+function headOf(text: string | null): string | null {
+  if (text === null || text[0] !== "$") return null;
+  const dot = text.search(/[.[]/);
+  return dot < 0 ? text : text.slice(0, dot);
+}
+
+function segments(text: string): number {
+  let n = 1;
+  for (let i = 0; i < text.length; i++) if (text[i] === ".") n++;
+  return n;
+}
+
+function splitAtom(atom: string): [string, string] {
+  const bar = atom.indexOf("|");
+  return bar < 0 ? [atom, ""] : [atom.slice(0, bar), atom.slice(bar + 1)];
+}
+
+function joinAtom(base: string, ctx: string): string {
+  return ctx === "" ? base : `${base}|${ctx}`;
+}
+
+/** `S:12:7` → template `S:#0:#1`, payload [12, 7]. */
+function abstractBase(base: string): [string, string[]] {
+  if (base.length === 1) return [base, []];
+  const parts = base.split(":");
+  return [parts.map((p, i) => (i === 0 ? p : `#${i - 1}`)).join(":"), parts.slice(1)];
+}
+
+function instantiate(text: string, payload: readonly string[]): string {
+  return text.indexOf("#") < 0 ? text : text.replace(/#(\d)/g, (_m, i: string) => payload[Number(i)]);
+}
+
 export class TypestateAnalysis {
   private readonly oracle: OptimizerOracle;
-  readonly findings: RawFinding[] = [];
-  private readonly summaries = new Map<string, string[]>();
-  private readonly inProgress = new Set<string>();
-  private readonly stepKeysMemo = new Map<string, Set<string>>();
-  // Per (root, key) analysis, for the accumulation check:
-  private stepReached = new Map<number, number>();
-  private candidates: [number, number, Env][] = [];
+  private readonly guards: Guards;
+  private readonly findings: RawFinding[] = [];
+  private readonly notices: Notice[] = [];
+  /** Parameter heads (`$0`, `$this`) each function's gradient events depend on, callees included. */
+  private readonly uses: Set<string>[];
+  /** Optimizer keys each function steps, in its own namespace, callees included. */
+  private readonly ownStepKeys: Set<string>[];
+  private readonly caches = new Map<string, Map<string, Summary>>();
+  private cache = new Map<string, Summary>();
+  private readonly stack: Summary[] = [];
   private key = "";
-  private root = 0;
+  private manual = false;
+  private part: string | null = null;
+  private rootTag = "";
+  private rootWork = 0;
+  private fileWork = 0;
+  private deepCallNoticed = false;
+  private currentRoot = 0;
 
   constructor(private readonly program: ProgramGraph) {
     this.oracle = new OptimizerOracle(program.facts);
+    this.guards = new Guards(program.guardVars);
+    this.uses = this.computeUses();
+    this.ownStepKeys = this.computeStepKeys();
   }
 
-  run(): RawFinding[] {
+  run(): AnalysisResult {
     for (const root of this.program.roots) {
       const fn = this.program.functions[root];
-      const env: Env = { fn, resolve: (t) => t, context: [], depth: 0 };
       // `$i` are this root's own parameters: optimizers if declared so or named like one.
       const params = fn.params.map((name, i) => (fn.optimizerParams.includes(i) || looksLikeOptimizerName(name) ? `$${i}` : null));
       this.oracle.rootParams = new Set(params.filter((p): p is string => p !== null));
-      this.stepKeysMemo.clear(); // `$i` means this root's parameters now
-      for (const key of this.stepKeys(fn, env.resolve, 0)) this.analyseKey(root, env, key);
-    }
-    return this.findings;
-  }
-
-  /** Every optimizer (or manual) key stepped in `fn` or its callees, in the root namespace. */
-  private stepKeys(fn: FunctionGraph, resolve: (t: string) => string | null, depth: number): Set<string> {
-    const out = new Set<string>();
-    if (depth > MAX_DEPTH) return out;
-    for (const block of fn.blocks) {
-      for (const ev of block.events) {
-        if (ev.kind === "step") {
-          const k = resolve(ev.key);
-          if (k !== null && (ev.manual || this.oracle.isOptimizer(k))) out.add(k);
-        } else if (ev.kind === "call") {
-          const args = ev.args.map((a) => (a === null ? null : resolve(a)));
-          const thisArg = ev.thisArg === null ? null : resolve(ev.thisArg);
-          const memo = `${ev.callee}|${args.join(",")}|${thisArg}`;
-          let keys = this.stepKeysMemo.get(memo);
-          if (keys === undefined) {
-            this.stepKeysMemo.set(memo, (keys = new Set()));
-            for (const k of this.stepKeys(this.program.functions[ev.callee], binder(args, thisArg), depth + 1)) keys.add(k);
+      this.rootTag = `r${root}`;
+      this.currentRoot = root;
+      const keys = [...this.ownStepKeys[root]].filter((k) => this.isSteppable(k, fn));
+      for (const key of keys) {
+        for (const part of this.oracle.partsOf(key)) {
+          if (this.fileWork > FILE_BUDGET) {
+            this.notice(root, `not analysed: the file's analysis budget (${FILE_BUDGET.toLocaleString("en")} steps) is used up`);
+            break;
           }
-          for (const k of keys) out.add(k);
+          this.analyseRoot(root, key, part);
         }
       }
     }
-    return out;
+    return { findings: this.findings, notices: this.notices };
   }
 
-  private analyseKey(root: number, env: Env, key: string): void {
-    this.key = key;
-    this.root = root;
-    this.stepReached = new Map();
-    this.candidates = [];
-    this.summaries.clear();
-    this.flow(env, ["L", "C"]);
-    const reported = new Set<number>();
-    for (const [b, z, zEnv] of this.candidates) {
-      if (!this.stepReached.has(b) || reported.has(z)) continue;
-      reported.add(z);
-      this.findings.push({ kind: "accumulation-defeated", key, root, stepSite: this.stepReached.get(b)!, backwardSite: b, zeroSite: z, context: zEnv.context });
+  private isSteppable(key: string, _fn: FunctionGraph): boolean {
+    return key.startsWith("manual:") || this.oracle.isOptimizer(key);
+  }
+
+  private notice(fn: number, reason: string): void {
+    if (!this.notices.some((n) => n.fn === fn && n.reason === reason)) this.notices.push({ fn, reason });
+  }
+
+  private analyseRoot(root: number, rawKey: string, part: string | null): void {
+    this.manual = rawKey.startsWith("manual:");
+    this.key = this.manual ? rawKey.slice(7) : rawKey;
+    this.part = part;
+    const cacheKey = `${rawKey}\u0000${part ?? ""}`;
+    let cache = this.caches.get(cacheKey);
+    if (cache === undefined) this.caches.set(cacheKey, (cache = new Map()));
+    this.cache = cache;
+    this.rootWork = 0;
+    const sink = new EffectSink();
+    try {
+      this.flow({ fn: this.program.functions[root], resolve: (t) => t }, ["L", "C"], sink);
+    } catch (e) {
+      if (!(e instanceof BudgetExceeded)) throw e;
+      // Summaries left half-computed are dropped; finished ones stay valid.
+      for (const s of this.stack) s.provisional = true;
+      for (const [k, s] of cache) if (s.active) cache.delete(k);
+      this.stack.length = 0;
+      this.notice(root, e.message);
+      return;
+    }
+    this.report(root, sink);
+  }
+
+  private report(root: number, sink: EffectSink): void {
+    const { sites } = this.program;
+    const reached = new Map<string, Effect[]>();
+    for (const e of sink.byKey.values()) {
+      if (e.kind === "reached") reached.set(e.b, [...(reached.get(e.b) ?? []), e]);
+    }
+    const base = { key: this.key, part: this.part, root };
+    const reportedZero = new Set<string>();
+    for (const e of sink.byKey.values()) {
+      switch (e.kind) {
+        case "stale":
+          this.findings.push({ ...base, kind: "stale-step", stepSite: e.step, backwardSite: Number(e.b), zeroSite: -1, previousStep: Number(e.p), context: e.context });
+          break;
+        case "discard":
+          this.findings.push({ ...base, kind: "discarded-before-step", stepSite: e.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: e.context });
+          break;
+        case "candidate": {
+          const steps = reached.get(e.b);
+          if (steps === undefined || reportedZero.has(e.z)) break;
+          // Evidence that the gradients were meant to accumulate: else a skipped step is a choice.
+          const evidence = steps.find((s) => s.guarded) ?? (sites[Number(e.b)].scaledLoss ? steps[0] : undefined);
+          if (evidence === undefined) break;
+          reportedZero.add(e.z);
+          this.findings.push({ ...base, kind: "accumulation-defeated", stepSite: evidence.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: e.context });
+          break;
+        }
+        case "reached":
+          break;
+      }
     }
   }
 
+  // ---- per-function facts computed once ---------------------------------------------------------
+
+  private calleeOf(ev: Extract<GraphEvent, { kind: "call" }>, resolve: (t: string) => string | null): number | null {
+    if (ev.callee !== null) return ev.callee;
+    const bound = ev.calleeParam === null ? null : resolve(ev.calleeParam);
+    return bound !== null && bound.startsWith("fn:") ? Number(bound.slice(3)) : null;
+  }
+
+  private computeUses(): Set<string>[] {
+    const fns = this.program.functions;
+    const uses = fns.map(() => new Set<string>());
+    const add = (set: Set<string>, text: string | null) => {
+      const h = headOf(text);
+      if (h !== null) set.add(h);
+    };
+    for (const fn of fns) {
+      for (const block of fn.blocks) {
+        for (const ev of block.events) {
+          if (ev.kind === "step") add(uses[fn.id], ev.key);
+          else if (ev.kind === "zero" && ev.target.type !== "all") {
+            for (const k of ev.target.type === "tensor" ? [ev.target.key] : ev.target.keys) add(uses[fn.id], k);
+          } else if (ev.kind === "call" && ev.callee === null) {
+            add(uses[fn.id], ev.calleeParam);
+            for (const a of ev.args) add(uses[fn.id], a);
+            add(uses[fn.id], ev.thisArg);
+          }
+        }
+      }
+    }
+    for (let changed = true, round = 0; changed && round < 50; round++) {
+      changed = false;
+      for (const fn of fns) {
+        const set = uses[fn.id];
+        const before = set.size;
+        for (const block of fn.blocks) {
+          for (const ev of block.events) {
+            if (ev.kind !== "call" || ev.callee === null) continue;
+            for (const h of uses[ev.callee]) add(set, h === "$this" ? ev.thisArg : ev.args[Number(h.slice(1))] ?? null);
+          }
+        }
+        if (set.size !== before) changed = true;
+      }
+    }
+    return uses;
+  }
+
+  /** Keys stepped by each function (or its callees), in its own namespace; manual keys as `manual:T`. */
+  private computeStepKeys(): Set<string>[] {
+    const fns = this.program.functions;
+    const keys = fns.map(() => new Set<string>());
+    for (const fn of fns) {
+      for (const block of fn.blocks) for (const ev of block.events) {
+        if (ev.kind === "step") keys[fn.id].add(ev.manual ? `manual:${ev.key}` : ev.key);
+      }
+    }
+    for (let changed = true, round = 0; changed && round < 50; round++) {
+      changed = false;
+      for (const fn of fns) {
+        const set = keys[fn.id];
+        const before = set.size;
+        for (const block of fn.blocks) for (const ev of block.events) {
+          if (ev.kind !== "call") continue;
+          const targets: number[] = [];
+          if (ev.callee !== null) targets.push(ev.callee);
+          // A callback passed in runs wherever the callee calls it: its own keys are the caller's.
+          for (const a of ev.args) if (a !== null && a.startsWith("fn:")) targets.push(Number(a.slice(3)));
+          for (const t of targets) {
+            const bind = t === ev.callee ? binder(ev.args, ev.thisArg) : (x: string) => (x[0] === "$" ? null : x);
+            for (const k of keys[t]) {
+              const manual = k.startsWith("manual:");
+              const bound = bind(manual ? k.slice(7) : k);
+              if (bound === null || segments(bound) > MAX_SEGMENTS) continue;
+              set.add(manual ? `manual:${bound}` : bound);
+            }
+          }
+        }
+        if (set.size !== before) changed = true;
+      }
+    }
+    return keys;
+  }
+
+  // ---- the flow -----------------------------------------------------------------------------------
+
   /** Propagates atoms from the entry of env.fn; returns the atoms that reach its normal exit. */
-  private flow(env: Env, input: string[]): string[] {
+  private flow(env: Env, input: string[], sink: EffectSink): string[] {
     const { fn } = env;
     const seen = new Map<number, Set<string>>();
     // Per block and atom kind: how many distinct atoms, and the first one (the widening target).
@@ -139,14 +363,14 @@ export class TypestateAnalysis {
       if (set.has(raw)) return;
       let atom = raw;
       if (raw.length > 1) {
-        // Site-carrying atoms multiply with the number of backward/zero sites; past a cap
-        // (only in machine-written files), keep the state but reuse the first site seen, and
-        // drop extra PENDING tokens (which can only hide accumulation findings, never add one).
         let byKind = kinds.get(block);
         if (byKind === undefined) kinds.set(block, (byKind = new Map()));
         const k = byKind.get(raw[0]);
-        if (k === undefined) byKind.set(raw[0], { count: 1, first: raw });
+        if (k === undefined) byKind.set(raw[0], { count: 1, first: splitAtom(raw)[0] });
         else if (++k.count > ATOM_CAP) {
+          // Past the cap keep the state but reuse the first site seen and forget the path's
+          // guards (more paths, never fewer), and drop extra PENDING tokens (they can only
+          // hide accumulation findings, never add one).
           if (raw[0] === "P") return;
           atom = k.first;
           if (set.has(atom)) return;
@@ -157,12 +381,15 @@ export class TypestateAnalysis {
     };
     for (const a of input) push(fn.entry, a);
     while (work.length > 0) {
+      if (++this.rootWork > ROOT_BUDGET || ++this.fileWork > FILE_BUDGET) {
+        throw new BudgetExceeded(`not analysed: more than ${ROOT_BUDGET.toLocaleString("en")} analysis steps (too many paths through its calls and branches)`);
+      }
       const [blockId, atom] = work.pop()!;
       const block = fn.blocks[blockId];
       let atoms = [atom];
       for (const ev of block.events) {
         const next: string[] = [];
-        for (const a of atoms) for (const r of this.transfer(ev, a, env)) next.push(r);
+        for (const a of atoms) for (const r of this.transfer(ev, a, env, sink)) next.push(r);
         atoms = next;
         if (atoms.length === 0) break;
       }
@@ -174,64 +401,84 @@ export class TypestateAnalysis {
     return [...(seen.get(fn.exit) ?? [])];
   }
 
-  private transfer(ev: GraphEvent, atom: string, env: Env): string[] {
+  private transfer(ev: GraphEvent, atom: string, env: Env, sink: EffectSink): string[] {
+    switch (ev.kind) {
+      case "call":
+        return this.onCall(ev, atom, env, sink);
+      case "assume": {
+        const [base, ctx] = splitAtom(atom);
+        return this.guards.assume(ctx, ev.cond, ev.value).map((c) => joinAtom(base, c));
+      }
+      case "write": {
+        const [base, ctx] = splitAtom(atom);
+        return [joinAtom(base, this.guards.write(ctx, ev.tick, ev.reset, ev.forget))];
+      }
+      default: {
+        const [base, ctx] = splitAtom(atom);
+        return this.transferBase(ev, base, env, sink).map((b) => joinAtom(b, ctx));
+      }
+    }
+  }
+
+  private transferBase(ev: GraphEvent, base: string, env: Env, sink: EffectSink): string[] {
     switch (ev.kind) {
       case "backward":
-        return this.onBackward(ev.site, atom);
+        return this.onBackward(ev.site, base);
       case "step": {
         const k = env.resolve(ev.key);
-        return k === this.key ? this.onStep(ev.site, atom, env) : [atom];
+        return k === this.key ? this.onStep(ev.site, base, sink) : [base];
       }
       case "zero": {
-        const resolved = ev.target.type === "all" ? null : env.resolve(ev.target.key);
-        const clears = this.oracle.clears(ev.target, resolved, this.key);
-        if (clears === "no") return [atom];
-        return clears === "yes" ? this.onZero(ev.site, atom, env) : this.onUncertainZero(atom);
+        const clears = this.oracle.clears(ev.target, env.resolve, this.key, this.part, this.manual);
+        if (clears === "no") return [base];
+        return clears === "yes" ? this.onZero(ev.site, base, sink) : this.onUncertainZero(base);
       }
-      case "call":
-        return this.onCall(ev, atom, env);
+      default:
+        return [base];
     }
   }
 
-  private onBackward(b: number, atom: string): string[] {
-    switch (atom[0]) {
-      case "L": return [atom, `P:${b}`];
+  private onBackward(b: number, base: string): string[] {
+    switch (base[0]) {
+      case "L": return [base, `P:${b}`];
       case "C": case "A": case "D": return [`A:${b}`];
-      case "K": return [`S:${b}:${atom.slice(2)}`];
-      case "S": return [`S:${b}:${atom.split(":")[2]}`];
-      default: return [atom]; // P
+      case "K": return [`S:${b}:${base.slice(2)}`];
+      case "S": return [`S:${b}:${base.split(":")[2]}`];
+      default: return [base]; // P
     }
   }
 
-  private onStep(step: number, atom: string, env: Env): string[] {
-    switch (atom[0]) {
+  private onStep(step: number, base: string, sink: EffectSink): string[] {
+    const effect = (kind: EffectKind, b: string, z: string, p: string) =>
+      sink.add({ kind, step, b, z, p, context: [], guarded: this.program.sites[step].counterGuarded === true });
+    switch (base[0]) {
       case "A": return [`K:${step}`];
       case "K": return [`K:${step}`];
       case "S": {
-        const [, b, previous] = atom.split(":").map(Number);
-        this.findings.push({ kind: "stale-step", key: this.key, root: this.root, stepSite: step, backwardSite: b, zeroSite: -1, previousStep: previous, context: env.context });
+        const [, b, previous] = base.split(":");
+        effect("stale", b, "", previous);
         return [`K:${step}`];
       }
       case "D": {
-        const [, z, b] = atom.split(":").map(Number);
-        this.findings.push({ kind: "discarded-before-step", key: this.key, root: this.root, stepSite: step, backwardSite: b, zeroSite: z, context: env.context });
+        const [, z, b] = base.split(":");
+        effect("discard", b, z, "");
         return ["C"];
       }
       case "P":
-        if (!this.stepReached.has(Number(atom.slice(2)))) this.stepReached.set(Number(atom.slice(2)), step);
+        effect("reached", base.slice(2), "", "");
         return [];
-      default: return [atom]; // L, C
+      default: return [base]; // L, C
     }
   }
 
-  private onZero(z: number, atom: string, env: Env): string[] {
-    switch (atom[0]) {
-      case "A": return [`D:${z}:${atom.slice(2)}`];
+  private onZero(z: number, base: string, sink: EffectSink): string[] {
+    switch (base[0]) {
+      case "A": return [`D:${z}:${base.slice(2)}`];
       case "K": case "S": return ["C"];
       case "P":
-        this.candidates.push([Number(atom.slice(2)), z, env]);
+        sink.add({ kind: "candidate", step: -1, b: base.slice(2), z: String(z), p: "", context: [], guarded: false });
         return [];
-      default: return [atom]; // L, C, D
+      default: return [base]; // L, C, D
     }
   }
 
@@ -240,36 +487,97 @@ export class TypestateAnalysis {
    * raise a false alarm: stale gradients count as cleared, pending ones as neither discarded
    * nor still pending.
    */
-  private onUncertainZero(atom: string): string[] {
-    switch (atom[0]) {
+  private onUncertainZero(base: string): string[] {
+    switch (base[0]) {
       case "K": case "S": return ["C"];
       case "P": return [];
-      default: return [atom]; // L, C, A, D
+      default: return [base]; // L, C, A, D
     }
   }
 
-  private onCall(ev: Extract<GraphEvent, { kind: "call" }>, atom: string, env: Env): string[] {
-    if (env.depth >= MAX_DEPTH) return [atom];
+  // ---- calls --------------------------------------------------------------------------------------
+
+  private onCall(ev: Extract<GraphEvent, { kind: "call" }>, atom: string, env: Env, sink: EffectSink): string[] {
+    const callee = this.calleeOf(ev, env.resolve);
+    if (callee === null) return [atom];
     const args = ev.args.map((a) => (a === null ? null : env.resolve(a)));
     const thisArg = ev.thisArg === null ? null : env.resolve(ev.thisArg);
-    const memo = `${ev.callee}|${args.join(",")}|${thisArg}|${atom}`;
-    const cached = this.summaries.get(memo);
-    if (cached !== undefined) return cached;
-    if (this.inProgress.has(memo)) return [atom]; // recursion: assume no effect
-    this.inProgress.add(memo);
-    const callee: Env = {
-      fn: this.program.functions[ev.callee],
-      resolve: binder(args, thisArg),
-      context: [...env.context, ev.site],
-      depth: env.depth + 1,
-    };
-    const out = this.flow(callee, [atom]);
-    this.inProgress.delete(memo);
-    this.summaries.set(memo, out);
-    return out;
+    const [base, ctx] = splitAtom(atom);
+    const [template, payload] = abstractBase(base);
+    const summary = this.summary(callee, args, thisArg, template);
+    if (summary === null) {
+      // Too deep to follow: whatever the callee does might clear gradients.
+      if (!this.deepCallNoticed) {
+        this.deepCallNoticed = true;
+        this.notice(this.currentRoot, `calls nested deeper than ${MAX_CALL_DEPTH} were not followed`);
+      }
+      return this.onUncertainZero(base).map((b) => joinAtom(b, ctx));
+    }
+    const guarded = this.program.sites[ev.site].counterGuarded === true;
+    for (const e of summary.effects) {
+      sink.add({
+        kind: e.kind, step: e.step,
+        b: instantiate(e.b, payload), z: instantiate(e.z, payload), p: instantiate(e.p, payload),
+        context: [ev.site, ...e.context], guarded: e.guarded || guarded,
+      });
+    }
+    return summary.out.map((t) => {
+      const [outBase] = splitAtom(t);
+      return joinAtom(instantiate(outBase, payload), ctx);
+    });
+  }
+
+  /** The binding of the parameters the callee uses, as part of a summary's key. */
+  private bindingKey(callee: number, args: (string | null)[], thisArg: string | null): string {
+    const parts: string[] = [];
+    let rootSpecific = false;
+    for (const h of [...this.uses[callee]].sort()) {
+      const bound = h === "$this" ? thisArg : args[Number(h.slice(1))] ?? null;
+      if (bound !== null && bound.includes("$")) rootSpecific = true;
+      parts.push(`${h}=${bound ?? "?"}`);
+    }
+    return (rootSpecific ? this.rootTag + ";" : "") + parts.join(";");
+  }
+
+  private summary(callee: number, args: (string | null)[], thisArg: string | null, template: string): Summary | null {
+    const key = `${callee}|${this.bindingKey(callee, args, thisArg)}|${template}`;
+    const cached = this.cache.get(key);
+    if (cached !== undefined) {
+      if (!cached.active && !cached.provisional) return cached;
+      if (cached.active) {
+        // Recursion: use what is known so far; everything computed above it is provisional.
+        cached.readPartially = true;
+        for (let i = cached.depth + 1; i < this.stack.length; i++) this.stack[i].provisional = true;
+        return cached;
+      }
+    }
+    if (this.stack.length >= MAX_CALL_DEPTH) return null;
+    // Receivers that keep growing through calls (`this.a.a.a…`) are not followed further.
+    if ([thisArg, ...args].some((a) => a !== null && segments(a) > MAX_SEGMENTS)) return null;
+    const s: Summary = { out: [], effects: [], active: true, readPartially: false, provisional: false, depth: this.stack.length };
+    this.cache.set(key, s);
+    this.stack.push(s);
+    const env: Env = { fn: this.program.functions[callee], resolve: binder(args, thisArg) };
+    try {
+      for (let round = 0; ; round++) {
+        s.readPartially = false;
+        const sink = new EffectSink();
+        const out = this.flow(env, [template], sink);
+        const effects = [...sink.byKey.values()];
+        const changed = out.length !== s.out.length || effects.length !== s.effects.length || out.some((a) => !s.out.includes(a));
+        s.out = out;
+        s.effects = effects;
+        if (!s.readPartially || !changed || round + 1 >= MAX_ROUNDS) break;
+      }
+    } finally {
+      this.stack.pop();
+      s.active = false;
+    }
+    if (s.provisional) this.cache.delete(key);
+    return s;
   }
 }
 
-export function analyse(program: ProgramGraph): RawFinding[] {
+export function analyse(program: ProgramGraph): AnalysisResult {
   return new TypestateAnalysis(program).run();
 }

@@ -32,6 +32,12 @@ export const messages = {
     return `\`${optimizer}.step()\` applies gradients accumulated across iterations: ` +
       `\`${optimizer}.zeroGrad()\` is ${zeroedSomewhere ? "not called on every path" : "never called"} between steps`;
   },
+  /** A zero covers part of what the optimizer owns: `parts` are left stale. */
+  missingPart(optimizer: string, parts: string[], zeroedSomewhere: boolean): string {
+    const names = parts.map((p) => `\`${p}\``).join(", ");
+    return `\`${optimizer}.step()\` applies gradients accumulated across iterations for ${names}: the zero here clears only part of what ` +
+      `\`${optimizer}\` owns, and ${names}'s gradients are ${zeroedSomewhere ? "not zeroed on every path" : "never zeroed"} between steps`;
+  },
   discardedBeforeStep(zero: string, optimizer: string): string {
     return `\`${zero}\` discards the gradients of the preceding backward() before \`${optimizer}.step()\` uses them: the step applies no gradient`;
   },

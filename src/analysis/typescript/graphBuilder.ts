@@ -6,11 +6,14 @@
  */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import { norm } from "../core/optimizers";
-import type { Block, FunctionGraph, GraphEvent, Loop, OptimizerFacts, ProgramGraph, Site, ZeroTarget } from "../core/cfg";
+import type { Block, Cond, FunctionGraph, GraphEvent, GuardVar, Loop, OptimizerFacts, ProgramGraph, Site, ZeroTarget } from "../core/cfg";
+import { elementOf } from "../core/optimizers";
+import { boundedLoopCounter, ConditionReader, GuardScope, UNKNOWN } from "./conditions";
+import { ClassTable } from "./classes";
 import { forEachChild, Node, ParsedFile, typeAnnotationOf } from "./parse";
 import {
-  calleeName, INPLACE_UPDATES, isFunctionNode, isNotOptimizerClassName, isNullish, isOptimizerClassName, ITERATION_METHODS,
-  Namer, ONCE_CALLERS, parameterCollection, propertyName, readsGradOf, receiverText, unwrap,
+  calleeName, gradSources, INPLACE_UPDATES, inplaceBase, isFunctionNode, isNotOptimizerClassName, isNullish, isOptimizerClassName,
+  ITERATION_METHODS, looksLikeOptimizerCollection, Namer, ONCE_CALLERS, parameterCollection, propertyName, receiverText, unwrap,
 } from "./recognize";
 
 type FnNode = TSESTree.FunctionExpression | TSESTree.ArrowFunctionExpression | TSESTree.FunctionDeclaration;
@@ -54,14 +57,34 @@ class ProgramBuilder {
   readonly loopBodies: number[] = [];
   readonly facts: OptimizerFacts = {
     optimizers: new Set(), sources: new Map(), notOptimizers: new Set(), zeroGradReceivers: new Set(), stepReceivers: new Set(),
+    fresh: new Set(), optimizerCollections: new Set(),
   };
+  readonly guardVars: GuardVar[] = [];
+  private readonly guardIds = new Map<string, number>();
+  /** Lists of parameters by variable: the modules they were built from (null: unknown content). */
+  readonly paramLists = new Map<string, Set<string> | null>();
+  readonly classes: ClassTable;
   readonly graphOf = new Map<Node, number>();
   readonly inline = new Map<Node, InlineKind>();
   readonly functionsByName = new Map<string, number[]>();
   readonly methodsByName = new Map<string, number[]>();
   private readonly queue: [number, Node][] = [];
 
-  constructor(readonly parsed: ParsedFile) {}
+  constructor(readonly parsed: ParsedFile) {
+    this.classes = new ClassTable(parsed);
+    for (const t of this.classes.freshTexts()) this.facts.fresh.add(t);
+  }
+
+  guardVar(fn: number, g: GuardVar): number {
+    const key = `${fn}|${g.kind === "opaque" ? `o|${g.text}` : `p|${g.counter}|${g.modulus}|${g.size}|${g.bounded}`}`;
+    let id = this.guardIds.get(key);
+    if (id === undefined) {
+      id = this.guardVars.length;
+      this.guardVars.push(g);
+      this.guardIds.set(key, id);
+    }
+    return id;
+  }
 
   build(): TsProgram {
     this.prepass();
@@ -72,7 +95,10 @@ class ProgramBuilder {
       if (id !== top) roots.push(id);
       new FunctionBuilder(this, this.functions[id], node).build();
     }
-    return { functions: this.functions, sites: this.sites, loops: this.loops, facts: this.facts, roots, siteNodes: this.siteNodes, loopNodes: this.loopNodes, loopBodies: this.loopBodies };
+    return {
+      functions: this.functions, sites: this.sites, loops: this.loops, facts: this.facts, roots, guardVars: this.guardVars,
+      siteNodes: this.siteNodes, loopNodes: this.loopNodes, loopBodies: this.loopBodies,
+    };
   }
 
   parent(node: Node): Node | undefined {
@@ -81,7 +107,7 @@ class ProgramBuilder {
 
   private newGraph(node: Node, name: string, params: string[], hasThis: boolean): number {
     const id = this.functions.length;
-    this.functions.push({ id, name, params, blocks: [], entry: 0, exit: 1, hasThis, optimizerParams: [] });
+    this.functions.push({ id, name, params, blocks: [], entry: 0, exit: 1, hasThis, optimizerParams: [], range: [node.range[0], node.range[1]] });
     this.graphOf.set(node, id);
     this.queue.push([id, node]);
     return id;
@@ -125,6 +151,7 @@ class ProgramBuilder {
     if (name !== "<anonymous>") {
       const table = isMethod ? this.methodsByName : this.functionsByName;
       table.set(name, [...(table.get(name) ?? []), id]);
+      if (isMethod) this.classes.addMethod(fn, name, id);
     }
   }
 
@@ -164,7 +191,23 @@ function inlineKindOf(fn: FnNode, parent: Node | undefined): InlineKind | null {
   return null;
 }
 
-class FunctionBuilder implements Namer {
+/** A write to a variable, resolved to guard ids once the function is built (guards appear later). */
+interface PendingWrite {
+  ev: Extract<GraphEvent, { kind: "write" }>;
+  name: string;
+  op: "tick" | "reset" | "other";
+}
+
+function hasPhase(c: Cond): boolean {
+  switch (c.t) {
+    case "phase": return true;
+    case "opaque": return false;
+    case "not": return hasPhase(c.a);
+    default: return hasPhase(c.a) || hasPhase(c.b);
+  }
+}
+
+class FunctionBuilder implements Namer, GuardScope {
   private readonly blocks: Block[];
   private cur: number;
   private readonly jumps: JumpTarget[] = [];
@@ -178,6 +221,20 @@ class FunctionBuilder implements Namer {
   /** Where an uncaught throw leaves the function (not followed by callers). */
   private readonly throwExit: number;
   readonly hasThis: boolean;
+  /** The class `this` belongs to here (for resolving `this.f()`). */
+  private readonly ownClass: string | null;
+  private readonly conditions = new ConditionReader(this);
+  private readonly pendingWrites: PendingWrite[] = [];
+  private readonly myGuards = new Set<number>();
+  private readonly opaqueReads = new Map<number, string[]>();
+  private readonly boundedLoops: [string, string][] = [];
+  private readonly condAliases = new Map<string, Cond>();
+  /** Enclosing branches whose test is an iteration count (evidence of accumulation). */
+  private counterGuards = 0;
+  /** The last value assigned to each local name (for `loss = loss.div(N); loss.backward()`). */
+  private readonly lastValue = new Map<string, TSESTree.Node>();
+  /** Buffers holding a tensor's gradient: `v` → `p` after `v.add_(p.grad)`. */
+  private readonly derived = new Map<string, string>();
 
   constructor(private readonly p: ProgramBuilder, private readonly graph: FunctionGraph, private readonly node: Node) {
     this.blocks = graph.blocks;
@@ -192,6 +249,66 @@ class FunctionBuilder implements Namer {
     this.cur = entry;
     this.returnTo = exit;
     this.throwTo = { block: throwExit, finallyDepth: 0 };
+    this.ownClass = node.type === "Program" ? null : p.classes.classOfFunction(node);
+  }
+
+  // ---- GuardScope ---------------------------------------------------------------------------
+
+  src(node: TSESTree.Node): string {
+    return this.p.parsed.text.slice(node.range[0], node.range[1]).replace(/\s+/g, "");
+  }
+
+  guardVar(g: GuardVar, reads?: string[]): number {
+    const id = this.p.guardVar(this.graph.id, g);
+    this.myGuards.add(id);
+    if (reads) this.opaqueReads.set(id, reads);
+    return id;
+  }
+
+  boundOf(counter: string): string | undefined {
+    for (let i = this.boundedLoops.length - 1; i >= 0; i--) if (this.boundedLoops[i][0] === counter) return this.boundedLoops[i][1];
+    return undefined;
+  }
+
+  conditionAlias(name: string): Cond | undefined {
+    return this.condAliases.get(name);
+  }
+
+  private assume(cond: Cond, value: boolean): void {
+    if (cond !== UNKNOWN) this.blocks[this.cur].events.push({ kind: "assume", site: -1, cond, value });
+  }
+
+  /** Builds `arm` on the path where `cond` is `value`. */
+  private guarded(cond: Cond, value: boolean, arm: () => void): void {
+    this.assume(cond, value);
+    const counter = hasPhase(cond);
+    if (counter) this.counterGuards++;
+    try {
+      arm();
+    } finally {
+      if (counter) this.counterGuards--;
+    }
+  }
+
+  /** A write to a local name: counters tick or restart, guards reading it are forgotten. */
+  private write(name: string, op: PendingWrite["op"]): void {
+    const ev: PendingWrite["ev"] = { kind: "write", site: -1, tick: [], reset: [], forget: [] };
+    this.blocks[this.cur].events.push(ev);
+    this.pendingWrites.push({ ev, name, op });
+    if (op !== "tick") this.condAliases.delete(name);
+  }
+
+  private resolveWrites(): void {
+    for (const { ev, name, op } of this.pendingWrites) {
+      for (const id of this.myGuards) {
+        const g = this.p.guardVars[id];
+        if (g.kind === "phase" && g.counter === name) (op === "tick" ? ev.tick : op === "reset" ? ev.reset : ev.forget).push(id);
+        else if (g.kind === "opaque" && this.opaqueReads.get(id)?.includes(name)) ev.forget.push(id);
+      }
+    }
+    for (const b of this.blocks) {
+      b.events = b.events.filter((e) => e.kind !== "write" || e.tick.length + e.reset.length + e.forget.length > 0);
+    }
   }
 
   // ---- Namer ------------------------------------------------------------------------------
@@ -258,7 +375,7 @@ class FunctionBuilder implements Namer {
    * Runs each arm from the current block and joins them after; with `mayskip`, control can also
    * pass straight from the fork to the join (an `if` without `else`, the right side of `&&`).
    */
-  private branches(arms: (() => void)[], mayskip: boolean): void {
+  private branches(arms: (() => void)[], mayskip: boolean, skip?: () => void): void {
     const fork = this.cur;
     const after = this.newBlock();
     for (const arm of arms) {
@@ -267,7 +384,12 @@ class FunctionBuilder implements Namer {
       arm();
       this.edge(this.cur, after);
     }
-    if (mayskip) this.edge(fork, after);
+    if (mayskip && skip) {
+      this.cur = this.newBlock();
+      this.edge(fork, this.cur);
+      skip();
+      this.edge(this.cur, after);
+    } else if (mayskip) this.edge(fork, after);
     this.cur = after;
   }
 
@@ -279,7 +401,9 @@ class FunctionBuilder implements Namer {
 
   private site(kind: Site["kind"], node: Node, text: string): number {
     const loop = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : -1;
-    return this.p.addSite(kind, this.graph.id, node, text, loop);
+    const id = this.p.addSite(kind, this.graph.id, node, text, loop);
+    if (this.counterGuards > 0 && (kind === "step" || kind === "call")) this.p.sites[id].counterGuarded = true;
+    return id;
   }
 
   // ---- entry ------------------------------------------------------------------------------
@@ -293,6 +417,7 @@ class FunctionBuilder implements Namer {
       else this.expr(node.body);
     }
     this.edge(this.cur, this.graph.exit);
+    this.resolveWrites();
   }
 
   // ---- statements -------------------------------------------------------------------------
@@ -359,13 +484,40 @@ class FunctionBuilder implements Namer {
 
   private declarator(d: TSESTree.VariableDeclarator): void {
     if (d.init) this.expr(d.init);
-    if (d.id.type !== "Identifier") return;
+    if (d.id.type !== "Identifier") {
+      for (const name of patternNames(d.id)) this.write(name, "other");
+      return;
+    }
     const key = d.id.name;
     this.recordFacts(key, d.init, typeAnnotationOf(d.id));
+    this.assigned(key, d.init ?? null);
+    if (!d.init) return;
     // `const params = model.parameters()` makes `params` a parameter collection.
-    if (d.init) {
-      const coll = parameterCollection(d.init, this);
-      if (coll !== null) this.aliases[this.aliases.length - 1].set(key, coll);
+    const coll = parameterCollection(d.init, this);
+    if (coll !== null) this.aliases[this.aliases.length - 1].set(key, coll);
+    // `const isBoundary = (i + 1) % N === 0`: a later `if (isBoundary)` tests the same thing.
+    if (d.parent && (d.parent as TSESTree.VariableDeclaration).kind === "const") {
+      const cond = this.conditions.read(d.init);
+      if (cond !== UNKNOWN && cond.t !== "opaque") this.condAliases.set(key, cond);
+    }
+  }
+
+  /** Bookkeeping for `name = value`: writes for guards, the last value, parameter lists, buffers. */
+  private assigned(name: string, value: TSESTree.Node | null, op = "="): void {
+    const v = value ? unwrap(value) : null;
+    const increments = (op === "+=" && v !== null && v.type === "Literal" && v.value === 1) ||
+      (op === "=" && v?.type === "BinaryExpression" && v.operator === "+" &&
+        ((unwrap(v.left).type === "Identifier" && (unwrap(v.left) as TSESTree.Identifier).name === name && isOne(v.right)) ||
+          (unwrap(v.right).type === "Identifier" && (unwrap(v.right) as TSESTree.Identifier).name === name && isOne(v.left))));
+    this.write(name, increments ? "tick" : op === "=" && v?.type === "Literal" && v.value === 0 ? "reset" : "other");
+    if (v !== null && op === "=") this.lastValue.set(name, v);
+    else this.lastValue.delete(name);
+    if (op === "=") {
+      const list = v === null ? null : this.paramList(v);
+      if (list !== null || this.p.paramLists.has(name)) this.p.paramLists.set(name, list);
+      const from = v === null ? new Set<string>() : gradSources(v, this, this.derived);
+      if (from.size === 1) this.derived.set(name, [...from][0]);
+      else this.derived.delete(name);
     }
   }
 
@@ -394,7 +546,21 @@ class FunctionBuilder implements Namer {
       if (isOptimizerClassName(name)) facts.optimizers.add(key);
       else if (isNotOptimizerClassName(name)) facts.notOptimizers.add(key);
     }
+    if (annotation && isOptimizerCollectionType(annotation)) facts.optimizerCollections.add(key);
     const value = init ? unwrap(init) : null;
+    if (value?.type === "ObjectExpression") {
+      // { backbone: new optim.AdamW(...), head: new optim.SGD(...) }: each property on its own.
+      for (const prop of value.properties) {
+        if (prop.type !== "Property" || prop.computed) continue;
+        const name = prop.key.type === "Identifier" ? prop.key.name : prop.key.type === "Literal" ? String(prop.key.value) : null;
+        if (name !== null && key.split(".").length < 6) this.recordFacts(`${key}.${name}`, prop.value, null);
+      }
+      return;
+    }
+    if (value?.type === "ArrayExpression" || (value?.type === "NewExpression" && calleeName(value.callee) === "Map")) {
+      if (constructsOptimizers(value)) facts.optimizerCollections.add(key);
+      return;
+    }
     if (value?.type !== "NewExpression") return;
     const name = calleeName(value.callee);
     if (name === null) return;
@@ -410,36 +576,76 @@ class FunctionBuilder implements Namer {
 
   /** Modules whose parameters an optimizer is built from, or null when that isn't visible. */
   private parameterSources(arg: TSESTree.Node | undefined): Set<string> | null {
-    if (!arg) return null;
+    const list = arg ? this.paramList(arg) : null;
+    return list === null || list.size === 0 ? null : list;
+  }
+
+  /**
+   * The modules a list of parameters comes from: `m.parameters()`, `[...a.parameters(), ...b.parameters()]`,
+   * `a.parameters().concat(b.parameters())`, param groups `[{ params: a.parameters(), lr }]`, and
+   * variables holding such lists (also built with `push`). Null when any element is unknown.
+   */
+  private paramList(node: TSESTree.Node, depth = 0): Set<string> | null {
+    if (depth > 8) return null;
+    const a = unwrap(node);
+    const coll = parameterCollection(a, this);
+    if (coll !== null && coll.endsWith(".parameters()")) return new Set([norm(coll.slice(0, -".parameters()".length))]);
+    const text = this.text(a);
+    if (text !== null && this.p.paramLists.has(text)) {
+      const known = this.p.paramLists.get(text);
+      return known ? new Set(known) : null;
+    }
     const out = new Set<string>();
-    const add = (n: TSESTree.Node): boolean => {
-      const coll = parameterCollection(n, this);
-      if (coll === null || !coll.endsWith(".parameters()")) return false;
-      out.add(norm(coll.slice(0, -".parameters()".length)));
+    const addAll = (n: TSESTree.Node): boolean => {
+      const sub = this.paramList(n, depth + 1);
+      if (sub === null) return false;
+      for (const m of sub) out.add(m);
       return true;
     };
-    const a = unwrap(arg);
-    if (add(a)) return out;
     if (a.type === "ArrayExpression") {
       for (const el of a.elements) {
         if (!el) return null;
         if (el.type === "SpreadElement") {
-          if (!add(el.argument)) return null;
+          if (!addAll(el.argument)) return null;
         } else if (el.type === "ObjectExpression") {
           const params = el.properties.find((pr) => pr.type === "Property" && !pr.computed && pr.key.type === "Identifier" && pr.key.name === "params");
-          if (!params || params.type !== "Property" || !add(params.value)) return null;
+          if (!params || params.type !== "Property" || !addAll(params.value)) return null;
         } else return null;
       }
-      return out.size ? out : null;
+      return out;
+    }
+    if (a.type === "CallExpression" && a.callee.type === "MemberExpression" && propertyName(a.callee) === "concat") {
+      if (!addAll(a.callee.object)) return null;
+      for (const arg of a.arguments) if (!addAll(arg.type === "SpreadElement" ? arg.argument : arg)) return null;
+      return out;
+    }
+    if (a.type === "CallExpression" && a.callee.type === "MemberExpression" && propertyName(a.callee) === "from" && a.arguments.length === 1) {
+      return addAll(a.arguments[0]) ? out : null; // Array.from(m.parameters())
     }
     return null;
   }
 
+  /** `params.push(...enc.parameters())`: the list now also holds enc's parameters. */
+  private pushed(list: string, args: readonly TSESTree.CallExpressionArgument[]): void {
+    const had = this.p.paramLists.get(list);
+    if (had === undefined || had === null) return;
+    for (const arg of args) {
+      const sub = arg.type === "SpreadElement" ? this.paramList(arg.argument) : null;
+      if (sub === null) {
+        this.p.paramLists.set(list, null);
+        return;
+      }
+      for (const m of sub) had.add(m);
+    }
+  }
+
   private ifStatement(s: TSESTree.IfStatement): void {
     this.expr(s.test);
+    const cond = this.conditions.read(s.test);
     const alternate = s.alternate;
-    if (alternate) this.branches([() => this.statement(s.consequent), () => this.statement(alternate)], false);
-    else this.branches([() => this.statement(s.consequent)], true);
+    const then = () => this.guarded(cond, true, () => this.statement(s.consequent));
+    if (alternate) this.branches([then, () => this.guarded(cond, false, () => this.statement(alternate))], false);
+    else this.branches([then], true, () => this.assume(cond, false));
   }
 
   private loopHead(node: Node, keyword: number): number {
@@ -454,16 +660,21 @@ class FunctionBuilder implements Namer {
     const head = this.split();
     const after = this.newBlock();
     const cont = this.newBlock();
+    // `for (let c = 0; c < N; c++)`: c is a bounded counter inside (its test and body).
+    const bounded = node.type === "ForStatement" ? boundedLoopCounter(opts.test, (n) => this.src(n)) : null;
+    if (bounded) this.boundedLoops.push(bounded);
+    const cond = opts.test ? this.conditions.read(opts.test) : UNKNOWN;
     // The loop may be left at its head unless it runs exactly once or its test is constant true;
     // a missing test (`for (;;)`) never exits there, for-of / forEach (test undefined) may.
     if (!opts.exactlyOnce && !opts.doWhile) {
       if (opts.test) this.expr(opts.test);
       const exits = opts.test === undefined || (opts.test !== null && !isConstantTrue(opts.test));
-      if (exits) this.edge(this.cur, after);
+      if (exits) this.edgeAssuming(this.cur, after, cond, false);
     }
     this.jumps.push({ label, breakTo: after, continueTo: cont, finallyDepth: this.finallies.length });
     this.loopStack.push(loopId);
     this.p.loopBodies[loopId] = this.split();
+    if (!opts.doWhile) this.assume(cond, true);
     opts.body();
     this.loopStack.pop();
     this.jumps.pop();
@@ -475,11 +686,21 @@ class FunctionBuilder implements Namer {
       if (opts.update) this.expr(opts.update);
       if (opts.doWhile) {
         if (opts.test) this.expr(opts.test);
-        if (!(opts.test && isConstantTrue(opts.test))) this.edge(this.cur, after);
-      }
-      this.edge(this.cur, head);
+        if (!(opts.test && isConstantTrue(opts.test))) this.edgeAssuming(this.cur, after, cond, false);
+        this.edgeAssuming(this.cur, head, cond, true);
+      } else this.edge(this.cur, head);
     }
+    if (bounded) this.boundedLoops.pop();
     this.cur = after;
+  }
+
+  /** An edge taken when `cond` is `value` (through a block that records the assumption). */
+  private edgeAssuming(from: number, to: number, cond: Cond, value: boolean): void {
+    if (cond === UNKNOWN) return this.edge(from, to);
+    const mid = this.newBlock();
+    this.edge(from, mid);
+    this.blocks[mid].events.push({ kind: "assume", site: -1, cond, value });
+    this.edge(mid, to);
   }
 
   private forStatement(s: TSESTree.ForStatement, label: string | null): void {
@@ -492,7 +713,7 @@ class FunctionBuilder implements Namer {
 
   private forEachStatement(s: TSESTree.ForInStatement | TSESTree.ForOfStatement, label: string | null): void {
     this.expr(s.right);
-    const coll = s.type === "ForOfStatement" ? parameterCollection(s.right, this) : null;
+    const coll = s.type === "ForOfStatement" ? this.collectionElement(s.right) : null;
     const scope = new Map<string, string>();
     const bindVar = (pattern: TSESTree.Node) => {
       if (coll === null) return;
@@ -625,12 +846,25 @@ class FunctionBuilder implements Namer {
   private exprInner(n: TSESTree.Node): void {
     switch (n.type) {
       case "CallExpression": return this.call(n);
-      case "LogicalExpression":
+      case "LogicalExpression": {
         this.expr(n.left);
-        return this.branches([() => this.expr(n.right)], true);
-      case "ConditionalExpression":
+        if (n.operator === "??") return this.branches([() => this.expr(n.right)], true);
+        // `a && b` runs b when a holds; `a || b` when it doesn't.
+        const cond = this.conditions.read(n.left);
+        const runs = n.operator === "&&";
+        return this.branches([() => this.guarded(cond, runs, () => this.expr(n.right))], true, () => this.assume(cond, !runs));
+      }
+      case "ConditionalExpression": {
         this.expr(n.test);
-        return this.branches([() => this.expr(n.consequent), () => this.expr(n.alternate)], false);
+        const cond = this.conditions.read(n.test);
+        return this.branches([() => this.guarded(cond, true, () => this.expr(n.consequent)), () => this.guarded(cond, false, () => this.expr(n.alternate))], false);
+      }
+      case "UpdateExpression": {
+        const arg = unwrap(n.argument);
+        if (arg.type === "Identifier") this.write(arg.name, n.operator === "++" ? "tick" : "other");
+        else this.expr(n.argument);
+        return;
+      }
       case "AssignmentExpression": return this.assignment(n);
       case "ChainExpression": {
         // a?.b.c(): a nullish link skips the rest of the chain.
@@ -669,6 +903,7 @@ class FunctionBuilder implements Namer {
     }
     const right = () => {
       this.expr(n.right);
+      if (n.left.type === "Identifier") this.assigned(n.left.name, n.right, n.operator);
       // p.grad = null | undefined
       if (n.left.type === "MemberExpression" && propertyName(n.left) === "grad" && isNullish(n.right) && n.operator === "=") {
         this.emitTensorZero(n, n.left.object);
@@ -705,6 +940,10 @@ class FunctionBuilder implements Namer {
 
     if (fnArg && inlineKind === "loop") return this.iterationLoop(n, member!, fnArg);
     if (fnArg && inlineKind === "once") return this.inlineBody(fnArg);
+    if (member && method === "push") {
+      const list = this.text(member.object);
+      if (list !== null) this.pushed(list, n.arguments);
+    }
 
     if (member && method !== null) {
       if (this.recogniseMethodCall(n, member, method, fnArg, inlineKind)) return;
@@ -716,12 +955,15 @@ class FunctionBuilder implements Namer {
   private recogniseMethodCall(n: TSESTree.CallExpression, member: TSESTree.MemberExpression, method: string, fnArg: FnNode | undefined, inlineKind: InlineKind | undefined): boolean {
     const recv = this.text(member.object);
     switch (method) {
-      case "backward":
-        this.emit({ kind: "backward", site: this.site("backward", n, recv ?? "") });
+      case "backward": {
+        const site = this.site("backward", n, recv ?? "");
+        if (this.isScaledLoss(member.object, 0)) this.p.sites[site].scaledLoss = true;
+        this.emit({ kind: "backward", site });
         return true;
+      }
       case "zeroGrad": {
         if (recv !== null) this.p.facts.zeroGradReceivers.add(norm(recv));
-        const target: ZeroTarget = recv === null ? { type: "all" } : { type: "zeroGrad", key: recv };
+        const target: ZeroTarget = recv === null ? { type: "all" } : { type: "zeroGrad", keys: [recv] };
         this.emit({ kind: "zero", site: this.site("zero", n, displayText(member.object, recv)), target });
         return true;
       }
@@ -750,19 +992,27 @@ class FunctionBuilder implements Namer {
         }
         return false;
       }
-      default:
-        if (INPLACE_UPDATES.has(method) && recv !== null) {
-          // W.sub_(W.grad.mul(lr)) / W.data.sub_(...): a manual step of tensor W.
-          const tensor = recv.endsWith(".data") ? recv.slice(0, -5) : recv;
-          if (n.arguments.some((a) => readsGradOf(a, tensor, this))) {
-            const shown = tensor === recv ? member.object : (unwrap(member.object) as TSESTree.MemberExpression).object;
-            const site = this.site("step", n, displayText(shown, tensor));
-            this.p.sites[site].manual = true;
-            this.emit({ kind: "step", site, key: tensor, manual: true });
-            return true;
-          }
+      default: {
+        if (!INPLACE_UPDATES.has(method)) return false;
+        // `v.mul_(m).add_(p.grad)` writes to v: the chain's base.
+        const baseNode = inplaceBase(member.object);
+        const base = this.text(baseNode);
+        if (base === null) return false;
+        // W.sub_(W.grad.mul(lr)) / W.data.sub_(...) / p.sub_(v) with v filled from p.grad: a manual step of W.
+        const tensor = base.endsWith(".data") ? base.slice(0, -5) : base;
+        const from = new Set<string>();
+        for (const a of n.arguments) for (const t of gradSources(a, this, this.derived)) from.add(t);
+        if (from.has(tensor)) {
+          const shown = tensor === base ? baseNode : (unwrap(baseNode) as TSESTree.MemberExpression).object;
+          const site = this.site("step", n, displayText(shown, tensor));
+          this.p.sites[site].manual = true;
+          this.emit({ kind: "step", site, key: tensor, manual: true });
+          return true;
         }
+        // A buffer accumulating one tensor's gradient (momentum): remember where it comes from.
+        if (from.size === 1) this.derived.set(tensor, [...from][0]);
         return false;
+      }
     }
   }
 
@@ -772,34 +1022,78 @@ class FunctionBuilder implements Namer {
     if (key === null) target = { type: "all" };
     else {
       const owner = collectionOwner(key);
-      target = owner !== null ? { type: "zeroGrad", key: owner } : { type: "tensor", key };
+      const element = elementOf(key);
+      const list = element !== null && element[1] === "*" ? this.p.paramLists.get(element[0]) : undefined;
+      // `for (const p of params) p.grad = null` over a list of several modules' parameters.
+      if (list) target = { type: "zeroGrad", keys: [...list, key] };
+      else target = owner !== null ? { type: "zeroGrad", keys: [owner] } : { type: "tensor", key };
     }
     this.emit({ kind: "zero", site: this.site("zero", node, displayText(tensorNode, key)), target });
   }
 
-  /** A call to a function or method defined in this file. */
+  /** A call to a function or method defined in this file, or of a callback parameter. */
   private callEvent(n: TSESTree.CallExpression, callee: TSESTree.Node, member: TSESTree.MemberExpression | null, method: string | null): void {
     let candidates: number[] | undefined;
     let thisArg: string | null = null;
-    if (callee.type === "Identifier") candidates = this.p.functionsByName.get(callee.name);
-    else if (member && method !== null) {
-      candidates = this.p.methodsByName.get(method);
+    let calleeParam: string | null = null;
+    if (callee.type === "Identifier") {
+      const i = this.param(callee.name);
+      if (i !== undefined) calleeParam = `$${i}`; // fit(model, stepFn) calling stepFn(batch)
+      else candidates = this.p.functionsByName.get(callee.name);
+    } else if (member && method !== null) {
       thisArg = this.text(member.object);
+      const named = this.p.methodsByName.get(method) ?? [];
+      candidates = named.length === 0 ? named : this.p.classes.resolve(method, thisArg, this.ownClass, named);
     }
-    if (!candidates || candidates.length === 0) return;
-    const args = n.arguments.map((a) => (a.type === "SpreadElement" ? null : this.text(a)));
+    if (calleeParam === null && (!candidates || candidates.length === 0)) return;
+    const args = n.arguments.map((a) => (a.type === "SpreadElement" ? null : this.argText(a)));
     const site = this.site("call", n, "");
-    if (candidates.length === 1) {
-      this.emit({ kind: "call", site, callee: candidates[0], args, thisArg });
+    if (calleeParam !== null || candidates!.length === 1) {
+      this.emit({ kind: "call", site, callee: calleeParam !== null ? null : candidates![0], calleeParam, args, thisArg });
       return;
     }
     // Several methods share the name: any of them may run.
-    this.branches(candidates.map((c) => () => this.emit({ kind: "call", site, callee: c, args, thisArg })), false);
+    this.branches(candidates!.map((c) => () => this.emit({ kind: "call", site, callee: c, calleeParam: null, args, thisArg })), false);
+  }
+
+  /** An argument as the callee sees it: a receiver text, or `fn:<id>` for a function of this file. */
+  private argText(a: TSESTree.Node): string | null {
+    const u = unwrap(a);
+    if (isFunctionNode(u)) {
+      const id = this.p.graphOf.get(u);
+      return id === undefined ? null : `fn:${id}`;
+    }
+    if (u.type === "Identifier" && this.param(u.name) === undefined && this.alias(u.name) === undefined) {
+      const fns = this.p.functionsByName.get(u.name);
+      if (fns && fns.length === 1) return `fn:${fns[0]}`;
+    }
+    return this.text(a);
+  }
+
+  /** `loss.div(N)`, `loss.mul(1 / N)`, `scaler.scale(loss)` of such, or a name last assigned one. */
+  private isScaledLoss(node: TSESTree.Node, depth: number): boolean {
+    if (depth > 4) return false;
+    const n = unwrap(node);
+    if (n.type === "Identifier") {
+      const v = this.lastValue.get(n.name);
+      return v !== undefined && this.isScaledLoss(v, depth + 1);
+    }
+    if (n.type === "BinaryExpression" && n.operator === "/") return true;
+    if (n.type !== "CallExpression" || n.callee.type !== "MemberExpression") return false;
+    const name = propertyName(n.callee);
+    const arg = n.arguments[0] ? unwrap(n.arguments[0]) : null;
+    if (name === "div" || name === "div_") return true;
+    if ((name === "mul" || name === "mul_") && arg !== null) {
+      if (arg.type === "BinaryExpression" && arg.operator === "/" && intLike(arg.left) === 1) return true;
+      if (arg.type === "Literal" && typeof arg.value === "number" && arg.value > 0 && arg.value < 1) return true;
+    }
+    if (name === "scale" && arg !== null) return this.isScaledLoss(arg, depth + 1);
+    return false;
   }
 
   /** `xs.forEach((x) => body)`: a loop whose body is the callback. */
   private iterationLoop(n: TSESTree.CallExpression, member: TSESTree.MemberExpression, fn: FnNode): void {
-    const coll = parameterCollection(member.object, this);
+    const coll = this.collectionElement(member.object);
     const scope = new Map<string, string>();
     const first = fn.params[0];
     if (coll !== null && first?.type === "Identifier") scope.set(first.name, coll);
@@ -810,6 +1104,21 @@ class FunctionBuilder implements Namer {
       exactlyOnce: coll !== null,
     });
     this.aliases.pop();
+  }
+
+  /**
+   * What a loop variable over `iterable` stands for when the loop acts on the collection as a
+   * whole: `M.parameters()` / `O.params` (parameters), `params[*]` (a list of several modules'
+   * parameters), `optimizers[*]` (every optimizer of a collection). Null for other loops.
+   */
+  private collectionElement(iterable: TSESTree.Node): string | null {
+    const coll = parameterCollection(iterable, this);
+    if (coll !== null) return coll;
+    const text = this.text(iterable);
+    if (text === null) return null;
+    if (this.p.paramLists.get(text)) return `${text}[*]`;
+    if (this.p.facts.optimizerCollections.has(norm(text)) || looksLikeOptimizerCollection(text)) return `${text}[*]`;
+    return null;
   }
 
   /** Builds a callback's body in place; its `return` ends the callback, not the caller. */
@@ -871,4 +1180,55 @@ function displayText(node: TSESTree.Node, fallback: string | null): string {
     break;
   }
   return fallback ?? "";
+}
+
+function patternNames(p: TSESTree.Node): string[] {
+  const out: string[] = [];
+  const stack: TSESTree.Node[] = [p];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === "Identifier") out.push(n.name);
+    else if (n.type === "ObjectPattern") for (const pr of n.properties) stack.push(pr.type === "Property" ? pr.value : pr.argument);
+    else if (n.type === "ArrayPattern") for (const el of n.elements) { if (el) stack.push(el); }
+    else if (n.type === "AssignmentPattern") stack.push(n.left);
+    else if (n.type === "RestElement") stack.push(n.argument);
+  }
+  return out;
+}
+
+function intLike(n: TSESTree.Node): number | null {
+  const u = unwrap(n);
+  return u.type === "Literal" && typeof u.value === "number" ? u.value : null;
+}
+
+function isOne(n: TSESTree.Node): boolean {
+  return intLike(n) === 1;
+}
+
+/** `Optimizer[]`, `Array<Optimizer>`, `Map<string, Optimizer>`, `Record<string, SGD>`. */
+function isOptimizerCollectionType(t: TSESTree.TypeNode): boolean {
+  const named = (x: TSESTree.TypeNode | undefined): boolean => {
+    if (!x || x.type !== "TSTypeReference") return false;
+    const tn = x.typeName;
+    return isOptimizerClassName(tn.type === "Identifier" ? tn.name : tn.type === "TSQualifiedName" ? tn.right.name : "");
+  };
+  if (t.type === "TSArrayType") return named(t.elementType);
+  if (t.type === "TSTypeReference" && t.typeArguments) {
+    const args = t.typeArguments.params;
+    return named(args[args.length - 1]);
+  }
+  return false;
+}
+
+/** `[new SGD(..), new Adam(..)]` / `new Map([["g", new Adam(..)], ...])`: every element an optimizer. */
+function constructsOptimizers(n: TSESTree.ArrayExpression | TSESTree.NewExpression): boolean {
+  const isOpt = (e: TSESTree.Node | null): boolean => {
+    const u = e ? unwrap(e) : null;
+    if (u?.type === "NewExpression") return isOptimizerClassName(calleeName(u.callee) ?? "");
+    if (u?.type === "ArrayExpression" && u.elements.length === 2) return isOpt(u.elements[1]);
+    return false;
+  };
+  const list = n.type === "ArrayExpression" ? n : n.arguments[0] ? unwrap(n.arguments[0]) : null;
+  if (list?.type !== "ArrayExpression" || list.elements.length === 0) return false;
+  return list.elements.every((e) => e !== null && e.type !== "SpreadElement" && isOpt(e));
 }

@@ -1,6 +1,7 @@
 /** The TypeScript/JavaScript front end end to end: text → findings with fix candidates. */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
-import type { Finding, Fix, LintOptions, RelatedLocation, RuleId } from "../core/types";
+import type { Finding, Fix, LintOptions, Notice, RelatedLocation, RuleId } from "../core/types";
+import { OptimizerOracle } from "../core/optimizers";
 import type { GraphEvent, Site } from "../core/cfg";
 import { eventAt, GraphPatch, patchProgram, zeroEvent } from "../core/patch";
 import { applyEdits } from "../core/textEdits";
@@ -17,6 +18,7 @@ export const DEFAULT_ENGINE_MODULES = ["gradlens"];
 
 export interface FrontEndResult {
   findings: Finding[];
+  notices: Notice[];
   analysed: boolean;
 }
 
@@ -41,24 +43,38 @@ export function importsEngine(ast: TSESTree.Program, modules: readonly string[])
 export function lintTypeScript(text: string, file: string, options: LintOptions): FrontEndResult {
   const modules = options.engineModules ?? DEFAULT_ENGINE_MODULES;
   // Cheap pre-check: a file that never names an engine module can't import it.
-  if (!options.force && !modules.some((m) => text.includes(m))) return { findings: [], analysed: false };
+  if (!options.force && !modules.some((m) => text.includes(m))) return { findings: [], notices: [], analysed: false };
   const parsed = parseTypeScript(text, file);
-  if (!options.force && !importsEngine(parsed.ast, modules)) return { findings: [], analysed: false };
+  if (!options.force && !importsEngine(parsed.ast, modules)) return { findings: [], notices: [], analysed: false };
   const program = buildProgram(parsed);
-  const raw = analyse(program);
+  const { findings: raw, notices: rawNotices } = analyse(program);
   const reporter = new Reporter(text, file, parsed, program, raw, options);
   const suppress = parseSuppressions((parsed.ast.comments ?? []).map((c) => ({ text: c.value, line: c.loc.start.line, endLine: c.loc.end.line })));
+  // Stale parts of one optimizer at one place are one finding, naming the parts when not all are.
+  const staleParts = new Map<string, Set<string | null>>();
+  for (const r of raw) {
+    if (r.kind !== "stale-step") continue;
+    const id = findingKey(r, program.sites);
+    staleParts.set(id, (staleParts.get(id) ?? new Set()).add(r.part));
+  }
   const seen = new Set<string>();
   const findings: Finding[] = [];
   for (const r of raw) {
     const id = findingKey(r, program.sites);
     if (seen.has(id)) continue;
     seen.add(id);
-    const f = reporter.toFinding(r);
+    const f = reporter.toFinding(r, staleParts.get(id));
     if (!suppress.isSuppressed(f.rule, f.line)) findings.push(f);
   }
   findings.sort((a, b) => a.range[0] - b.range[0] || a.rule.localeCompare(b.rule));
-  return { findings, analysed: true };
+  const lines = new LineIndex(text);
+  const notices = rawNotices.map((n) => {
+    const fn = program.functions[n.fn];
+    const at = lines.position(fn.range[0]);
+    const name = fn.name === "<top level>" ? "the top level" : `\`${fn.name}\``;
+    return { file, line: at.line, column: at.column, message: `${name} ${n.reason}` };
+  });
+  return { findings, notices, analysed: true };
 }
 
 function ruleOf(r: RawFinding): RuleId {
@@ -86,19 +102,24 @@ class Reporter {
   private readonly withFixes: boolean;
   private readonly baseline: string[];
   private readonly checked = new Map<string, string[] | null>();
+  private readonly oracle: OptimizerOracle;
 
   constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, raw: RawFinding[], private readonly options: LintOptions) {
     this.lines = new LineIndex(text);
     this.writer = new FixWriter(text, parsed, detectStyle(text, parsed.ast));
     this.withFixes = options.fixes ?? true;
     this.baseline = [...new Set(raw.map((r) => findingKey(r, program.sites)))];
+    this.oracle = new OptimizerOracle(program.facts);
   }
 
-  /** Keeps the candidates that remove a finding of this rule and optimizer without adding any. */
-  private verify(candidates: Candidate[], rule: RuleId, optimizer: string): Fix[] {
-    const same = (k: string) => k.startsWith(`${rule}|`) && k.endsWith(`|${optimizer}`);
-    const before = this.baseline.filter(same).length;
+  /**
+   * Keeps the candidates after which this optimizer has no finding of this rule left and no
+   * finding appears that wasn't there: a fix never makes the code worse. Findings elsewhere in
+   * the file (other loops, other optimizers) may remain.
+   */
+  private verify(candidates: Candidate[], rule: RuleId, optimizer: string, findingId: string): Fix[] {
     const kept: Fix[] = [];
+    const before = new Set(this.baseline);
     for (const c of candidates) {
       const cacheKey = JSON.stringify(c.fix.edits.map((e) => [e.range, e.text]));
       let after = this.checked.get(cacheKey);
@@ -106,14 +127,19 @@ class Reporter {
         after = c.patches !== null ? this.afterPatch(c.patches) : this.afterEdit(c.fix);
         this.checked.set(cacheKey, after);
       }
-      if (after !== null && after.filter(same).length < before && after.length < this.baseline.length) kept.push(c.fix);
+      if (after === null || after.includes(findingId)) continue;
+      // Text re-lints can't map sites back to the original places: compare counts there.
+      const worse = c.patches !== null ? after.some((k) => !before.has(k)) : after.length >= this.baseline.length;
+      const sameLeft = after.filter((k) => k.startsWith(`${rule}|`) && k.endsWith(`|${optimizer}`)).length;
+      const sameBefore = this.baseline.filter((k) => k.startsWith(`${rule}|`) && k.endsWith(`|${optimizer}`)).length;
+      if (!worse && sameLeft < sameBefore) kept.push(c.fix);
     }
     return kept;
   }
 
   private afterPatch(patches: GraphPatch[]): string[] {
     const patched = patchProgram(this.program, patches);
-    return [...new Set(analyse(patched).map((r) => findingKey(r, patched.sites)))];
+    return [...new Set(analyse(patched).findings.map((r) => findingKey(r, patched.sites)))];
   }
 
   /** Fallback: apply the edit and lint the new text (a full parse). */
@@ -137,8 +163,9 @@ class Reporter {
     return { file: this.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column, rule, severity: RULES[rule].severity, message, optimizer, related, fixes, range };
   }
 
-  toFinding(r: RawFinding): Finding {
+  toFinding(r: RawFinding, staleParts?: Set<string | null>): Finding {
     const { sites } = this.program;
+    const id = findingKey(r, sites);
     switch (r.kind) {
       case "stale-step": {
         const step = sites[r.stepSite], back = sites[r.backwardSite];
@@ -156,7 +183,7 @@ class Reporter {
           const candidates: Candidate[] = [];
           const zeroCode = (name: string) => (manual ? `${name}.grad = null` : `${name}.zeroGrad()`);
           const stepEvent = eventAt(this.program, step.fn, step.id) as Extract<GraphEvent, { kind: "step" }> | null;
-          const zeroFor = (key: string) => zeroEvent(manual ? { type: "tensor", key } : { type: "zeroGrad", key });
+          const zeroFor = (key: string) => zeroEvent(manual ? { type: "tensor", key } : { type: "zeroGrad", keys: [key] });
           // After the step that first applied these gradients (the same step, in a loop).
           const anchor = r.previousStep !== undefined ? sites[r.previousStep] : step;
           const anchorEvent = eventAt(this.program, anchor.fn, anchor.id) as Extract<GraphEvent, { kind: "step" }> | null;
@@ -167,7 +194,8 @@ class Reporter {
               patches: anchorEvent ? [{ kind: "insert-after", fn: anchor.fn, site: anchor.id, event: zeroFor(anchorEvent.key) }] : null,
             });
           }
-          if (loop && (!manual || loop.name === step.text)) {
+          // Never at the loop's start when the step is conditional there: that defeats accumulation.
+          if (loop && (!manual || loop.name === step.text) && !this.conditionalIn(step, loop.id, r.context)) {
             const loopStart = this.writer.insertAtLoopStart(this.program.loopNodes[loop.id], zeroCode(loop.name));
             const key = stepEvent ? this.keyInLoopFunction(r, stepEvent.key) : null;
             const body = this.program.loopBodies[loop.id];
@@ -178,9 +206,15 @@ class Reporter {
               });
             }
           }
-          fixes = this.verify(candidates, "missing-zero-grad", step.text);
+          fixes = this.verify(candidates, "missing-zero-grad", step.text, id);
         }
-        return this.make("missing-zero-grad", at.range, messages.missing(step.text, manual, zeroedSomewhere), step.text, related, fixes);
+        const all = this.oracle.partsOf(r.key);
+        const stale = staleParts ? [...staleParts].filter((p): p is string => p !== null) : [];
+        const partial = !manual && all[0] !== null && stale.length > 0 && stale.length < all.length;
+        const message = partial
+          ? messages.missingPart(step.text, stale.map(displayPart), sites.some((s) => s.kind === "zero" && fns.has(s.fn) && stale.some((p) => displayPart(p) === s.text)))
+          : messages.missing(step.text, manual, zeroedSomewhere);
+        return this.make("missing-zero-grad", at.range, message, step.text, related, fixes);
       }
       case "discarded-before-step":
       case "accumulation-defeated": {
@@ -210,11 +244,43 @@ class Reporter {
               candidates.push({ fix: { title: `Move ${zeroSource} before the backward()`, placement: "before-backward", edits: [...remove.edits, ...insert] }, patches: moveTo("insert-before", back.fn, back.id) });
             }
           }
-          fixes = this.verify(candidates, "zero-grad-discards-gradients", step.text);
+          fixes = this.verify(candidates, "zero-grad-discards-gradients", step.text, id);
         }
         return this.make("zero-grad-discards-gradients", zero.range, message, step.text, related, fixes);
       }
     }
+  }
+
+  /**
+   * Whether the step (or the call reaching it) can be skipped by a branch inside the loop's body:
+   * an `if` without a step of this optimizer in its other arm, a `switch` whose cases don't all
+   * step, the right side of `&&`. A zero at such a loop's start would discard skipped gradients.
+   */
+  private conditionalIn(step: Site, loopId: number, context: number[]): boolean {
+    const loopNode = this.program.loopNodes[loopId];
+    const from = [step.id, ...context].map((s) => this.program.siteNodes[s]).filter((n) => n.range[0] >= loopNode.range[0] && n.range[1] <= loopNode.range[1]);
+    const steps = (n: TSESTree.Node | null | undefined) => n != null && this.containsStep(n, step.text);
+    for (const start of from) {
+      for (let n: TSESTree.Node | undefined = start; n && n !== loopNode; n = n.parent) {
+        const parent: TSESTree.Node | undefined = n.parent;
+        if (!parent) break;
+        if (parent.type === "IfStatement" && parent.test !== n && !(steps(parent.consequent) && steps(parent.alternate))) return true;
+        if (parent.type === "ConditionalExpression" && parent.test !== n && !(steps(parent.consequent) && steps(parent.alternate))) return true;
+        if (parent.type === "LogicalExpression" && parent.right === n) return true;
+        if (parent.type === "SwitchCase") {
+          const sw = parent.parent as TSESTree.SwitchStatement;
+          // Every case steps (itself or by falling through to a later one), and a default exists.
+          const all = sw.cases.every((_c, j) => sw.cases.slice(j).some((d) => d.consequent.some((x) => steps(x)))) && sw.cases.some((c) => c.test === null);
+          if (!all) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private containsStep(node: TSESTree.Node, optimizer: string): boolean {
+    const src = this.text.slice(node.range[0], node.range[1]);
+    return src.includes(`${optimizer}.step(`) || src.includes(`${optimizer}.grad`);
   }
 
   private callText(node: TSESTree.Node): string {
@@ -291,4 +357,9 @@ function isSimplePath(n: TSESTree.Node): boolean {
 
 function overlaps(a: { range: [number, number] }[], b: { range: [number, number] }[]): boolean {
   return a.some((x) => b.some((y) => x.range[0] < y.range[1] && y.range[0] < x.range[1]));
+}
+
+/** A part as the user wrote it: `this.decoder` stays, graph prefixes don't show. */
+function displayPart(part: string): string {
+  return part.startsWith("$this") ? "this" + part.slice(5) : part;
 }

@@ -9,6 +9,7 @@ export const TS_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mj
 
 export interface ParsedFile {
   ast: Program;
+  text: string;
   /** Parent links: `node.parent`, set once after parsing (typescript-estree's parse doesn't). */
   parent(node: Node): Node | undefined;
   /** Every function node, found in the same walk. */
@@ -34,7 +35,7 @@ export function parseTypeScript(text: string, fileName: string): ParsedFile {
     }
     throw e;
   }
-  return { ast, functions: linkParents(ast), parent: (node) => (node as { parent?: Node }).parent };
+  return { ast, text, functions: linkParents(ast), parent: (node) => (node as { parent?: Node }).parent };
 }
 
 /** Iterative walk (deeply nested files must not overflow the stack). */

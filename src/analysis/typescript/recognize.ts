@@ -19,6 +19,12 @@ export function isOptimizerClassName(name: string): boolean {
   return OPTIMIZER_CLASS.test(name) && !NOT_OPTIMIZER_CLASS.test(name);
 }
 
+/** A collection named like optimizers: `optimizers`, `this.opts`, `optimizerList`… */
+export function looksLikeOptimizerCollection(text: string): boolean {
+  const last = text.slice(text.lastIndexOf(".") + 1);
+  return /^(opts|optims|optimi[sz]ers)([A-Z0-9_]\w*)?$|(Opts|Optims|Optimi[sz]ers)$|^optimi[sz]erList$/.test(last);
+}
+
 export function isNotOptimizerClassName(name: string): boolean {
   return NOT_OPTIMIZER_CLASS.test(name);
 }
@@ -81,9 +87,16 @@ export function receiverText(node: TSESTree.Node, namer: Namer, depth = 0): stri
       const prop = propertyName(n);
       if (prop !== null) return `${obj}.${prop}`;
       if (n.computed && n.property.type === "Literal") return `${obj}[${String(n.property.value)}]`;
+      // optimizers[i]: an element of a collection, named by its index as written.
+      if (n.computed && n.property.type === "Identifier") return `${obj}[${n.property.name}]`;
       return null;
     }
     case "CallExpression": {
+      // optimizers.get("head"): an element of a map.
+      if (n.callee.type === "MemberExpression" && propertyName(n.callee) === "get" && n.arguments.length === 1 && n.arguments[0].type === "Literal") {
+        const obj = receiverText(n.callee.object, namer, depth + 1);
+        return obj === null ? null : `${obj}[${String(n.arguments[0].value)}]`;
+      }
       // model.parameters() names the parameter collection of a module.
       const prop = n.callee.type === "MemberExpression" ? propertyName(n.callee) : null;
       if ((prop === "parameters" || prop === "namedParameters") && n.arguments.length === 0 && n.callee.type === "MemberExpression") {
@@ -97,16 +110,44 @@ export function receiverText(node: TSESTree.Node, namer: Namer, depth = 0): stri
   }
 }
 
-/** Whether `node` reads `<text>.grad` somewhere inside (the tensor updated from its own gradient). */
-export function readsGradOf(node: TSESTree.Node, text: string, namer: Namer): boolean {
+/**
+ * The tensors whose `.grad` an expression reads: directly (`p.grad`), or through a buffer filled
+ * from one (`derived`: `v` after `v.mul_(m).add_(p.grad)` holds p's gradient).
+ */
+export function gradSources(node: TSESTree.Node, namer: Namer, derived: ReadonlyMap<string, string>): Set<string> {
+  const out = new Set<string>();
   const stack: TSESTree.Node[] = [node];
   let budget = 2000;
   while (stack.length > 0 && budget-- > 0) {
     const n = stack.pop()!;
-    if (n.type === "MemberExpression" && propertyName(n) === "grad" && receiverText(n.object, namer) === text) return true;
+    if (n.type === "MemberExpression" && propertyName(n) === "grad") {
+      const t = receiverText(n.object, namer);
+      if (t !== null) out.add(t);
+      continue;
+    }
+    if (derived.size > 0 && (n.type === "Identifier" || n.type === "MemberExpression")) {
+      const t = receiverText(n, namer);
+      const from = t === null ? undefined : derived.get(t);
+      if (from !== undefined) {
+        out.add(from);
+        continue;
+      }
+    }
     forEachChild(n, (c) => stack.push(c));
   }
-  return false;
+  return out;
+}
+
+/** `v.mul_(m).add_(g)` → `v`: the tensor a chain of in-place calls writes to. */
+export function inplaceBase(node: TSESTree.Node): TSESTree.Node {
+  let n = unwrap(node);
+  for (let i = 0; i < 32; i++) {
+    if (n.type !== "CallExpression" || n.callee.type !== "MemberExpression") break;
+    const name = propertyName(n.callee);
+    if (name === null || !name.endsWith("_")) break;
+    n = unwrap(n.callee.object);
+  }
+  return n;
 }
 
 /** `M.parameters()` → module M; `O.params` / `g.params` of `O.paramGroups` → optimizer O. */
