@@ -96,7 +96,8 @@ function generate(seed: number): Program {
 
 // ---- rendering (one statement per line; the line identifies the statement) --------------------
 
-interface Rendered { text: string; lineOf: Map<Stmt, number>; fnOf: Map<Stmt, number> }
+/** Per line: its function, and the loops (in that function) around it. */
+interface Rendered { text: string; lineOf: Map<Stmt, number>; fnOf: Map<Stmt, number>; loopsAt: Map<number, Set<string>>; fnAt: Map<number, number> }
 
 function render(p: Program): Rendered {
   const lines = [
@@ -109,10 +110,14 @@ function render(p: Program): Rendered {
     "const optB = new optim.SGD(modelB.parameters(), { lr: 0.1 });",
   ];
   const lineOf = new Map<Stmt, number>(), fnOf = new Map<Stmt, number>();
+  const loopsAt = new Map<number, Set<string>>(), fnAt = new Map<number, number>();
+  const around: string[] = [];
   const emit = (stmts: Stmt[], indent: string, fn: number) => {
     for (const s of stmts) {
       lineOf.set(s, lines.length + 1);
       fnOf.set(s, fn);
+      loopsAt.set(lines.length + 1, new Set(around));
+      fnAt.set(lines.length + 1, fn);
       switch (s.k) {
         case "zero": lines.push(`${indent}${s.o}.zeroGrad();`); break;
         case "zeroModule": lines.push(`${indent}${s.o === "optA" ? "modelA" : "modelB"}.zeroGrad();`); break;
@@ -135,7 +140,9 @@ function render(p: Program): Rendered {
           if (s.kind === "for") lines.push(`${indent}for (let ${i} = 0; ${i} < 10; ${i}++) {`);
           else if (s.kind === "while") lines.push(`${indent}while (Math.random() < 0.9) {`);
           else lines.push(`${indent}do {`);
+          around.push(i);
           emit(s.body, indent + "  ", fn);
+          around.pop();
           lines.push(s.kind === "do" ? `${indent}} while (Math.random() < 0.9);` : `${indent}}`);
         }
       }
@@ -147,7 +154,7 @@ function render(p: Program): Rendered {
     lines.push("}");
   });
   emit(p.main, "", 0);
-  return { text: lines.join("\n") + "\n", lineOf, fnOf };
+  return { text: lines.join("\n") + "\n", lineOf, fnOf, loopsAt, fnAt };
 }
 
 function renderTest(t: Test): string {
@@ -318,7 +325,9 @@ function oracle(p: Program, r: Rendered): string[] | null {
         for (const [evs] of all) judge(evs, o, found, pairs);
         for (const c of pairs.candidates) {
           const [b, z] = c.split(":").map(Number);
-          if (pairs.owned.get(b) === true) found.add(`zero-grad-discards-gradients:${z}`);
+          // The zero must run in a loop that accumulates those gradients (same function).
+          const shareLoop = r.fnAt.get(b) !== r.fnAt.get(z) || [...r.loopsAt.get(b)!].some((l) => r.loopsAt.get(z)!.has(l));
+          if (pairs.owned.get(b) === true && shareLoop) found.add(`zero-grad-discards-gradients:${z}`);
         }
       }
     }

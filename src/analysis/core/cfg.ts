@@ -32,6 +32,8 @@ export interface Loop {
   /** Range of the loop keyword / head, for related locations. */
   headRange: [number, number];
   label: string;
+  /** The loop directly around this one in the same function, or -1. */
+  parent: number;
 }
 
 export type ZeroTarget =

@@ -252,7 +252,7 @@ export class TypestateAnalysis {
           break;
         case "candidate": {
           const steps = reached.get(e.b);
-          if (steps === undefined || reportedZero.has(e.z)) break;
+          if (steps === undefined || reportedZero.has(e.z) || !this.shareLoop(Number(e.b), Number(e.z))) break;
           // Evidence that the gradients were meant to accumulate: else a skipped step is a choice.
           const evidence = steps.find((s) => s.guarded) ?? (sites[Number(e.b)].scaledLoss ? steps[0] : undefined);
           if (evidence === undefined) break;
@@ -264,6 +264,20 @@ export class TypestateAnalysis {
           break;
       }
     }
+  }
+
+  /**
+   * A zero that discards accumulating gradients runs in the loop that accumulates them; gradients
+   * left over after a loop and dropped by a later one's zero are an incomplete last window, not
+   * accumulation defeated. (Across functions the loops can't be compared: kept.)
+   */
+  private shareLoop(backward: number, zero: number): boolean {
+    const { sites, loops } = this.program;
+    if (sites[backward].fn !== sites[zero].fn) return true;
+    const around = new Set<number>();
+    for (let l = sites[backward].loop; l >= 0; l = loops[l].parent) around.add(l);
+    for (let l = sites[zero].loop; l >= 0; l = loops[l].parent) if (around.has(l)) return true;
+    return false;
   }
 
   // ---- per-function facts computed once ---------------------------------------------------------

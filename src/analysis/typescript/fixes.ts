@@ -7,7 +7,8 @@ import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import type { TextEdit } from "../core/types";
 import { LineIndex } from "../core/textEdits";
 import type { Node, ParsedFile } from "./parse";
-import { isFunctionNode } from "./recognize";
+import { isFunctionNode, unwrap } from "./recognize";
+import { isPure } from "./conditions";
 
 export interface Style {
   eol: string;
@@ -85,7 +86,7 @@ export class FixWriter {
   /** Inserts `code` as a statement right after the statement containing `node`. */
   insertAfter(node: Node, code: string, comment = ""): TextEdit[] | null {
     const at = this.statementOf(node);
-    if (!at) return null;
+    if (!at) return this.afterArrowBody(node, code);
     const { stmt } = at;
     const tail = comment ? ` ${comment}` : "";
     if (!at.inList) return this.wrap(stmt, [this.src(stmt), this.line(code) + tail]);
@@ -96,6 +97,19 @@ export class FixWriter {
     const trailing = /^[ \t]*\/\/[^\r\n]*/.exec(rest);
     const at2 = trailing ? stmt.range[1] + trailing[0].length : stmt.range[1];
     return [this.lines.edit([at2, at2], `${this.style.eol}${indent}${this.line(code)}${tail}`)];
+  }
+
+  /** `(o) => o.step()` → `(o) => { o.step(); o.zeroGrad(); }`: the arrow's expression body is the call. */
+  private afterArrowBody(node: Node, code: string): TextEdit[] | null {
+    let body: Node = node;
+    let parent = this.parent(body);
+    while (parent && (parent.type === "ChainExpression" || parent.type === "TSNonNullExpression" || parent.type === "AwaitExpression")) {
+      body = parent;
+      parent = this.parent(body);
+    }
+    if (!parent || parent.type !== "ArrowFunctionExpression" || parent.body !== body) return null;
+    const semi = this.style.semi || ";";
+    return [this.lines.edit([body.range[0], body.range[1]], `{ ${this.src(body)}${semi} ${code}${semi} }`)];
   }
 
   /** Inserts `code` as a statement right before the statement containing `node`. */
@@ -143,18 +157,29 @@ export class FixWriter {
    */
   removeStatement(node: Node): { edits: TextEdit[]; comment: string } | null {
     const at = this.statementOf(node);
-    if (!at || !at.inList || at.stmt.type !== "ExpressionStatement") return null;
-    const expr = (at.stmt as TSESTree.ExpressionStatement).expression;
-    if (expr !== node && !(expr.type === "ChainExpression" && expr.expression === node) && !(expr.type === "AwaitExpression" && expr.argument === node)) return null;
-    const start = this.lines.lineStart(at.stmt.range[0]);
-    const end = this.lines.lineEndInclusive(at.stmt.range[1] - 1);
-    const before = this.text.slice(start, at.stmt.range[0]);
-    const after = this.text.slice(at.stmt.range[1], end);
-    const trailing = /^\s*(\/\/.*?)\s*$/.exec(after);
-    if (before.trim() === "" && (after.trim() === "" || trailing)) {
-      return { edits: [this.lines.edit([start, end], "")], comment: trailing ? trailing[1] : "" };
+    if (at && !at.inList && at.stmt.type === "ExpressionStatement") {
+      // `if (pure) opt.zeroGrad();`: the guard goes with the zero it guards.
+      const owner = this.parent(at.stmt);
+      if (owner?.type === "IfStatement" && owner.consequent === at.stmt && !owner.alternate && isPure(unwrap(owner.test))) {
+        const outer = this.statementOf(owner);
+        if (outer?.inList && outer.stmt === owner) return this.removeWhole(owner, at.stmt as TSESTree.ExpressionStatement, node);
+      }
+      return null;
     }
-    return { edits: [this.lines.edit([at.stmt.range[0], at.stmt.range[1]], "")], comment: "" };
+    if (!at || !at.inList || at.stmt.type !== "ExpressionStatement") return null;
+    return this.removeWhole(at.stmt, at.stmt as TSESTree.ExpressionStatement, node);
+  }
+
+  private removeWhole(stmt: Node, inner: TSESTree.ExpressionStatement, node: Node): { edits: TextEdit[]; comment: string } | null {
+    const expr = inner.expression;
+    if (expr !== node && !(expr.type === "ChainExpression" && expr.expression === node) && !(expr.type === "AwaitExpression" && expr.argument === node)) return null;
+    const start = this.lines.lineStart(stmt.range[0]);
+    const end = this.lines.lineEndInclusive(stmt.range[1] - 1);
+    const before = this.text.slice(start, stmt.range[0]);
+    const after = this.text.slice(stmt.range[1], end);
+    const trailing = /^\s*(\/\/.*?)\s*$/.exec(after);
+    if (before.trim() === "" && (after.trim() === "" || trailing)) return { edits: [this.lines.edit([start, end], "")], comment: trailing ? trailing[1] : "" };
+    return { edits: [this.lines.edit([stmt.range[0], stmt.range[1]], "")], comment: "" };
   }
 
   private src(n: Node): string {

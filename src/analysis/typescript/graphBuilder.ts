@@ -162,9 +162,9 @@ class ProgramBuilder {
     return id;
   }
 
-  addLoop(fn: number, node: Node, head: [number, number], label: string): number {
+  addLoop(fn: number, node: Node, head: [number, number], label: string, parent: number): number {
     const id = this.loops.length;
-    this.loops.push({ id, fn, headRange: head, label });
+    this.loops.push({ id, fn, headRange: head, label, parent });
     this.loopNodes.push(node);
     return id;
   }
@@ -496,7 +496,8 @@ class FunctionBuilder implements Namer, GuardScope {
     const coll = parameterCollection(d.init, this);
     if (coll !== null) this.aliases[this.aliases.length - 1].set(key, coll);
     // `const isBoundary = (i + 1) % N === 0`: a later `if (isBoundary)` tests the same thing.
-    if (d.parent && (d.parent as TSESTree.VariableDeclaration).kind === "const") {
+    const init = unwrap(d.init);
+    if (d.parent && (d.parent as TSESTree.VariableDeclaration).kind === "const" && (init.type === "BinaryExpression" || init.type === "LogicalExpression" || init.type === "UnaryExpression")) {
       const cond = this.conditions.read(d.init);
       if (cond !== UNKNOWN && cond.t !== "opaque") this.condAliases.set(key, cond);
     }
@@ -649,7 +650,8 @@ class FunctionBuilder implements Namer, GuardScope {
   }
 
   private loopHead(node: Node, keyword: number): number {
-    return this.p.addLoop(this.graph.id, node, [node.range[0], node.range[0] + keyword], "");
+    const parent = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : -1;
+    return this.p.addLoop(this.graph.id, node, [node.range[0], node.range[0] + keyword], "", parent);
   }
 
   /** Runs `body` as a loop body: head → body → continue target → head, with exits. */
@@ -1153,6 +1155,8 @@ function hasOptionalLink(n: TSESTree.Node): boolean {
 function isOptionalGradientCall(n: TSESTree.Node): boolean {
   if (n.type !== "CallExpression" || n.callee.type !== "MemberExpression") return false;
   const name = propertyName(n.callee);
+  // `p.grad?.zero_()`: skipped exactly when there is no gradient to clear.
+  if (name === "zero_" && n.callee.optional && n.callee.object.type === "MemberExpression" && propertyName(n.callee.object) === "grad" && !hasOptionalLink(n.callee.object)) return true;
   return n.callee.optional && !n.optional && (name === "step" || name === "zeroGrad" || name === "backward") && !hasOptionalLink(n.callee.object);
 }
 
