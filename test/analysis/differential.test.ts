@@ -173,7 +173,7 @@ function renderTest(t: Test): string {
  * Steps know whether a counter test guards them (in their function, or at a call on the way);
  * backward passes whether their loss is scaled — the two kinds of evidence of accumulation.
  */
-type Ev = { kind: "zero" | "backward" | "step"; o: OptRef | "both"; written: string; line: number; fn: number; module?: boolean; guarded?: boolean; scaled?: boolean };
+type Ev = { kind: "zero" | "backward" | "step"; o: OptRef | "both"; written: string; line: number; fn: number; inv: number; module?: boolean; guarded?: boolean; scaled?: boolean };
 type Signal = "normal" | "break" | "continue";
 const MAX_ITER = 4;
 const PATH_LIMIT = 60_000;
@@ -181,7 +181,10 @@ const PATH_LIMIT = 60_000;
 class TooManyPaths extends Error {}
 
 /** What a path knows while it runs: the bound optimizer, counter values, the flag, counter guards. */
-interface RunEnv { bound: OptRef; counters: ReadonlyMap<string, number>; flag: boolean; guarded: boolean }
+interface RunEnv { bound: OptRef; counters: ReadonlyMap<string, number>; flag: boolean; guarded: boolean; inv: number }
+
+/** Each call is a new invocation (a stale step is reported at its backward only within one). */
+let invocations = 0;
 
 /** Every bounded path through `stmts` as [events, how it ended]. */
 function paths(stmts: Stmt[], p: Program, r: Rendered, budget: { n: number }, env: RunEnv): [Ev[], Signal][] {
@@ -219,7 +222,7 @@ function evaluate(t: Test, env: RunEnv): boolean | null {
 
 function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, env: RunEnv): [Ev[], Signal][] {
   // `o` inside a helper is the optimizer its caller passed (or stays `o` when the helper is the root).
-  const ev = (kind: Ev["kind"], o: Ev["o"]): Ev => ({ kind, o: o === "o" ? env.bound : o, written: o, line: r.lineOf.get(s)!, fn: r.fnOf.get(s)! });
+  const ev = (kind: Ev["kind"], o: Ev["o"]): Ev => ({ kind, o: o === "o" ? env.bound : o, written: o, line: r.lineOf.get(s)!, fn: r.fnOf.get(s)!, inv: env.inv });
   const sub = (stmts: Stmt[], e: RunEnv = env) => paths(stmts, p, r, budget, e);
   switch (s.k) {
     case "zero": return [[[ev("zero", s.o)], "normal"]];
@@ -231,7 +234,7 @@ function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, env:
     case "call": {
       const arg = s.arg === null ? "o" : s.arg === "o" ? env.bound : s.arg;
       // The helper's own counters and tests; a counter guard around the call still guards its steps.
-      const inner: RunEnv = { bound: arg, counters: new Map(), flag: env.flag, guarded: env.guarded };
+      const inner: RunEnv = { bound: arg, counters: new Map(), flag: env.flag, guarded: env.guarded, inv: ++invocations };
       return paths(p.helpers[s.fn], p, r, budget, inner).map(([e]) => [e, "normal"]);
     }
     case "if": {
@@ -304,7 +307,8 @@ function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: S
       }
     } else if (e.kind === "step") {
       // Findings are named by the optimizer as written at the step (one finding per place).
-      if (st.s === "S") found.add(`missing-zero-grad:${st.b.fn === e.fn ? st.b.line : e.line}:${e.written}`);
+      // At the backward when it ran in the same invocation as the step, else at the step.
+      if (st.s === "S") found.add(`missing-zero-grad:${st.b.fn === e.fn && st.b.inv === e.inv ? st.b.line : e.line}:${e.written}`);
       if (st.s === "D") found.add(`zero-grad-discards-gradients:${st.z.line}`);
       st = st.s === "D" ? { s: "C" } : st.s === "C" ? st : { s: "K" };
     } else {
@@ -319,7 +323,7 @@ function oracle(p: Program, r: Rendered): string[] | null {
   try {
     for (const root of roots) {
       // `flag` is one value for a whole run: both runs' paths together are the root's paths.
-      const all = [true, false].flatMap((flag) => paths(root, p, r, { n: 0 }, { bound: "o", counters: new Map(), flag, guarded: false }));
+      const all = [true, false].flatMap((flag) => paths(root, p, r, { n: 0 }, { bound: "o", counters: new Map(), flag, guarded: false, inv: 0 }));
       for (const o of ["optA", "optB", "o"] as OptRef[]) {
         const pairs = { candidates: new Set<string>(), owned: new Map<number, boolean>() };
         for (const [evs] of all) judge(evs, o, found, pairs);

@@ -33,7 +33,7 @@ export interface RawFinding {
   part: string | null;
   root: number;
   stepSite: number;
-  /** missing-zero-grad: the last backward on the offending path. */
+  /** missing-zero-grad: the last backward on the offending path (-1: before the call reaching the step). */
   backwardSite: number;
   /** zero-grad-discards-gradients: the offending zero. */
   zeroSite: number;
@@ -67,6 +67,20 @@ const FILE_BUDGET = 4_000_000;
 const MAX_SEGMENTS = 8;
 
 type EffectKind = "stale" | "discard" | "reached" | "candidate";
+/** A site before the call that produced a summary (reported at the step instead). */
+const OUTSIDE = "^";
+
+/** Call sites from the outside in, as a shared linked list (summaries reuse their tails). */
+interface Context {
+  site: number;
+  next: Context | null;
+}
+
+function contextArray(c: Context | null): number[] {
+  const out: number[] = [];
+  for (let cur = c; cur !== null; cur = cur.next) out.push(cur.site);
+  return out;
+}
 
 /** Something a flow found, with sites as strings (placeholders `#0`/`#1` inside summaries). */
 interface Effect {
@@ -75,23 +89,40 @@ interface Effect {
   b: string;
   z: string;
   p: string;
-  context: number[];
+  context: Context | null;
   guarded: boolean;
+}
+
+/**
+ * Effects keyed by what reporting distinguishes: a stale step by (step, backward), a discard by
+ * (zero, step), a candidate by (backward, zero), a reached step by its backward (remembering a
+ * counter-guarded step if any). The first path's details are kept.
+ */
+function effectKey(e: Effect): string {
+  return e.kind === "stale" ? `s|${e.step}|${e.b}` : e.kind === "discard" ? `d|${e.z}|${e.step}` : e.kind === "candidate" ? `c|${e.b}|${e.z}` : `r|${e.b}`;
 }
 
 class EffectSink {
   readonly byKey = new Map<string, Effect>();
+  /**
+   * Callee summaries whose caller-independent effects belong here, with the call site: kept by
+   * reference and collected once at the root, instead of copied into every caller.
+   */
+  readonly calls = new Map<Summary, number>();
   add(e: Effect): void {
-    const key = `${e.kind}|${e.step}|${e.b}|${e.z}|${e.p}`;
+    const key = effectKey(e);
     const had = this.byKey.get(key);
     if (had === undefined) this.byKey.set(key, e);
-    else if (e.guarded && !had.guarded) had.guarded = true;
+    else if (e.guarded && !had.guarded) this.byKey.set(key, e);
   }
 }
 
 interface Summary {
   out: string[];
-  effects: Effect[];
+  /** Effects that mention the input atom's sites (`#0`): instantiated at each call. */
+  templated: Effect[];
+  /** Everything else the callee found, for collection at the root. */
+  sink: EffectSink;
   active: boolean;
   /** Set while active when a call inside it read its partial result. */
   readPartially: boolean;
@@ -186,7 +217,8 @@ export class TypestateAnalysis {
       // `$i` are this root's own parameters: optimizers if declared so or named like one.
       const params = fn.params.map((name, i) => (fn.optimizerParams.includes(i) || looksLikeOptimizerName(name) ? `$${i}` : null));
       this.oracle.rootParams = new Set(params.filter((p): p is string => p !== null));
-      this.rootTag = `r${root}`;
+      // Summaries depend on the root only through which of its parameters are optimizers.
+      this.rootTag = `p:${[...this.oracle.rootParams].sort().join(",")}`;
       this.currentRoot = root;
       const keys = [...this.ownStepKeys[root]].filter((k) => this.isSteppable(k, fn));
       for (const key of keys) {
@@ -231,33 +263,33 @@ export class TypestateAnalysis {
       this.notice(root, e.message);
       return;
     }
-    this.report(root, sink);
+    this.report(root, collect(sink));
   }
 
   private report(root: number, sink: EffectSink): void {
     const { sites } = this.program;
-    const reached = new Map<string, Effect[]>();
-    for (const e of sink.byKey.values()) {
-      if (e.kind === "reached") reached.set(e.b, [...(reached.get(e.b) ?? []), e]);
-    }
+    const reached = new Map<string, Effect>();
+    for (const e of sink.byKey.values()) if (e.kind === "reached") reached.set(e.b, e);
     const base = { key: this.key, part: this.part, root };
     const reportedZero = new Set<string>();
     for (const e of sink.byKey.values()) {
       switch (e.kind) {
         case "stale":
-          this.findings.push({ ...base, kind: "stale-step", stepSite: e.step, backwardSite: Number(e.b), zeroSite: -1, previousStep: Number(e.p), context: e.context });
+          this.findings.push({
+            ...base, kind: "stale-step", stepSite: e.step, backwardSite: e.b === OUTSIDE ? -1 : Number(e.b), zeroSite: -1,
+            previousStep: e.p === OUTSIDE ? undefined : Number(e.p), context: contextArray(e.context),
+          });
           break;
         case "discard":
-          this.findings.push({ ...base, kind: "discarded-before-step", stepSite: e.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: e.context });
+          this.findings.push({ ...base, kind: "discarded-before-step", stepSite: e.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context) });
           break;
         case "candidate": {
-          const steps = reached.get(e.b);
-          if (steps === undefined || reportedZero.has(e.z) || !this.shareLoop(Number(e.b), Number(e.z))) break;
+          const step = reached.get(e.b);
+          if (step === undefined || reportedZero.has(e.z) || !this.shareLoop(Number(e.b), Number(e.z))) break;
           // Evidence that the gradients were meant to accumulate: else a skipped step is a choice.
-          const evidence = steps.find((s) => s.guarded) ?? (sites[Number(e.b)].scaledLoss ? steps[0] : undefined);
-          if (evidence === undefined) break;
+          if (!step.guarded && !sites[Number(e.b)].scaledLoss) break;
           reportedZero.add(e.z);
-          this.findings.push({ ...base, kind: "accumulation-defeated", stepSite: evidence.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: e.context });
+          this.findings.push({ ...base, kind: "accumulation-defeated", stepSite: step.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context) });
           break;
         }
         case "reached":
@@ -464,12 +496,14 @@ export class TypestateAnalysis {
 
   private onStep(step: number, base: string, sink: EffectSink): string[] {
     const effect = (kind: EffectKind, b: string, z: string, p: string) =>
-      sink.add({ kind, step, b, z, p, context: [], guarded: this.program.sites[step].counterGuarded === true });
+      sink.add({ kind, step, b, z, p, context: null, guarded: this.program.sites[step].counterGuarded === true });
     switch (base[0]) {
       case "A": return [`K:${step}`];
       case "K": return [`K:${step}`];
       case "S": {
-        const [, b, previous] = base.split(":");
+        // Sites from before the call (placeholders) only anchor the report: the finding is at
+        // this step either way. Dropping them keeps stale effects caller-independent.
+        const [, b, previous] = base.split(":").map((x) => (x[0] === "#" ? OUTSIDE : x));
         effect("stale", b, "", previous);
         return [`K:${step}`];
       }
@@ -490,7 +524,7 @@ export class TypestateAnalysis {
       case "A": return [`D:${z}:${base.slice(2)}`];
       case "K": case "S": return ["C"];
       case "P":
-        sink.add({ kind: "candidate", step: -1, b: base.slice(2), z: String(z), p: "", context: [], guarded: false });
+        sink.add({ kind: "candidate", step: -1, b: base.slice(2), z: String(z), p: "", context: null, guarded: false });
         return [];
       default: return [base]; // L, C, D
     }
@@ -528,11 +562,12 @@ export class TypestateAnalysis {
       return this.onUncertainZero(base).map((b) => joinAtom(b, ctx));
     }
     const guarded = this.program.sites[ev.site].counterGuarded === true;
-    for (const e of summary.effects) {
+    if (!sink.calls.has(summary)) sink.calls.set(summary, ev.site);
+    for (const e of summary.templated) {
       sink.add({
         kind: e.kind, step: e.step,
         b: instantiate(e.b, payload), z: instantiate(e.z, payload), p: instantiate(e.p, payload),
-        context: [ev.site, ...e.context], guarded: e.guarded || guarded,
+        context: { site: ev.site, next: e.context }, guarded: e.guarded || guarded,
       });
     }
     return summary.out.map((t) => {
@@ -568,7 +603,7 @@ export class TypestateAnalysis {
     if (this.stack.length >= MAX_CALL_DEPTH) return null;
     // Receivers that keep growing through calls (`this.a.a.a…`) are not followed further.
     if ([thisArg, ...args].some((a) => a !== null && segments(a) > MAX_SEGMENTS)) return null;
-    const s: Summary = { out: [], effects: [], active: true, readPartially: false, provisional: false, depth: this.stack.length };
+    const s: Summary = { out: [], templated: [], sink: new EffectSink(), active: true, readPartially: false, provisional: false, depth: this.stack.length };
     this.cache.set(key, s);
     this.stack.push(s);
     const env: Env = { fn: this.program.functions[callee], resolve: binder(args, thisArg) };
@@ -577,10 +612,13 @@ export class TypestateAnalysis {
         s.readPartially = false;
         const sink = new EffectSink();
         const out = this.flow(env, [template], sink);
-        const effects = [...sink.byKey.values()];
-        const changed = out.length !== s.out.length || effects.length !== s.effects.length || out.some((a) => !s.out.includes(a));
+        const templated = [...sink.byKey.values()].filter(isTemplated);
+        const changed = out.length !== s.out.length || templated.length !== s.templated.length || sink.byKey.size !== s.sink.byKey.size ||
+          sink.calls.size !== s.sink.calls.size || out.some((a) => !s.out.includes(a));
         s.out = out;
-        s.effects = effects;
+        s.templated = templated;
+        s.sink = sink;
+        for (const e of templated) sink.byKey.delete(effectKey(e));
         if (!s.readPartially || !changed || round + 1 >= MAX_ROUNDS) break;
       }
     } finally {
@@ -590,6 +628,38 @@ export class TypestateAnalysis {
     if (s.provisional) this.cache.delete(key);
     return s;
   }
+}
+
+function isTemplated(e: Effect): boolean {
+  return e.b.includes("#") || e.z.includes("#") || e.p.includes("#");
+}
+
+/** Every effect reachable from a root's sink through the summaries it called, each with its call path. */
+function collect(root: EffectSink): EffectSink {
+  const out = new EffectSink();
+  const visited = new Set<EffectSink>();
+  const stack: [EffectSink, Context | null][] = [[root, null]];
+  while (stack.length > 0) {
+    const [sink, prefix] = stack.pop()!;
+    if (visited.has(sink)) continue;
+    visited.add(sink);
+    for (const e of sink.byKey.values()) {
+      const had = out.byKey.get(effectKey(e));
+      if (had !== undefined && (had.guarded || !e.guarded)) continue; // the first path's context is kept
+      out.add(prefix === null ? e : { ...e, context: prepend(prefix, e.context) });
+    }
+    for (const [summary, site] of sink.calls) stack.push([summary.sink, { site, next: prefix }]);
+  }
+  return out;
+}
+
+/** `outer` (innermost call first) followed by `inner`. */
+function prepend(outer: Context, inner: Context | null): Context {
+  const sites: number[] = [];
+  for (let c: Context | null = outer; c !== null; c = c.next) sites.push(c.site);
+  let head = inner;
+  for (const site of sites) head = { site, next: head };
+  return head!;
 }
 
 export function analyse(program: ProgramGraph): AnalysisResult {

@@ -85,7 +85,7 @@ function ruleOf(r: RawFinding): RuleId {
 function findingKey(r: RawFinding, sites: readonly Site[]): string {
   const step = sites[r.stepSite];
   let at: number;
-  if (r.kind === "stale-step") at = sites[r.backwardSite].fn === step.fn ? r.backwardSite : r.stepSite;
+  if (r.kind === "stale-step") at = r.backwardSite >= 0 && sites[r.backwardSite].fn === step.fn ? r.backwardSite : r.stepSite;
   else at = r.zeroSite;
   return `${ruleOf(r)}|${sites[at].range[0]}|${step.text}`;
 }
@@ -168,8 +168,8 @@ class Reporter {
     const id = findingKey(r, sites);
     switch (r.kind) {
       case "stale-step": {
-        const step = sites[r.stepSite], back = sites[r.backwardSite];
-        const at = back.fn === step.fn ? back : step;
+        const step = sites[r.stepSite], back = r.backwardSite >= 0 ? sites[r.backwardSite] : null;
+        const at = back !== null && back.fn === step.fn ? back : step;
         const manual = step.manual === true;
         // "never called" vs "not on every path": is there a zero in the functions on this path?
         const fns = new Set([r.root, step.fn, ...r.context.map((c) => sites[c].fn)]);
