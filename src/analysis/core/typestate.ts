@@ -58,8 +58,10 @@ export interface AnalysisResult {
 const ATOM_CAP = 32;
 /** Nested summaries being computed at once (a call chain deeper than this is not followed). */
 const MAX_CALL_DEPTH = 150;
-/** Fixpoint rounds for one recursive summary. */
-const MAX_ROUNDS = 12;
+/** Recomputations of one summary while a recursion settles (values only grow; this is a backstop). */
+const MAX_RECOMPUTE = 40;
+/** Re-runs of a root's flow after summaries it read grew. */
+const MAX_ROOT_ROUNDS = 20;
 /** Atom visits per root analysis, and for the whole file. */
 const ROOT_BUDGET = 400_000;
 const FILE_BUDGET = 4_000_000;
@@ -123,12 +125,14 @@ interface Summary {
   templated: Effect[];
   /** Everything else the callee found, for collection at the root. */
   sink: EffectSink;
+  /** Incremented whenever `out` or `templated` grows. */
+  version: number;
+  /** Summaries that read this one, with the version they read: stale readers are recomputed. */
+  readers: Map<Summary, number>;
+  recomputed: number;
   active: boolean;
-  /** Set while active when a call inside it read its partial result. */
-  readPartially: boolean;
-  /** Computed from an enclosing summary's partial result: recompute on the next lookup. */
-  provisional: boolean;
-  depth: number;
+  env: Env;
+  template: string;
 }
 
 interface Env {
@@ -195,6 +199,10 @@ export class TypestateAnalysis {
   private readonly caches = new Map<string, Map<string, Summary>>();
   private cache = new Map<string, Summary>();
   private readonly stack: Summary[] = [];
+  /** Summaries whose reads went stale, to recompute before a root's result is final. */
+  private readonly dirty = new Set<Summary>();
+  /** Summaries the current root flow read, with the versions it read. */
+  private rootReads = new Map<Summary, number>();
   private key = "";
   private manual = false;
   private part: string | null = null;
@@ -204,7 +212,8 @@ export class TypestateAnalysis {
   private deepCallNoticed = false;
   private currentRoot = 0;
 
-  constructor(private readonly program: ProgramGraph) {
+  /** `keep(key)`: analyse only these optimizer keys (re-checking a fix touches one optimizer). */
+  constructor(private readonly program: ProgramGraph, private readonly keep: (key: string) => boolean = () => true) {
     this.oracle = new OptimizerOracle(program.facts);
     this.guards = new Guards(program.guardVars);
     this.uses = this.computeUses();
@@ -220,7 +229,7 @@ export class TypestateAnalysis {
       // Summaries depend on the root only through which of its parameters are optimizers.
       this.rootTag = `p:${[...this.oracle.rootParams].sort().join(",")}`;
       this.currentRoot = root;
-      const keys = [...this.ownStepKeys[root]].filter((k) => this.isSteppable(k, fn));
+      const keys = [...this.ownStepKeys[root]].filter((k) => this.isSteppable(k, fn) && this.keep(k.startsWith("manual:") ? k.slice(7) : k));
       for (const key of keys) {
         for (const part of this.oracle.partsOf(key)) {
           if (this.fileWork > FILE_BUDGET) {
@@ -251,15 +260,23 @@ export class TypestateAnalysis {
     if (cache === undefined) this.caches.set(cacheKey, (cache = new Map()));
     this.cache = cache;
     this.rootWork = 0;
-    const sink = new EffectSink();
+    let sink = new EffectSink();
     try {
-      this.flow({ fn: this.program.functions[root], resolve: (t) => t }, ["L", "C"], sink);
+      // Recursion settles by recomputing the summaries whose reads went stale (a worklist), and
+      // the root's flow once more whenever a summary it read has grown since.
+      for (let round = 0; round < MAX_ROOT_ROUNDS; round++) {
+        this.rootReads = new Map();
+        sink = new EffectSink();
+        this.flow({ fn: this.program.functions[root], resolve: (t) => t }, ["L", "C"], sink);
+        this.settle();
+        if (![...this.rootReads].some(([s, v]) => s.version !== v)) break;
+      }
     } catch (e) {
       if (!(e instanceof BudgetExceeded)) throw e;
-      // Summaries left half-computed are dropped; finished ones stay valid.
-      for (const s of this.stack) s.provisional = true;
-      for (const [k, s] of cache) if (s.active) cache.delete(k);
+      // Summaries in an unfinished state are dropped; settled ones stay valid.
+      for (const [k, s] of cache) if (s.active || this.dirty.has(s)) cache.delete(k);
       this.stack.length = 0;
+      this.dirty.clear();
       this.notice(root, e.message);
       return;
     }
@@ -590,43 +607,55 @@ export class TypestateAnalysis {
 
   private summary(callee: number, args: (string | null)[], thisArg: string | null, template: string): Summary | null {
     const key = `${callee}|${this.bindingKey(callee, args, thisArg)}|${template}`;
-    const cached = this.cache.get(key);
-    if (cached !== undefined) {
-      if (!cached.active && !cached.provisional) return cached;
-      if (cached.active) {
-        // Recursion: use what is known so far; everything computed above it is provisional.
-        cached.readPartially = true;
-        for (let i = cached.depth + 1; i < this.stack.length; i++) this.stack[i].provisional = true;
-        return cached;
-      }
+    let s = this.cache.get(key);
+    if (s === undefined) {
+      if (this.stack.length >= MAX_CALL_DEPTH) return null;
+      // Receivers that keep growing through calls (`this.a.a.a…`) are not followed further.
+      if ([thisArg, ...args].some((a) => a !== null && segments(a) > MAX_SEGMENTS)) return null;
+      s = {
+        out: [], templated: [], sink: new EffectSink(), version: 0, readers: new Map(), recomputed: 0, active: false,
+        env: { fn: this.program.functions[callee], resolve: binder(args, thisArg) }, template,
+      };
+      this.cache.set(key, s);
+      this.compute(s);
     }
-    if (this.stack.length >= MAX_CALL_DEPTH) return null;
-    // Receivers that keep growing through calls (`this.a.a.a…`) are not followed further.
-    if ([thisArg, ...args].some((a) => a !== null && segments(a) > MAX_SEGMENTS)) return null;
-    const s: Summary = { out: [], templated: [], sink: new EffectSink(), active: true, readPartially: false, provisional: false, depth: this.stack.length };
-    this.cache.set(key, s);
+    // Recursion reads a summary still being computed: its reader is recomputed when it grows.
+    const reader = this.stack[this.stack.length - 1];
+    if (reader !== undefined) s.readers.set(reader, s.version);
+    else this.rootReads.set(s, s.version);
+    return s;
+  }
+
+  private compute(s: Summary): void {
+    s.active = true;
     this.stack.push(s);
-    const env: Env = { fn: this.program.functions[callee], resolve: binder(args, thisArg) };
     try {
-      for (let round = 0; ; round++) {
-        s.readPartially = false;
-        const sink = new EffectSink();
-        const out = this.flow(env, [template], sink);
-        const templated = [...sink.byKey.values()].filter(isTemplated);
-        const changed = out.length !== s.out.length || templated.length !== s.templated.length || sink.byKey.size !== s.sink.byKey.size ||
-          sink.calls.size !== s.sink.calls.size || out.some((a) => !s.out.includes(a));
-        s.out = out;
-        s.templated = templated;
-        s.sink = sink;
-        for (const e of templated) sink.byKey.delete(effectKey(e));
-        if (!s.readPartially || !changed || round + 1 >= MAX_ROUNDS) break;
+      const sink = new EffectSink();
+      const out = this.flow(s.env, [s.template], sink);
+      const templated = [...sink.byKey.values()].filter(isTemplated);
+      for (const e of templated) sink.byKey.delete(effectKey(e));
+      const grew = out.length !== s.out.length || templated.length !== s.templated.length || out.some((a) => !s.out.includes(a));
+      s.out = out;
+      s.templated = templated;
+      s.sink = sink;
+      if (grew) {
+        s.version++;
+        for (const [r, v] of s.readers) if (v !== s.version) this.dirty.add(r);
       }
     } finally {
       this.stack.pop();
       s.active = false;
     }
-    if (s.provisional) this.cache.delete(key);
-    return s;
+  }
+
+  /** Recomputes stale summaries until every read is current (values only grow, so this ends). */
+  private settle(): void {
+    while (this.dirty.size > 0) {
+      const s: Summary = this.dirty.values().next().value!;
+      this.dirty.delete(s);
+      if (s.recomputed++ >= MAX_RECOMPUTE) continue;
+      this.compute(s);
+    }
   }
 }
 
@@ -662,6 +691,6 @@ function prepend(outer: Context, inner: Context | null): Context {
   return head!;
 }
 
-export function analyse(program: ProgramGraph): AnalysisResult {
-  return new TypestateAnalysis(program).run();
+export function analyse(program: ProgramGraph, keep?: (key: string) => boolean): AnalysisResult {
+  return new TypestateAnalysis(program, keep).run();
 }

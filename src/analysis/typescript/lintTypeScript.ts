@@ -103,8 +103,10 @@ class Reporter {
   private readonly baseline: string[];
   private readonly checked = new Map<string, string[] | null>();
   private readonly oracle: OptimizerOracle;
+  /** The optimizer key whose fix is being verified. */
+  private patchKey = "";
 
-  constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, raw: RawFinding[], private readonly options: LintOptions) {
+  constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, private readonly raw: RawFinding[], private readonly options: LintOptions) {
     this.lines = new LineIndex(text);
     this.writer = new FixWriter(text, parsed, detectStyle(text, parsed.ast));
     this.withFixes = options.fixes ?? true;
@@ -117,9 +119,10 @@ class Reporter {
    * finding appears that wasn't there: a fix never makes the code worse. Findings elsewhere in
    * the file (other loops, other optimizers) may remain.
    */
-  private verify(candidates: Candidate[], rule: RuleId, optimizer: string, findingId: string): Fix[] {
+  private verify(candidates: Candidate[], rule: RuleId, optimizer: string, findingId: string, key: string): Fix[] {
     const kept: Fix[] = [];
     const before = new Set(this.baseline);
+    this.patchKey = key;
     for (const c of candidates) {
       const cacheKey = JSON.stringify(c.fix.edits.map((e) => [e.range, e.text]));
       let after = this.checked.get(cacheKey);
@@ -137,9 +140,17 @@ class Reporter {
     return kept;
   }
 
+  /**
+   * Findings after a graph patch. A zero of an optimizer affects only that optimizer's analysis:
+   * the others are taken from the baseline; a module's zero may touch any, so all are re-run.
+   */
   private afterPatch(patches: GraphPatch[]): string[] {
     const patched = patchProgram(this.program, patches);
-    return [...new Set(analyse(patched).findings.map((r) => findingKey(r, patched.sites)))];
+    const key = this.patchKey;
+    const onlyThat = patches.every((p) => p.kind === "remove" || (p.event.target.type === "zeroGrad" && p.event.target.keys.every((k) => k === key)) || p.event.target.type === "tensor");
+    if (!onlyThat) return [...new Set(analyse(patched).findings.map((r) => findingKey(r, patched.sites)))];
+    const others = this.raw.filter((r) => r.key !== key).map((r) => findingKey(r, this.program.sites));
+    return [...new Set([...others, ...analyse(patched, (k) => k === key).findings.map((r) => findingKey(r, patched.sites))])];
   }
 
   /** Fallback: apply the edit and lint the new text (a full parse). */
@@ -206,7 +217,7 @@ class Reporter {
               });
             }
           }
-          fixes = this.verify(candidates, "missing-zero-grad", step.text, id);
+          fixes = this.verify(candidates, "missing-zero-grad", step.text, id, r.key);
         }
         const all = this.oracle.partsOf(r.key);
         const stale = staleParts ? [...staleParts].filter((p): p is string => p !== null) : [];
@@ -244,7 +255,7 @@ class Reporter {
               candidates.push({ fix: { title: `Move ${zeroSource} before the backward()`, placement: "before-backward", edits: [...remove.edits, ...insert] }, patches: moveTo("insert-before", back.fn, back.id) });
             }
           }
-          fixes = this.verify(candidates, "zero-grad-discards-gradients", step.text, id);
+          fixes = this.verify(candidates, "zero-grad-discards-gradients", step.text, id, r.key);
         }
         return this.make("zero-grad-discards-gradients", zero.range, message, step.text, related, fixes);
       }
