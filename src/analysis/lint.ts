@@ -29,7 +29,9 @@ export function lintText(text: string, file: string, options: LintOptions = {}):
 
 export function lintUnguarded(text: string, file: string, options: LintOptions = {}): LintResult {
   if (!isLintable(file)) {
-    return { file, findings: [], errors: [{ file, line: 1, column: 1, message: `unsupported file type (expected one of ${TS_EXTENSIONS.join(" ")})` }], notices: [], analysed: false };
+    const ext = /\.[^./\\]+$/.exec(file)?.[0] ?? "extension-less";
+    const message = `not supported: ${ext} files can't be analysed yet (supported: ${TS_EXTENSIONS.join(" ")})`;
+    return { file, findings: [], errors: [], notices: [{ file, line: 1, column: 1, message }], analysed: false };
   }
   try {
     const { findings, notices, analysed } = lintTypeScript(text, file, options);

@@ -48,6 +48,17 @@ describe("gradlens lint (CLI)", () => {
     assert.deepEqual(out.findings.map((f: { file: string }) => f.file), [path.join("src", "train.ts")]);
   });
 
+  it("says what a clean run checked, and names an unsupported file as not supported", () => {
+    const dir = project({ "train.ts": fixture("valid-zero-after-step.ts"), "util.ts": "export const x = 1;\n", "notes.py": "print(1)\n" });
+    const clean = run(["lint", "train.ts", "util.ts"], dir);
+    assert.equal(clean.code, 0);
+    assert.match(clean.stdout, /^2 files checked, 1 analysed \(import gradlens\), no problems$/m);
+    const py = run(["lint", "notes.py"], dir);
+    assert.equal(py.code, 0, py.stdout);
+    assert.match(py.stdout, /notes\.py[\s\S]*info\s+not supported: \.py files can't be analysed yet/);
+    assert.doesNotMatch(py.stdout, /parse-error/);
+  });
+
   it("expands globs", () => {
     const dir = project({ "a/one.ts": fixture("invalid-no-zero.ts"), "b/two.ts": fixture("invalid-foreach.ts"), "b/three.js": fixture("invalid-commonjs-require.js") });
     const out = JSON.parse(run(["lint", "--format", "json", "b/**/*.ts"], dir).stdout);
@@ -57,7 +68,7 @@ describe("gradlens lint (CLI)", () => {
   it("prints the documented JSON shape with 1-based positions, related locations and fixes", () => {
     const dir = project({ "bad.ts": fixture("invalid-no-zero.ts") });
     const out = JSON.parse(run(["lint", "--format", "json", "bad.ts"], dir).stdout);
-    assert.deepEqual(Object.keys(out), ["findings", "errors"]);
+    assert.deepEqual(Object.keys(out), ["findings", "errors", "notices"]);
     const [f] = out.findings;
     assert.deepEqual(Object.keys(f), ["file", "line", "column", "endLine", "endColumn", "rule", "severity", "message", "related", "fixes"]);
     assert.equal(f.line, 11);

@@ -52,6 +52,8 @@ export interface Notice {
 export interface AnalysisResult {
   findings: RawFinding[];
   notices: Notice[];
+  /** Atom visits spent: a deterministic measure of cost (budgets for re-analysis use it). */
+  work: number;
 }
 
 /** Atoms of one kind at one block before widening (only machine-written files get there). */
@@ -240,7 +242,7 @@ export class TypestateAnalysis {
         }
       }
     }
-    return { findings: this.findings, notices: this.notices };
+    return { findings: this.findings, notices: this.notices, work: this.fileWork };
   }
 
   private isSteppable(key: string, _fn: FunctionGraph): boolean {

@@ -15,6 +15,8 @@ import { forEachChild, parseTypeScript, ParsedFile } from "./parse";
 import { propertyName, unwrap } from "./recognize";
 
 export const DEFAULT_ENGINE_MODULES = ["gradlens"];
+/** Atom visits all fix verifications of one file may spend (a few hundred milliseconds here). */
+const VERIFY_BUDGET = 150_000;
 
 export interface FrontEndResult {
   findings: Finding[];
@@ -74,6 +76,9 @@ export function lintTypeScript(text: string, file: string, options: LintOptions)
     const name = fn.name === "<top level>" ? "the top level" : `\`${fn.name}\``;
     return { file, line: at.line, column: at.column, message: `${name} ${n.reason}` };
   });
+  if (reporter.unverified > 0) {
+    notices.push({ file, line: 1, column: 1, message: `fixes not offered for ${reporter.unverified} candidate${reporter.unverified === 1 ? "" : "s"}: checking them would exceed the fix-verification budget` });
+  }
   return { findings, notices, analysed: true };
 }
 
@@ -105,6 +110,9 @@ class Reporter {
   private readonly oracle: OptimizerOracle;
   /** The optimizer key whose fix is being verified. */
   private patchKey = "";
+  /** Analysis work spent verifying fixes; past the budget, fixes are not offered (never a hang). */
+  verifyWork = 0;
+  unverified = 0;
 
   constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, private readonly raw: RawFinding[], private readonly options: LintOptions) {
     this.lines = new LineIndex(text);
@@ -126,6 +134,10 @@ class Reporter {
     for (const c of candidates) {
       const cacheKey = JSON.stringify(c.fix.edits.map((e) => [e.range, e.text]));
       let after = this.checked.get(cacheKey);
+      if (after === undefined && this.verifyWork > VERIFY_BUDGET) {
+        this.unverified++;
+        continue;
+      }
       if (after === undefined) {
         after = c.patches !== null ? this.afterPatch(c.patches) : this.afterEdit(c.fix);
         this.checked.set(cacheKey, after);
@@ -148,9 +160,12 @@ class Reporter {
     const patched = patchProgram(this.program, patches);
     const key = this.patchKey;
     const onlyThat = patches.every((p) => p.kind === "remove" || (p.event.target.type === "zeroGrad" && p.event.target.keys.every((k) => k === key)) || p.event.target.type === "tensor");
-    if (!onlyThat) return [...new Set(analyse(patched).findings.map((r) => findingKey(r, patched.sites)))];
+    const result = analyse(patched, onlyThat ? (k) => k === key : undefined);
+    this.verifyWork += result.work;
+    const fresh = result.findings.map((r) => findingKey(r, patched.sites));
+    if (!onlyThat) return [...new Set(fresh)];
     const others = this.raw.filter((r) => r.key !== key).map((r) => findingKey(r, this.program.sites));
-    return [...new Set([...others, ...analyse(patched, (k) => k === key).findings.map((r) => findingKey(r, patched.sites))])];
+    return [...new Set([...others, ...fresh])];
   }
 
   /** Fallback: apply the edit and lint the new text (a full parse). */

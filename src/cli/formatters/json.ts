@@ -9,5 +9,6 @@ export function formatJson(results: LintResult[]): string {
     fixes: f.fixes.map((x) => ({ title: x.title, edits: x.edits.map((e) => ({ start: e.start, end: e.end, text: e.text })) })),
   })));
   const errors = results.flatMap((r) => r.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, message: e.message })));
-  return JSON.stringify({ findings, errors }, null, 2) + "\n";
+  const notices = results.flatMap((r) => r.notices.map((n) => ({ file: n.file, line: n.line, column: n.column, message: n.message })));
+  return JSON.stringify({ findings, errors, notices }, null, 2) + "\n";
 }

@@ -43,11 +43,14 @@ export function formatSarif(results: LintResult[], version: string): string {
       }],
     })),
   })));
-  const notifications = results.flatMap((r) => r.errors.map((e) => ({
-    level: "error",
-    message: { text: `${e.file}: ${e.message}` },
-    locations: [{ physicalLocation: { artifactLocation: { uri: uri(e.file), uriBaseId: "%SRCROOT%" }, region: region(e.line, e.column) } }],
-  })));
+  const notifications = results.flatMap((r) => [
+    ...r.errors.map((e) => ({ level: "error", file: e.file, line: e.line, column: e.column, message: e.message })),
+    ...r.notices.map((n) => ({ level: "note", file: n.file, line: n.line, column: n.column, message: n.message })),
+  ]).map((x) => ({
+    level: x.level,
+    message: { text: `${x.file}: ${x.message}` },
+    locations: [{ physicalLocation: { artifactLocation: { uri: uri(x.file), uriBaseId: "%SRCROOT%" }, region: region(x.line, x.column) } }],
+  }));
   const log = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",

@@ -4,15 +4,16 @@ import type { LintResult } from "../../analysis/lint";
 const paint = (on: boolean, code: string) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
 
 export function formatStylish(results: LintResult[], color: boolean, fixed = 0): string {
-  const dim = paint(color, "2"), yellow = paint(color, "33"), red = paint(color, "31"), bold = paint(color, "1"), under = paint(color, "4");
+  const dim = paint(color, "2"), yellow = paint(color, "33"), red = paint(color, "31"), bold = paint(color, "1"), under = paint(color, "4"), blue = paint(color, "34");
   const lines: string[] = [];
   let warnings = 0, errors = 0;
   for (const r of results) {
-    if (r.findings.length === 0 && r.errors.length === 0) continue;
+    if (r.findings.length === 0 && r.errors.length === 0 && r.notices.length === 0) continue;
     lines.push(under(r.file));
     const rows = [
       ...r.errors.map((e) => ({ pos: `${e.line}:${e.column}`, sev: red("error"), msg: e.message, rule: "parse-error" })),
       ...r.findings.map((f) => ({ pos: `${f.line}:${f.column}`, sev: f.severity === "error" ? red("error") : yellow("warning"), msg: f.message, rule: f.rule })),
+      ...r.notices.map((n) => ({ pos: `${n.line}:${n.column}`, sev: blue("info"), msg: n.message, rule: "not-analysed" })),
     ];
     errors += r.errors.length;
     warnings += r.findings.length;
@@ -22,8 +23,15 @@ export function formatStylish(results: LintResult[], color: boolean, fixed = 0):
   }
   const total = warnings + errors;
   if (fixed > 0) lines.push(`fixed ${fixed} problem${fixed === 1 ? "" : "s"}`);
-  if (total === 0) return lines.join("\n") + (lines.length ? "\n" : "");
+  if (total === 0) {
+    // A clean result says what was checked, so it can't be mistaken for nothing checked.
+    const analysed = results.filter((r) => r.analysed).length;
+    lines.push(`${results.length} file${results.length === 1 ? "" : "s"} checked, ${analysed} analysed (import gradlens), no problems`);
+    return lines.join("\n") + "\n";
+  }
   lines.push((errors ? red : yellow)(bold(`✖ ${total} problem${total === 1 ? "" : "s"} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})`)));
-  if (warnings) lines.push(dim(`  run with --fix to insert the missing zeroGrad() calls where a safe fix exists.`));
+  // Stylish output skips computing fixes, so only after --fix do we know nothing fixable is left.
+  const fixable = fixed === 0;
+  if (warnings && fixable) lines.push(dim(`  run with --fix to insert the missing zeroGrad() calls where a safe fix exists.`));
   return lines.join("\n") + "\n";
 }

@@ -1,0 +1,42 @@
+/**
+ * Stress: generated programs where analysis cost could multiply (bench/stress.ts). Each is linted
+ * in a child process with its heap capped at 200 MB and a hang timeout; it must finish with a
+ * well-formed result and, unless listed below with the reason, be analysed in full. Timings are
+ * reported by `npm run bench`, not asserted here.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { stressPrograms } from "../../bench/stress";
+
+const child = path.join(__dirname, "../support/lint-child.cjs");
+/** Known gaps, each printed when the suite runs: programs that end in a "not analysed" notice. */
+const KNOWN_PARTIAL = new Map([["200 optimizers", "every backward starts a pending-gradient token for all 200 optimizers; the root's budget is hit (issue 6)"]]);
+
+function lintInChild(text: string, fixes: boolean) {
+  const r = spawnSync(process.execPath, ["--max-old-space-size=200", child], { input: JSON.stringify({ text, fixes }), encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.error, undefined, `child failed: ${r.error}`);
+  assert.equal(r.status, 0, `child exited with ${r.status} (${r.signal ?? ""}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout) as { findings: number; notices: string[]; errors: number; ms: number; heapMB: number };
+}
+
+describe("stress: analysis is bounded on pathological programs", function () {
+  this.timeout(120_000);
+  for (const p of stressPrograms()) {
+    it(`${p.name}: finishes under a 200 MB heap${KNOWN_PARTIAL.has(p.name) ? " (known partial: see output)" : ", fully analysed"}`, () => {
+      const r = lintInChild(p.text, true);
+      assert.equal(r.errors, 0);
+      const notAnalysed = r.notices.filter((n) => n.includes("not analysed"));
+      const known = KNOWN_PARTIAL.get(p.name);
+      if (known === undefined) assert.deepEqual(notAnalysed, [], `${p.name} was not fully analysed`);
+      else {
+        console.log(`      KNOWN GAP ${p.name}: ${known}`);
+        assert.ok(notAnalysed.length > 0, "the known gap is fixed: remove it from KNOWN_PARTIAL");
+      }
+    });
+  }
+
+  it("the 50-layer module still reports its missing zero (resolution didn't lose the step)", () => {
+    assert.equal(lintInChild(stressPrograms()[0].text, false).findings, 1);
+  });
+});
