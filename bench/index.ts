@@ -13,6 +13,7 @@ import * as ts from "typescript";
 import { parse } from "@typescript-eslint/typescript-estree";
 import * as esbuild from "esbuild";
 import { trainingFile } from "./generate";
+import { stressPrograms } from "./stress";
 
 // Measure the analysis as shipped: one esbuild bundle (as in dist/), not per-file transpiled sources.
 const bundle = path.resolve(__dirname, "../.cache/bench-lint.js");
@@ -102,3 +103,28 @@ console.log(`| gradlens lint, findings only | ${lintNoFixMs.toFixed(1)} | ${over
 console.log(`| gradlens lint, with verified fixes | ${lintMs.toFixed(1)} | ${(lintMs / parseMs).toFixed(2)}× |`);
 console.log(`\n500-file tree (${500 * 120} lines): CLI end to end ${median(treeSamples)} ms ` +
   `(in-process parse of all files ${treeParse.toFixed(0)} ms; node startup ${nodeStart} ms)`);
+
+// Ordinary code: the fixture corpus per file, and a generated 200-line script, next to the parse alone.
+const fixtureDir = path.resolve(__dirname, "../test/fixtures/lint");
+const ordinary = fs.readdirSync(fixtureDir).filter((f) => f.endsWith(".ts")).map((f) => fs.readFileSync(path.join(fixtureDir, f), "utf8"));
+const ordinaryLines = ordinary.reduce((n, t) => n + t.split("\n").length, 0) / ordinary.length;
+const perFileLint = time(() => { for (const t of ordinary) lintText(t, "f.ts"); }, 15) / ordinary.length;
+const perFileParse = time(() => { for (const t of ordinary) parse(t, { range: true, loc: true, comment: true }); }, 15) / ordinary.length;
+const script200 = trainingFile(200, 1);
+const lint200 = time(() => lintText(script200, "train.ts"), runs);
+const parse200 = time(() => parse(script200, { range: true, loc: true, comment: true }), runs);
+console.log(`\nOrdinary code: ${ordinary.length} fixture files (mean ${ordinaryLines.toFixed(0)} lines): lint with verified fixes ${perFileLint.toFixed(2)} ms/file ` +
+  `(parse alone ${perFileParse.toFixed(2)} ms/file); a 200-line training script ${lint200.toFixed(2)} ms (parse alone ${parse200.toFixed(2)} ms)`);
+
+// Stress programs (bench/stress.ts): worst cases for the interprocedural analysis.
+console.log("\n| stress program | lint, findings only (ms) | with verified fixes (ms) | not analysed |");
+console.log("|---|---:|---:|---|");
+let worst = { name: "", ms: 0 };
+for (const p of stressPrograms()) {
+  const plain = time(() => lintText(p.text, "stress.ts", { fixes: false }), 3, 1);
+  const fixed = time(() => lintText(p.text, "stress.ts"), 1, 0);
+  const notes = lintText(p.text, "stress.ts", { fixes: false }).notices.filter((n) => n.message.includes("not analysed")).length;
+  if (fixed > worst.ms) worst = { name: p.name, ms: fixed };
+  console.log(`| ${p.name} | ${plain.toFixed(0)} | ${fixed.toFixed(0)} | ${notes ? `${notes} function(s)` : "—"} |`);
+}
+console.log(`\nworst case: ${worst.name}, ${worst.ms.toFixed(0)} ms (target: under 1,000 ms each)`);
