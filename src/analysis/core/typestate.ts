@@ -231,7 +231,7 @@ export class TypestateAnalysis {
       // Summaries depend on the root only through which of its parameters are optimizers.
       this.rootTag = `p:${[...this.oracle.rootParams].sort().join(",")}`;
       this.currentRoot = root;
-      const keys = [...this.ownStepKeys[root]].filter((k) => this.isSteppable(k, fn) && this.keep(k.startsWith("manual:") ? k.slice(7) : k));
+      const keys = [...this.ownStepKeys[root]].filter((k) => this.isSteppable(k) && this.keep(k.startsWith("manual:") ? k.slice(7) : k));
       for (const key of keys) {
         for (const part of this.oracle.partsOf(key)) {
           if (this.fileWork > FILE_BUDGET) {
@@ -245,7 +245,7 @@ export class TypestateAnalysis {
     return { findings: this.findings, notices: this.notices, work: this.fileWork };
   }
 
-  private isSteppable(key: string, _fn: FunctionGraph): boolean {
+  private isSteppable(key: string): boolean {
     return key.startsWith("manual:") || this.oracle.isOptimizer(key);
   }
 

@@ -37,7 +37,8 @@ function intLiteral(n: TSESTree.Node): number | null {
   return null;
 }
 
-function isSimplePath(n: TSESTree.Node): boolean {
+/** `a`, `this`, `a.b.c`: a receiver path with no computation in it. */
+export function isSimplePath(n: TSESTree.Node): boolean {
   const u = unwrap(n);
   if (u.type === "Identifier" || u.type === "ThisExpression") return true;
   return u.type === "MemberExpression" && !u.computed && isSimplePath(u.object);

@@ -12,7 +12,8 @@ import { messages, RULES } from "../rules/index";
 import { buildProgram, TsProgram } from "./graphBuilder";
 import { detectStyle, FixWriter } from "./fixes";
 import { forEachChild, parseTypeScript, ParsedFile } from "./parse";
-import { propertyName, unwrap } from "./recognize";
+import { unwrap } from "./recognize";
+import { isSimplePath } from "./conditions";
 
 export const DEFAULT_ENGINE_MODULES = ["gradlens"];
 /** Atom visits all fix verifications of one file may spend (a few hundred milliseconds here). */
@@ -375,11 +376,6 @@ class Reporter {
   }
 }
 
-function isSimplePath(n: TSESTree.Node): boolean {
-  const u = unwrap(n);
-  if (u.type === "Identifier" || u.type === "ThisExpression") return true;
-  return u.type === "MemberExpression" && propertyName(u) !== null && !u.computed && isSimplePath(u.object);
-}
 
 function overlaps(a: { range: [number, number] }[], b: { range: [number, number] }[]): boolean {
   return a.some((x) => b.some((y) => x.range[0] < y.range[1] && y.range[0] < x.range[1]));
