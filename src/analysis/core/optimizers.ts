@@ -22,7 +22,12 @@ function asField(text: string): string | null {
 }
 
 /** Plural names of a collection of optimizers: optimizers, opts, optims, optimizerList. */
-const OPTIMIZER_COLLECTION_NAME = /^(opts|optims|optimi[sz]ers)([A-Z0-9_]\w*)?$|(Opts|Optims|Optimi[sz]ers)$/;
+const OPTIMIZER_COLLECTION_NAME = /^(opts|optims|optimi[sz]ers)([A-Z0-9_]\w*)?$|(Opts|Optims|Optimi[sz]ers)$|^optimi[sz]erList$/;
+
+/** Whether a receiver text reads as a collection of optimizers (`optimizers`, `this.opts`). */
+export function looksLikeOptimizerCollection(text: string): boolean {
+  return OPTIMIZER_COLLECTION_NAME.test(lastSegment(text));
+}
 
 /** `C[i]` / `C[*]` → [C, index]; null when the text isn't an element of a collection. */
 export function elementOf(text: string): [string, string] | null {
@@ -48,7 +53,7 @@ export class OptimizerOracle {
     if (element !== null) {
       const [coll] = element;
       return optimizerCollections.has(coll) || (asField(coll) !== null && optimizerCollections.has(asField(coll)!)) ||
-        OPTIMIZER_COLLECTION_NAME.test(lastSegment(coll));
+        looksLikeOptimizerCollection(coll);
     }
     const field = asField(text);
     if (field !== null) {

@@ -27,7 +27,8 @@ export interface GuardScope {
 const EQ = new Set(["===", "=="]);
 const NE = new Set(["!==", "!="]);
 
-function intLiteral(n: TSESTree.Node): number | null {
+/** An integer literal (`3`, `-1`), or null. */
+export function intLiteral(n: TSESTree.Node): number | null {
   const u = unwrap(n);
   if (u.type === "Literal" && typeof u.value === "number" && Number.isInteger(u.value)) return u.value;
   if (u.type === "UnaryExpression" && u.operator === "-") {

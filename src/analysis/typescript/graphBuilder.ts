@@ -7,13 +7,13 @@
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import { norm } from "../core/optimizers";
 import type { Block, Cond, FunctionGraph, GraphEvent, GuardVar, Loop, OptimizerFacts, ProgramGraph, Site, ZeroTarget } from "../core/cfg";
-import { elementOf } from "../core/optimizers";
-import { boundedLoopCounter, ConditionReader, GuardScope, UNKNOWN } from "./conditions";
+import { elementOf, looksLikeOptimizerCollection } from "../core/optimizers";
+import { boundedLoopCounter, ConditionReader, GuardScope, intLiteral, UNKNOWN } from "./conditions";
 import { ClassTable } from "./classes";
 import { forEachChild, Node, ParsedFile, typeAnnotationOf } from "./parse";
 import {
   calleeName, gradSources, INPLACE_UPDATES, inplaceBase, isFunctionNode, isNotOptimizerClassName, isNullish, isOptimizerClassName,
-  ITERATION_METHODS, looksLikeOptimizerCollection, Namer, ONCE_CALLERS, parameterCollection, propertyName, receiverText, unwrap,
+  ITERATION_METHODS, Namer, ONCE_CALLERS, parameterCollection, propertyName, receiverText, unwrap,
 } from "./recognize";
 
 type FnNode = TSESTree.FunctionExpression | TSESTree.ArrowFunctionExpression | TSESTree.FunctionDeclaration;
@@ -508,15 +508,17 @@ class FunctionBuilder implements Namer, GuardScope {
     const v = value ? unwrap(value) : null;
     const increments = (op === "+=" && v !== null && v.type === "Literal" && v.value === 1) ||
       (op === "=" && v?.type === "BinaryExpression" && v.operator === "+" &&
-        ((unwrap(v.left).type === "Identifier" && (unwrap(v.left) as TSESTree.Identifier).name === name && isOne(v.right)) ||
-          (unwrap(v.right).type === "Identifier" && (unwrap(v.right) as TSESTree.Identifier).name === name && isOne(v.left))));
+        ((unwrap(v.left).type === "Identifier" && (unwrap(v.left) as TSESTree.Identifier).name === name && intLiteral(v.right) === 1) ||
+          (unwrap(v.right).type === "Identifier" && (unwrap(v.right) as TSESTree.Identifier).name === name && intLiteral(v.left) === 1)));
     this.write(name, increments ? "tick" : op === "=" && v?.type === "Literal" && v.value === 0 ? "reset" : "other");
     if (v !== null && op === "=") this.lastValue.set(name, v);
     else this.lastValue.delete(name);
     if (op === "=") {
       const list = v === null ? null : this.paramList(v);
       if (list !== null || this.p.paramLists.has(name)) this.p.paramLists.set(name, list);
-      const from = v === null ? new Set<string>() : gradSources(v, this, this.derived);
+      // Only an initialiser that mentions `.grad` (or a buffer that holds one) can carry a gradient.
+      const mayRead = v !== null && (this.derived.size > 0 || this.p.parsed.text.slice(v.range[0], v.range[1]).includes("grad"));
+      const from = mayRead ? gradSources(v, this, this.derived) : new Set<string>();
       if (from.size === 1) this.derived.set(name, [...from][0]);
       else this.derived.delete(name);
     }
@@ -1086,7 +1088,7 @@ class FunctionBuilder implements Namer, GuardScope {
     const arg = n.arguments[0] ? unwrap(n.arguments[0]) : null;
     if (name === "div" || name === "div_") return true;
     if ((name === "mul" || name === "mul_") && arg !== null) {
-      if (arg.type === "BinaryExpression" && arg.operator === "/" && intLike(arg.left) === 1) return true;
+      if (arg.type === "BinaryExpression" && arg.operator === "/" && intLiteral(arg.left) === 1) return true;
       if (arg.type === "Literal" && typeof arg.value === "number" && arg.value > 0 && arg.value < 1) return true;
     }
     if (name === "scale" && arg !== null) return this.isScaledLoss(arg, depth + 1);
@@ -1200,14 +1202,6 @@ function patternNames(p: TSESTree.Node): string[] {
   return out;
 }
 
-function intLike(n: TSESTree.Node): number | null {
-  const u = unwrap(n);
-  return u.type === "Literal" && typeof u.value === "number" ? u.value : null;
-}
-
-function isOne(n: TSESTree.Node): boolean {
-  return intLike(n) === 1;
-}
 
 /** `Optimizer[]`, `Array<Optimizer>`, `Map<string, Optimizer>`, `Record<string, SGD>`. */
 function isOptimizerCollectionType(t: TSESTree.TypeNode): boolean {

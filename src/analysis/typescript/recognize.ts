@@ -19,12 +19,6 @@ export function isOptimizerClassName(name: string): boolean {
   return OPTIMIZER_CLASS.test(name) && !NOT_OPTIMIZER_CLASS.test(name);
 }
 
-/** A collection named like optimizers: `optimizers`, `this.opts`, `optimizerList`… */
-export function looksLikeOptimizerCollection(text: string): boolean {
-  const last = text.slice(text.lastIndexOf(".") + 1);
-  return /^(opts|optims|optimi[sz]ers)([A-Z0-9_]\w*)?$|(Opts|Optims|Optimi[sz]ers)$|^optimi[sz]erList$/.test(last);
-}
-
 export function isNotOptimizerClassName(name: string): boolean {
   return NOT_OPTIMIZER_CLASS.test(name);
 }
