@@ -77,6 +77,10 @@ export function formatContext(ctx: Context): string {
 const MAX_FACTS = 8;
 
 export class Guards {
+  /** Results per event and context text: the same few contexts meet the same tests again and again. */
+  private readonly assumed = new WeakMap<Cond, [Map<string, string[]>, Map<string, string[]>]>();
+  private readonly written = new WeakMap<object, Map<string, string>>();
+
   constructor(private readonly vars: readonly GuardVar[]) {}
 
   private bits(ctx: Context, v: number): number {
@@ -90,6 +94,15 @@ export class Guards {
 
   /** The contexts in which `cond` evaluates to `value` (none: the branch is infeasible on this path). */
   assume(text: string, cond: Cond, value: boolean): string[] {
+    let memo = this.assumed.get(cond);
+    if (memo === undefined) this.assumed.set(cond, (memo = [new Map(), new Map()]));
+    const byText = memo[value ? 1 : 0];
+    let out = byText.get(text);
+    if (out === undefined) byText.set(text, (out = this.assumeUncached(text, cond, value)));
+    return out;
+  }
+
+  private assumeUncached(text: string, cond: Cond, value: boolean): string[] {
     const out = this.refine(parseContext(text), cond, value).map((c) => this.trim(c));
     return [...new Set(out.map(formatContext))];
   }
@@ -127,7 +140,15 @@ export class Guards {
   }
 
   /** Applies a write: counters advance or restart; forgotten guards know nothing again. */
-  write(text: string, tick: readonly number[], reset: readonly number[], forget: readonly number[]): string {
+  write(text: string, ev: { tick: readonly number[]; reset: readonly number[]; forget: readonly number[] }): string {
+    let memo = this.written.get(ev);
+    if (memo === undefined) this.written.set(ev, (memo = new Map()));
+    let out = memo.get(text);
+    if (out === undefined) memo.set(text, (out = this.writeUncached(text, ev.tick, ev.reset, ev.forget)));
+    return out;
+  }
+
+  private writeUncached(text: string, tick: readonly number[], reset: readonly number[], forget: readonly number[]): string {
     if (text === "") {
       // Only a restart adds knowledge to an empty context.
       if (reset.length === 0) return "";

@@ -113,6 +113,13 @@ class EffectSink {
    * reference and collected once at the root, instead of copied into every caller.
    */
   readonly calls = new Map<Summary, number>();
+  /**
+   * Per-flow memos (a sink belongs to one flow): a call's resolved binding, and the calls whose
+   * site-free results were already returned for a template and context — the same atoms would
+   * only be pushed again.
+   */
+  readonly bindings = new Map<GraphEvent, CallBinding | null>();
+  readonly groundDone = new Set<string>();
   add(e: Effect): void {
     const key = effectKey(e);
     const had = this.byKey.get(key);
@@ -121,8 +128,17 @@ class EffectSink {
   }
 }
 
+interface CallBinding {
+  callee: number;
+  args: (string | null)[];
+  thisArg: string | null;
+  key: string;
+}
+
 interface Summary {
   out: string[];
+  /** The distinct typestates of `out` (the callee's path contexts don't leave it). */
+  outBases: string[];
   /** Effects that mention the input atom's sites (`#0`): instantiated at each call. */
   templated: Effect[];
   /** Everything else the callee found, for collection at the root. */
@@ -172,6 +188,28 @@ function segments(text: string): number {
 function splitAtom(atom: string): [string, string] {
   const bar = atom.indexOf("|");
   return bar < 0 ? [atom, ""] : [atom.slice(0, bar), atom.slice(bar + 1)];
+}
+
+/**
+ * What distinguishes an atom from others at the same block: sites that only name a witness in a
+ * report are left out (the backward of ACCUM and DISCARDED, the previous step of CONSUMED and
+ * STALE), so paths that differ only in them are one. Reports key on the rest.
+ */
+function identityOf(atom: string): string {
+  switch (atom[0]) {
+    case "A": case "K": {
+      const bar = atom.indexOf("|");
+      return bar < 0 ? atom[0] : atom[0] + atom.slice(bar);
+    }
+    case "S": case "D": {
+      const second = atom.indexOf(":", 2);
+      if (second < 0) return atom;
+      const bar = atom.indexOf("|", second);
+      return atom.slice(0, second) + (bar < 0 ? "" : atom.slice(bar));
+    }
+    default:
+      return atom;
+  }
 }
 
 function joinAtom(base: string, ctx: string): string {
@@ -418,14 +456,16 @@ export class TypestateAnalysis {
   /** Propagates atoms from the entry of env.fn; returns the atoms that reach its normal exit. */
   private flow(env: Env, input: string[], sink: EffectSink): string[] {
     const { fn } = env;
-    const seen = new Map<number, Set<string>>();
+    // Per block: atoms by identity (what later transfers and reports distinguish), first one kept.
+    const seen = new Map<number, Map<string, string>>();
     // Per block and atom kind: how many distinct atoms, and the first one (the widening target).
     const kinds = new Map<number, Map<string, { count: number; first: string }>>();
     const work: [number, string][] = [];
     const push = (block: number, raw: string) => {
       let set = seen.get(block);
-      if (set === undefined) seen.set(block, (set = new Set()));
-      if (set.has(raw)) return;
+      if (set === undefined) seen.set(block, (set = new Map()));
+      let id = identityOf(raw);
+      if (set.has(id)) return;
       let atom = raw;
       if (raw.length > 1) {
         let byKind = kinds.get(block);
@@ -438,10 +478,11 @@ export class TypestateAnalysis {
           // hide accumulation findings, never add one).
           if (raw[0] === "P") return;
           atom = k.first;
-          if (set.has(atom)) return;
+          id = identityOf(atom);
+          if (set.has(id)) return;
         }
       }
-      set.add(atom);
+      set.set(id, atom);
       work.push([block, atom]);
     };
     for (const a of input) push(fn.entry, a);
@@ -463,7 +504,7 @@ export class TypestateAnalysis {
       // exception are not an accumulation the code meant to do.
       for (const s of block.exc) for (const a of atoms) if (a[0] !== "P") push(s, a);
     }
-    return [...(seen.get(fn.exit) ?? [])];
+    return [...(seen.get(fn.exit)?.values() ?? [])];
   }
 
   private transfer(ev: GraphEvent, atom: string, env: Env, sink: EffectSink): string[] {
@@ -476,7 +517,7 @@ export class TypestateAnalysis {
       }
       case "write": {
         const [base, ctx] = splitAtom(atom);
-        return [joinAtom(base, this.guards.write(ctx, ev.tick, ev.reset, ev.forget))];
+        return [joinAtom(base, this.guards.write(ctx, ev))];
       }
       default: {
         const [base, ctx] = splitAtom(atom);
@@ -565,13 +606,21 @@ export class TypestateAnalysis {
   // ---- calls --------------------------------------------------------------------------------------
 
   private onCall(ev: Extract<GraphEvent, { kind: "call" }>, atom: string, env: Env, sink: EffectSink): string[] {
-    const callee = this.calleeOf(ev, env.resolve);
-    if (callee === null) return [atom];
-    const args = ev.args.map((a) => (a === null ? null : env.resolve(a)));
-    const thisArg = ev.thisArg === null ? null : env.resolve(ev.thisArg);
+    let binding = sink.bindings.get(ev);
+    if (binding === undefined) {
+      const callee = this.calleeOf(ev, env.resolve);
+      if (callee === null) binding = null;
+      else {
+        const args = ev.args.map((a) => (a === null ? null : env.resolve(a)));
+        const thisArg = ev.thisArg === null ? null : env.resolve(ev.thisArg);
+        binding = { callee, args, thisArg, key: `${callee}|${this.bindingKey(callee, args, thisArg)}` };
+      }
+      sink.bindings.set(ev, binding);
+    }
+    if (binding === null) return [atom];
     const [base, ctx] = splitAtom(atom);
     const [template, payload] = abstractBase(base);
-    const summary = this.summary(callee, args, thisArg, template);
+    const summary = this.summary(binding, template);
     if (summary === null) {
       // Too deep to follow: whatever the callee does might clear gradients.
       if (!this.deepCallNoticed) {
@@ -589,10 +638,17 @@ export class TypestateAnalysis {
         context: { site: ev.site, next: e.context }, guarded: e.guarded || guarded,
       });
     }
-    return summary.out.map((t) => {
-      const [outBase] = splitAtom(t);
-      return joinAtom(instantiate(outBase, payload), ctx);
-    });
+    // Results without placeholders are the same for every atom of this template and context.
+    const memo = `${ev.site}|${summary.version}|${template}|${ctx}`;
+    const groundAgain = sink.groundDone.has(memo);
+    if (!groundAgain) sink.groundDone.add(memo);
+    const out: string[] = [];
+    for (const t of summary.outBases) {
+      if (t.indexOf("#") < 0) {
+        if (!groundAgain) out.push(joinAtom(t, ctx));
+      } else out.push(joinAtom(instantiate(t, payload), ctx));
+    }
+    return out;
   }
 
   /** The binding of the parameters the callee uses, as part of a summary's key. */
@@ -607,15 +663,16 @@ export class TypestateAnalysis {
     return (rootSpecific ? this.rootTag + ";" : "") + parts.join(";");
   }
 
-  private summary(callee: number, args: (string | null)[], thisArg: string | null, template: string): Summary | null {
-    const key = `${callee}|${this.bindingKey(callee, args, thisArg)}|${template}`;
+  private summary(binding: CallBinding, template: string): Summary | null {
+    const { callee, args, thisArg } = binding;
+    const key = `${binding.key}|${template}`;
     let s = this.cache.get(key);
     if (s === undefined) {
       if (this.stack.length >= MAX_CALL_DEPTH) return null;
       // Receivers that keep growing through calls (`this.a.a.a…`) are not followed further.
       if ([thisArg, ...args].some((a) => a !== null && segments(a) > MAX_SEGMENTS)) return null;
       s = {
-        out: [], templated: [], sink: new EffectSink(), version: 0, readers: new Map(), recomputed: 0, active: false,
+        out: [], outBases: [], templated: [], sink: new EffectSink(), version: 0, readers: new Map(), recomputed: 0, active: false,
         env: { fn: this.program.functions[callee], resolve: binder(args, thisArg) }, template,
       };
       this.cache.set(key, s);
@@ -638,6 +695,7 @@ export class TypestateAnalysis {
       for (const e of templated) sink.byKey.delete(effectKey(e));
       const grew = out.length !== s.out.length || templated.length !== s.templated.length || out.some((a) => !s.out.includes(a));
       s.out = out;
+      s.outBases = [...new Set(out.map((a) => splitAtom(a)[0]))];
       s.templated = templated;
       s.sink = sink;
       if (grew) {
