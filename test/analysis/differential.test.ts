@@ -103,6 +103,7 @@ function render(p: Program): Rendered {
   const lines = [
     'import { nn, optim } from "gradlens";',
     "declare const loss: { backward(): void; div(n: number): { backward(): void } };",
+    "declare const steps: number;",
     "declare const flag: boolean;",
     "const modelA = new nn.Linear(2, 2);",
     "const modelB = new nn.Linear(2, 2);",
@@ -137,7 +138,7 @@ function render(p: Program): Rendered {
           break;
         case "loop": {
           const i = s.counter;
-          if (s.kind === "for") lines.push(`${indent}for (let ${i} = 0; ${i} < 10; ${i}++) {`);
+          if (s.kind === "for") lines.push(`${indent}for (let ${i} = 0; ${i} < steps; ${i}++) {`);
           else if (s.kind === "while") lines.push(`${indent}while (Math.random() < 0.9) {`);
           else lines.push(`${indent}do {`);
           around.push(i);
@@ -203,9 +204,16 @@ function paths(stmts: Stmt[], p: Program, r: Rendered, budget: { n: number }, en
   return acc;
 }
 
-function testsCounter(stmts: Stmt[], counter: string): boolean {
-  return stmts.some((s) => (s.k === "if" && ((s.test.t === "counter" && s.test.counter === counter) || testsCounter(s.then, counter) || testsCounter(s.else, counter))) ||
-    (s.k === "loop" && testsCounter(s.body, counter)));
+/** The moduli `counter` is tested with in `stmts`. */
+function moduliTested(stmts: Stmt[], counter: string, out = new Set<number>()): Set<number> {
+  for (const s of stmts) {
+    if (s.k === "if") {
+      if (s.test.t === "counter" && s.test.counter === counter) out.add(s.test.n);
+      moduliTested(s.then, counter, out);
+      moduliTested(s.else, counter, out);
+    } else if (s.k === "loop") moduliTested(s.body, counter, out);
+  }
+  return out;
 }
 
 /** The branch a test takes on this path, or null when both are possible (a coin flip). */
@@ -244,12 +252,18 @@ function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, env:
     }
     case "loop": {
       const out: [Ev[], Signal][] = [];
-      const min = s.kind === "do" ? 1 : 0;
+      // A counted loop `for (let i = 0; i < steps; i++)` is taken to run at least once (as the
+      // analysis does: a training loop over no steps isn't what anyone writes); while may not run.
+      const min = s.kind === "while" ? 0 : 1;
       // frontier: paths that are still iterating after i iterations
       let frontier: Ev[][] = [[]];
       if (min === 0) out.push([[], "normal"]);
-      // A counter of period N ≤ 3 shows every behaviour within 3N + 1 iterations (consume, re-accumulate, re-apply).
-      const iterations = s.kind === "for" && testsCounter(s.body, s.counter) ? 10 : MAX_ITER;
+      // The bound is unknown (`steps`): a counter tested with period N (the moduli's lcm, ≤ 6) shows
+      // every behaviour within 4N + 1 iterations (accumulate, consume, re-accumulate, re-apply, each
+      // possibly in one phase only).
+      const moduli = s.kind === "for" ? [...moduliTested(s.body, s.counter)] : [];
+      const period = moduli.reduce((a, n) => (a % n === 0 ? a : a * n), 1);
+      const iterations = period > 1 ? 4 * period + 1 : MAX_ITER;
       for (let i = 1; i <= iterations; i++) {
         // The body of iteration i sees its counter's value (for loops count 0, 1, 2, ...).
         const counters = new Map(env.counters);

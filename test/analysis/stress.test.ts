@@ -1,7 +1,7 @@
 /**
  * Stress: generated programs where analysis cost could multiply (bench/stress.ts). Each is linted
  * in a child process with its heap capped at 200 MB and a hang timeout; it must finish with a
- * well-formed result and, unless listed below with the reason, be analysed in full. Timings are
+ * well-formed result and be analysed in full. Timings are
  * reported by `npm run bench`, not asserted here.
  */
 import * as assert from "node:assert/strict";
@@ -10,8 +10,6 @@ import * as path from "node:path";
 import { stressPrograms } from "../../bench/stress";
 
 const child = path.join(__dirname, "../support/lint-child.cjs");
-/** Known gaps, each printed when the suite runs: programs that end in a "not analysed" notice. */
-const KNOWN_PARTIAL = new Map([["200 optimizers", "every backward starts a pending-gradient token for all 200 optimizers; the root's budget is hit (issue 6)"]]);
 
 function lintInChild(text: string, fixes: boolean) {
   const r = spawnSync(process.execPath, ["--max-old-space-size=200", child], { input: JSON.stringify({ text, fixes }), encoding: "utf8", timeout: 60_000 });
@@ -23,16 +21,13 @@ function lintInChild(text: string, fixes: boolean) {
 describe("stress: analysis is bounded on pathological programs", function () {
   this.timeout(120_000);
   for (const p of stressPrograms()) {
-    it(`${p.name}: finishes under a 200 MB heap${KNOWN_PARTIAL.has(p.name) ? " (known partial: see output)" : ", fully analysed"}`, () => {
+    it(`${p.name}: finishes under a 200 MB heap, fully analysed`, () => {
       const r = lintInChild(p.text, true);
       assert.equal(r.errors, 0);
-      const notAnalysed = r.notices.filter((n) => n.includes("not analysed"));
-      const known = KNOWN_PARTIAL.get(p.name);
-      if (known === undefined) assert.deepEqual(notAnalysed, [], `${p.name} was not fully analysed`);
-      else {
-        console.log(`      KNOWN GAP ${p.name}: ${known}`);
-        assert.ok(notAnalysed.length > 0, "the known gap is fixed: remove it from KNOWN_PARTIAL");
-      }
+      assert.deepEqual(r.notices.filter((n) => n.includes("not analysed")), [], `${p.name} was not fully analysed`);
+      // Verifying every fix candidate may exceed its budget here: that is said, not hidden.
+      const unverified = r.notices.find((n) => n.includes("fixes not offered"));
+      if (unverified !== undefined) console.log(`      note: ${p.name}: ${unverified}`);
     });
   }
 

@@ -6,36 +6,45 @@
  */
 import type { Cond, GuardVar } from "./cfg";
 
-/** Symbolic modulus: start, middle, last; bounded counters also have "past the end". */
-const START = 1, MID = 2, LAST = 4, OUT = 8;
+/**
+ * Symbolic modulus: start, middle, last; bounded counters also have "past the end" and "the only
+ * one" (c = 0 with a bound of 1: a counted loop over a symbolic bound runs at least once, maybe once).
+ */
+const START = 1, MID = 2, LAST = 4, OUT = 8, ONLY = 16;
+
+type PhaseShape = { size: number; bounded: boolean };
 
 /** Every value a guard can have: its "knows nothing" bits. */
 export function allBits(g: GuardVar): number {
   if (g.kind === "opaque") return 3; // bit 0: false, bit 1: true
-  const inRange = g.size > 0 ? (1 << g.size) - 1 : START | MID | LAST;
-  return g.bounded ? inRange | outBit(g) : inRange;
+  return g.bounded ? inRangeMask(g) | outBit(g) : inRangeMask(g);
 }
 
 function outBit(g: { size: number }): number {
   return g.size > 0 ? 1 << g.size : OUT;
 }
 
-export function startMask(): number {
-  return START; // residue 0 is bit 0 in both encodings
+function hasOnly(g: PhaseShape): boolean {
+  return g.bounded && g.size === 0;
 }
 
-export function lastMask(g: { size: number }): number {
-  return g.size > 0 ? 1 << (g.size - 1) : LAST;
+/** The first iteration (residue 0 is bit 0 in both encodings). */
+export function startMask(g: PhaseShape): number {
+  return hasOnly(g) ? START | ONLY : START;
+}
+
+export function lastMask(g: PhaseShape): number {
+  return g.size > 0 ? 1 << (g.size - 1) : hasOnly(g) ? LAST | ONLY : LAST;
 }
 
 /** Residue r modulo a literal size (null when it can't be represented). */
-export function residueMask(g: { size: number }, r: number): number | null {
+export function residueMask(g: PhaseShape, r: number): number | null {
   if (g.size > 0) return r >= 0 && r < g.size ? 1 << r : null;
-  return r === 0 ? START : null;
+  return r === 0 ? startMask(g) : null;
 }
 
-export function inRangeMask(g: { size: number }): number {
-  return g.size > 0 ? (1 << g.size) - 1 : START | MID | LAST;
+export function inRangeMask(g: PhaseShape): number {
+  return g.size > 0 ? (1 << g.size) - 1 : hasOnly(g) ? START | MID | LAST | ONLY : START | MID | LAST;
 }
 
 /** One counter increment applied to a set of phases. */
@@ -52,7 +61,7 @@ function tickBits(g: Extract<GuardVar, { kind: "phase" }>, bits: number): number
   }
   if (bits & (START | MID)) out |= MID | LAST;
   if (bits & LAST) out |= g.bounded ? OUT : START;
-  if (bits & OUT) out |= OUT;
+  if (bits & (OUT | ONLY)) out |= OUT;
   return out;
 }
 
@@ -160,7 +169,10 @@ export class Guards {
       if (g.kind !== "phase" || !ctx.has(v)) continue;
       this.set(ctx, v, tickBits(g, ctx.get(v)!));
     }
-    for (const v of reset) this.set(ctx, v, startMask());
+    for (const v of reset) {
+      const g = this.vars[v];
+      if (g.kind === "phase") this.set(ctx, v, startMask(g));
+    }
     return formatContext(this.trim(ctx));
   }
 

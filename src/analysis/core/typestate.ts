@@ -128,6 +128,13 @@ class EffectSink {
   }
 }
 
+/** The part of a root that a flow for one optimizer visits (see rootRegion). */
+interface Region {
+  reach: Uint8Array;
+  live: Uint8Array;
+  seeds: [number, string][];
+}
+
 interface CallBinding {
   callee: number;
   args: (string | null)[];
@@ -149,6 +156,8 @@ interface Summary {
   readers: Map<Summary, number>;
   recomputed: number;
   active: boolean;
+  /** Taken from a base analysis (see Incremental): settled, never recomputed or read-tracked here. */
+  shared?: boolean;
   env: Env;
   template: string;
 }
@@ -236,7 +245,7 @@ export class TypestateAnalysis {
   private readonly uses: Set<string>[];
   /** Optimizer keys each function steps, in its own namespace, callees included. */
   private readonly ownStepKeys: Set<string>[];
-  private readonly caches = new Map<string, Map<string, Summary>>();
+  readonly caches = new Map<string, Map<string, Summary>>();
   private cache = new Map<string, Summary>();
   private readonly stack: Summary[] = [];
   /** Summaries whose reads went stale, to recompute before a root's result is final. */
@@ -251,17 +260,39 @@ export class TypestateAnalysis {
   private fileWork = 0;
   private deepCallNoticed = false;
   private currentRoot = 0;
+  /** The root flow's gate on PENDING tokens (summaries always start them: their caller may need them). */
+  private spawnsPending: ((backward: number) => boolean) | null = null;
+  /** A flow that ignores steps, zeroes and calls: a root's states before the optimizer matters. */
+  private agnostic = false;
+  private readonly prefixOuts = new Map<number, Map<number, string[]>>();
 
-  /** `keep(key)`: analyse only these optimizer keys (re-checking a fix touches one optimizer). */
-  constructor(private readonly program: ProgramGraph, private readonly keep: (key: string) => boolean = () => true) {
+  /** Roots this analysis runs (an incremental one: those that can reach a changed function). */
+  readonly roots: number[];
+
+  /**
+   * `keep(key)`: analyse only these optimizer keys (re-checking a fix touches one optimizer).
+   * `incremental`: the same file with some functions changed (a fix's patch): summaries of the
+   * base analysis that can't reach a changed function are reused, and only roots that can are run.
+   */
+  constructor(private readonly program: ProgramGraph, private readonly keep: (key: string) => boolean = () => true, incremental?: Incremental) {
     this.oracle = new OptimizerOracle(program.facts);
     this.guards = new Guards(program.guardVars);
     this.uses = this.computeUses();
     this.ownStepKeys = this.computeStepKeys();
+    this.roots = program.roots;
+    if (incremental !== undefined) {
+      const affected = reachingChanged(program, incremental.changed);
+      this.roots = program.roots.filter((r) => affected.has(r));
+      for (const [cacheKey, cache] of incremental.base.caches) {
+        const kept = new Map<string, Summary>();
+        for (const [k, summary] of cache) if (!affected.has(summary.env.fn.id) && !summary.active) kept.set(k, { ...summary, shared: true });
+        this.caches.set(cacheKey, kept);
+      }
+    }
   }
 
   run(): AnalysisResult {
-    for (const root of this.program.roots) {
+    for (const root of this.roots) {
       const fn = this.program.functions[root];
       // `$i` are this root's own parameters: optimizers if declared so or named like one.
       const params = fn.params.map((name, i) => (fn.optimizerParams.includes(i) || looksLikeOptimizerName(name) ? `$${i}` : null));
@@ -304,10 +335,11 @@ export class TypestateAnalysis {
     try {
       // Recursion settles by recomputing the summaries whose reads went stale (a worklist), and
       // the root's flow once more whenever a summary it read has grown since.
+      const region = this.rootRegion(root);
       for (let round = 0; round < MAX_ROOT_ROUNDS; round++) {
         this.rootReads = new Map();
         sink = new EffectSink();
-        this.flow({ fn: this.program.functions[root], resolve: (t) => t }, ["L", "C"], sink);
+        this.flow({ fn: this.program.functions[root], resolve: (t) => t }, ["L", "C"], sink, region);
         this.settle();
         if (![...this.rootReads].some(([s, v]) => s.version !== v)) break;
       }
@@ -321,6 +353,70 @@ export class TypestateAnalysis {
       return;
     }
     this.report(root, collect(sink));
+  }
+
+  /**
+   * Where a root's flow for the current optimizer can matter. Atoms only act at its steps,
+   * its zeroes and calls: blocks that can't reach one are skipped, and blocks no such event can
+   * reach (the prefix) hold the same states for every optimizer — computed once per root by a
+   * flow that ignores them, and fed in where the prefix ends. PENDING tokens start only where
+   * they could show a defeated accumulation: in a loop with a zero that may clear this optimizer
+   * (a zero elsewhere in the function never shares the backward's loop), or anywhere when the root
+   * calls functions of the file.
+   */
+  private rootRegion(root: number): Region {
+    const fn = this.program.functions[root];
+    const { sites, loops } = this.program;
+    const identity = (t: string) => t;
+    const relevant = new Uint8Array(fn.blocks.length);
+    const marked = new Set<number>();
+    const outermost = (loop: number) => {
+      while (loop >= 0 && loops[loop].parent >= 0) loop = loops[loop].parent;
+      return loop;
+    };
+    let calls = false;
+    for (const block of fn.blocks) {
+      for (const ev of block.events) {
+        let hit = false;
+        if (ev.kind === "step") hit = ev.key === this.key;
+        else if (ev.kind === "zero") {
+          hit = this.oracle.clears(ev.target, identity, this.key, this.part, this.manual) !== "no";
+          if (hit && sites[ev.site].loop >= 0) marked.add(outermost(sites[ev.site].loop));
+        } else if (ev.kind === "call" && this.calleeOf(ev, identity) !== null) hit = calls = true;
+        if (hit) relevant[block.id] = 1;
+      }
+    }
+    this.spawnsPending = calls ? null : (b) => sites[b].loop >= 0 && marked.has(outermost(sites[b].loop));
+    const preds: number[][] = fn.blocks.map(() => []);
+    for (const block of fn.blocks) for (const t of [...block.succ, ...block.exc]) preds[t].push(block.id);
+    const closure = (start: Uint8Array, next: (b: number) => readonly number[]) => {
+      const out = Uint8Array.from(start);
+      const stack = [...out.keys()].filter((b) => out[b]);
+      while (stack.length > 0) for (const n of next(stack.pop()!)) if (!out[n]) { out[n] = 1; stack.push(n); }
+      return out;
+    };
+    const reach = closure(relevant, (b) => preds[b]);
+    // With calls, PENDING tokens from anywhere may meet a callee's zero: no shortcut for the prefix.
+    if (calls) return { reach, live: new Uint8Array(fn.blocks.length).fill(1), seeds: [] };
+    const live = closure(relevant, (b) => [...fn.blocks[b].succ, ...fn.blocks[b].exc]);
+    let prefix = this.prefixOuts.get(root);
+    if (prefix === undefined) {
+      prefix = new Map();
+      this.agnostic = true;
+      try {
+        this.flow({ fn, resolve: identity }, ["L", "C"], new EffectSink(), null, prefix);
+      } finally {
+        this.agnostic = false;
+      }
+      this.prefixOuts.set(root, prefix);
+    }
+    const seeds: [number, string][] = [];
+    for (const block of fn.blocks) {
+      if (live[block.id]) continue;
+      for (const t of block.succ) if (live[t]) for (const a of prefix.get(block.id) ?? []) seeds.push([t, a]);
+      for (const t of block.exc) if (live[t]) for (const a of prefix.get(block.id) ?? []) if (a[0] !== "P") seeds.push([t, a]);
+    }
+    return { reach, live, seeds };
   }
 
   private report(root: number, sink: EffectSink): void {
@@ -454,7 +550,7 @@ export class TypestateAnalysis {
   // ---- the flow -----------------------------------------------------------------------------------
 
   /** Propagates atoms from the entry of env.fn; returns the atoms that reach its normal exit. */
-  private flow(env: Env, input: string[], sink: EffectSink): string[] {
+  private flow(env: Env, input: string[], sink: EffectSink, region: Region | null = null, outs?: Map<number, string[]>): string[] {
     const { fn } = env;
     // Per block: atoms by identity (what later transfers and reports distinguish), first one kept.
     const seen = new Map<number, Map<string, string>>();
@@ -462,6 +558,7 @@ export class TypestateAnalysis {
     const kinds = new Map<number, Map<string, { count: number; first: string }>>();
     const work: [number, string][] = [];
     const push = (block: number, raw: string) => {
+      if (region !== null && !region.reach[block]) return;
       let set = seen.get(block);
       if (set === undefined) seen.set(block, (set = new Map()));
       let id = identityOf(raw);
@@ -485,7 +582,8 @@ export class TypestateAnalysis {
       set.set(id, atom);
       work.push([block, atom]);
     };
-    for (const a of input) push(fn.entry, a);
+    if (region === null || region.live[fn.entry]) for (const a of input) push(fn.entry, a);
+    if (region !== null) for (const [b, a] of region.seeds) push(b, a);
     while (work.length > 0) {
       if (++this.rootWork > ROOT_BUDGET || ++this.fileWork > FILE_BUDGET) {
         throw new BudgetExceeded(`not analysed: more than ${ROOT_BUDGET.toLocaleString("en")} analysis steps (too many paths through its calls and branches)`);
@@ -499,6 +597,11 @@ export class TypestateAnalysis {
         atoms = next;
         if (atoms.length === 0) break;
       }
+      if (outs !== undefined) {
+        const had = outs.get(blockId);
+        if (had === undefined) outs.set(blockId, [...atoms]);
+        else had.push(...atoms);
+      }
       for (const s of block.succ) for (const a of atoms) push(s, a);
       // Exceptional edges keep the typestate but not PENDING tokens: gradients abandoned by an
       // exception are not an accumulation the code meant to do.
@@ -510,7 +613,7 @@ export class TypestateAnalysis {
   private transfer(ev: GraphEvent, atom: string, env: Env, sink: EffectSink): string[] {
     switch (ev.kind) {
       case "call":
-        return this.onCall(ev, atom, env, sink);
+        return this.agnostic ? [atom] : this.onCall(ev, atom, env, sink);
       case "assume": {
         const [base, ctx] = splitAtom(atom);
         return this.guards.assume(ctx, ev.cond, ev.value).map((c) => joinAtom(base, c));
@@ -531,10 +634,12 @@ export class TypestateAnalysis {
       case "backward":
         return this.onBackward(ev.site, base);
       case "step": {
+        if (this.agnostic) return [base];
         const k = env.resolve(ev.key);
         return k === this.key ? this.onStep(ev.site, base, sink) : [base];
       }
       case "zero": {
+        if (this.agnostic) return [base];
         const clears = this.oracle.clears(ev.target, env.resolve, this.key, this.part, this.manual);
         if (clears === "no") return [base];
         return clears === "yes" ? this.onZero(ev.site, base, sink) : this.onUncertainZero(base);
@@ -546,7 +651,7 @@ export class TypestateAnalysis {
 
   private onBackward(b: number, base: string): string[] {
     switch (base[0]) {
-      case "L": return [base, `P:${b}`];
+      case "L": return this.stack.length > 0 || this.spawnsPending === null || this.spawnsPending(b) ? [base, `P:${b}`] : [base];
       case "C": case "A": case "D": return [`A:${b}`];
       case "K": return [`S:${b}:${base.slice(2)}`];
       case "S": return [`S:${b}:${base.split(":")[2]}`];
@@ -678,6 +783,7 @@ export class TypestateAnalysis {
       this.cache.set(key, s);
       this.compute(s);
     }
+    if (s.shared) return s;
     // Recursion reads a summary still being computed: its reader is recomputed when it grows.
     const reader = this.stack[this.stack.length - 1];
     if (reader !== undefined) s.readers.set(reader, s.version);
@@ -749,6 +855,41 @@ function prepend(outer: Context, inner: Context | null): Context {
   let head = inner;
   for (const site of sites) head = { site, next: head };
   return head!;
+}
+
+export interface Incremental {
+  base: TypestateAnalysis;
+  /** Functions whose graphs differ from the base's program. */
+  changed: ReadonlySet<number>;
+}
+
+/**
+ * Functions whose analysis can depend on a changed one: the changed ones and their callers,
+ * transitively. A function passed as a callback counts as called by the function it's passed to;
+ * a call of a parameter may reach any function passed anywhere.
+ */
+function reachingChanged(program: ProgramGraph, changed: ReadonlySet<number>): Set<number> {
+  const callers = program.functions.map(() => new Set<number>());
+  const passed = new Set<number>();
+  const dynamic = new Set<number>();
+  for (const fn of program.functions) {
+    for (const block of fn.blocks) for (const ev of block.events) {
+      if (ev.kind !== "call") continue;
+      if (ev.callee !== null) callers[ev.callee].add(fn.id);
+      else dynamic.add(fn.id);
+      for (const a of ev.args) if (a !== null && a.startsWith("fn:")) {
+        const f = Number(a.slice(3));
+        passed.add(f);
+        callers[f].add(fn.id);
+        if (ev.callee !== null) callers[f].add(ev.callee);
+      }
+    }
+  }
+  for (const f of passed) for (const d of dynamic) callers[f].add(d);
+  const out = new Set(changed);
+  const stack = [...changed];
+  while (stack.length > 0) for (const c of callers[stack.pop()!]) if (!out.has(c)) { out.add(c); stack.push(c); }
+  return out;
 }
 
 export function analyse(program: ProgramGraph, keep?: (key: string) => boolean): AnalysisResult {

@@ -134,7 +134,7 @@ export class ConditionReader {
     else {
       // Symbolic N: only start (residue 0) and last (residue N - 1) are representable.
       const shift = (r === "last" ? -1 : r) - k;
-      mask = shift === 0 ? startMask() : shift === -1 ? lastMask(g) : null;
+      mask = shift === 0 ? startMask(g) : shift === -1 ? lastMask(g) : null;
     }
     return mask === null ? null : { t: "phase", v: this.scope.guardVar(g), mask };
   }
@@ -157,7 +157,7 @@ export class ConditionReader {
     if (lit !== null) {
       const bound = this.scope.boundOf(counter);
       if (bound === undefined || lit - k !== 0) return null;
-      return this.boundedVar(counter, bound, startMask());
+      return this.boundedVar(counter, bound, "start");
     }
     const r = unwrap(right);
     if (!isSimplePath(r) && r.type !== "BinaryExpression") return null;
@@ -187,9 +187,9 @@ export class ConditionReader {
     return { t: "phase", v: this.scope.guardVar(g), mask };
   }
 
-  private boundedVar(counter: string, bound: string, mask: number | "last"): Cond {
+  private boundedVar(counter: string, bound: string, at: "start" | "last"): Cond {
     const g = { kind: "phase" as const, counter, modulus: bound, size: 0, bounded: true };
-    return { t: "phase", v: this.scope.guardVar(g), mask: mask === "last" ? lastMask(g) : mask };
+    return { t: "phase", v: this.scope.guardVar(g), mask: at === "last" ? lastMask(g) : startMask(g) };
   }
 }
 

@@ -5,7 +5,7 @@ import { OptimizerOracle } from "../core/optimizers";
 import type { GraphEvent, Site } from "../core/cfg";
 import { eventAt, GraphPatch, patchProgram, zeroEvent } from "../core/patch";
 import { applyEdits } from "../core/textEdits";
-import { analyse, RawFinding } from "../core/typestate";
+import { RawFinding, TypestateAnalysis } from "../core/typestate";
 import { LineIndex } from "../core/textEdits";
 import { parseSuppressions } from "../core/suppressions";
 import { messages, RULES } from "../rules/index";
@@ -50,8 +50,9 @@ export function lintTypeScript(text: string, file: string, options: LintOptions)
   const parsed = parseTypeScript(text, file);
   if (!options.force && !importsEngine(parsed.ast, modules)) return { findings: [], notices: [], analysed: false };
   const program = buildProgram(parsed);
-  const { findings: raw, notices: rawNotices } = analyse(program);
-  const reporter = new Reporter(text, file, parsed, program, raw, options);
+  const analysis = new TypestateAnalysis(program);
+  const { findings: raw, notices: rawNotices } = analysis.run();
+  const reporter = new Reporter(text, file, parsed, program, analysis, raw, options);
   const suppress = parseSuppressions((parsed.ast.comments ?? []).map((c) => ({ text: c.value, line: c.loc.start.line, endLine: c.loc.end.line })));
   // Stale parts of one optimizer at one place are one finding, naming the parts when not all are.
   const staleParts = new Map<string, Set<string | null>>();
@@ -115,7 +116,7 @@ class Reporter {
   verifyWork = 0;
   unverified = 0;
 
-  constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, private readonly raw: RawFinding[], private readonly options: LintOptions) {
+  constructor(private readonly text: string, private readonly file: string, parsed: ParsedFile, private readonly program: TsProgram, private readonly base: TypestateAnalysis, private readonly raw: RawFinding[], private readonly options: LintOptions) {
     this.lines = new LineIndex(text);
     this.writer = new FixWriter(text, parsed, detectStyle(text, parsed.ast));
     this.withFixes = options.fixes ?? true;
@@ -161,12 +162,14 @@ class Reporter {
     const patched = patchProgram(this.program, patches);
     const key = this.patchKey;
     const onlyThat = patches.every((p) => p.kind === "remove" || (p.event.target.type === "zeroGrad" && p.event.target.keys.every((k) => k === key)) || p.event.target.type === "tensor");
-    const result = analyse(patched, onlyThat ? (k) => k === key : undefined);
+    // Only roots that can reach a patched function are re-run; the rest keep their findings.
+    const again = new TypestateAnalysis(patched, onlyThat ? (k) => k === key : undefined, { base: this.base, changed: new Set(patches.map((p) => p.fn)) });
+    const result = again.run();
     this.verifyWork += result.work;
+    const rerun = new Set(again.roots);
     const fresh = result.findings.map((r) => findingKey(r, patched.sites));
-    if (!onlyThat) return [...new Set(fresh)];
-    const others = this.raw.filter((r) => r.key !== key).map((r) => findingKey(r, this.program.sites));
-    return [...new Set([...others, ...fresh])];
+    const kept = this.raw.filter((r) => !rerun.has(r.root) || (onlyThat && r.key !== key)).map((r) => findingKey(r, this.program.sites));
+    return [...new Set([...kept, ...fresh])];
   }
 
   /** Fallback: apply the edit and lint the new text (a full parse). */
