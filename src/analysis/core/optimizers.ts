@@ -111,7 +111,13 @@ export class OptimizerOracle {
   private clearsOne(zeroed: string, key: string, part: string | null, manual: boolean): Clears {
     if (manual) {
       if (key === `${zeroed}.parameters()`) return "yes";
-      return this.isOptimizer(zeroed) ? "no" : "maybe";
+      if (!this.isOptimizer(zeroed)) return "maybe";
+      // An optimizer's zero clears its own parameters: a hand-updated tensor may be one of them
+      // (a wrapper like SAM perturbs the weights its base optimizer owns), unless both are known apart.
+      const sources = this.sourcesOf(zeroed);
+      const updated = key.endsWith(".parameters()") ? key.slice(0, -".parameters()".length) : key;
+      if (sources !== undefined && this.isFresh(updated) && [...sources].every((s) => s !== updated && this.isFresh(s))) return "no";
+      return "maybe";
     }
     if (this.isOptimizer(zeroed)) return sameOptimizer(zeroed, key);
     // A module: clears the part of an optimizer built from its parameters.

@@ -62,6 +62,11 @@ export class ClassTable {
     const v = value ? unwrap(value) : null;
     const had = this.bound.get(text);
     if (had === "unknown") return;
+    if (v !== null && isTensorFactoryCall(v)) {
+      // `randn(...)`, `zeros(...)`: a new tensor, distinct from every module's parameters.
+      this.bound.set(text, new Set([...(had ?? []), "tensor"]));
+      return;
+    }
     if (v?.type !== "NewExpression") {
       // `let m;` alone binds nothing yet; anything else may be any object.
       if (value !== null || text.startsWith("this.")) this.bound.set(text, "unknown");
@@ -153,4 +158,14 @@ function pathText(n: TSESTree.Node): string | null {
     return obj === null || prop === null ? null : `${obj}.${prop}`;
   }
   return null;
+}
+
+const TENSOR_FACTORIES = new Set(["randn", "rand", "zeros", "ones", "full", "empty", "tensor", "arange", "linspace", "eye", "randint", "zerosLike", "onesLike", "randnLike"]);
+
+/** `randn(3, 1, ...)` / `gl.zeros(...)`: a call of the engine's tensor factories. */
+function isTensorFactoryCall(v: TSESTree.Node): boolean {
+  if (v.type !== "CallExpression") return false;
+  const c = v.callee;
+  const name = c.type === "Identifier" ? c.name : c.type === "MemberExpression" && c.property.type === "Identifier" ? c.property.name : null;
+  return name !== null && TENSOR_FACTORIES.has(name);
 }

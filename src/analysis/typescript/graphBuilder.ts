@@ -973,6 +973,7 @@ class FunctionBuilder implements Namer, GuardScope {
       }
       case "step": {
         if (fnArg && inlineKind === "closure") this.inlineBody(fnArg);
+        else if (n.arguments[0]?.type === "Identifier") this.closureByName(n.arguments[0]);
         // scaler.step(optimizer) steps the optimizer it is given.
         let key = recv;
         let shown: TSESTree.Node = member.object;
@@ -1033,6 +1034,15 @@ class FunctionBuilder implements Namer, GuardScope {
       else target = owner !== null ? { type: "zeroGrad", keys: [owner] } : { type: "tensor", key };
     }
     this.emit({ kind: "zero", site: this.site("zero", node, displayText(tensorNode, key)), target });
+  }
+
+  /** `opt.step(closure)`: the closure (a function of this file, or a callback parameter) runs before the update. */
+  private closureByName(arg: TSESTree.Identifier): void {
+    const i = this.param(arg.name);
+    const fns = i === undefined ? this.p.functionsByName.get(arg.name) : undefined;
+    if (i === undefined && fns?.length !== 1) return;
+    const site = this.site("call", arg, "");
+    this.emit({ kind: "call", site, callee: i !== undefined ? null : fns![0], calleeParam: i !== undefined ? `$${i}` : null, args: [], thisArg: null });
   }
 
   /** A call to a function or method defined in this file, or of a callback parameter. */
