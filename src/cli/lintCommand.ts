@@ -48,6 +48,6 @@ export function runLint(args: LintArgs, cwd: string, version: string): CommandOu
     }
   }
   const problems = results.reduce((n, r) => n + r.findings.length + r.errors.length, 0);
-  const stdout = args.format === "json" ? formatJson(results) : args.format === "sarif" ? formatSarif(results, version) : formatStylish(results, args.color, fixed);
+  const stdout = args.format === "json" ? formatJson(results) : args.format === "sarif" ? formatSarif(results, version) : formatStylish(results, args.color, args.fix ? fixed : null);
   return { stdout, exitCode: problems > 0 ? 1 : 0 };
 }

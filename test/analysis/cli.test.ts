@@ -101,8 +101,18 @@ describe("gradlens lint (CLI)", () => {
     assert.ok(validate(sarif as object), JSON.stringify(validate.errors?.slice(0, 5), null, 1));
     const results = sarif.runs[0].results;
     assert.deepEqual(results.map((r: { ruleId: string }) => r.ruleId).sort(), ["missing-zero-grad", "zero-grad-discards-gradients"]);
-    assert.equal(sarif.runs[0].invocations[0].toolExecutionNotifications.length, 1);
+    assert.deepEqual(sarif.runs[0].invocations[0].toolExecutionNotifications.map((n: { level: string }) => n.level), ["error"]);
     assert.ok(results.every((r: { locations: { physicalLocation: { region: { startLine: number } } }[] }) => r.locations[0].physicalLocation.region.startLine >= 1));
+  });
+
+  it("SARIF carries notices (files not analysed) as note-level notifications", () => {
+    const dir = project({ "bad.ts": fixture("invalid-no-zero.ts"), "notes.py": "print(1)\n" });
+    const sarif = JSON.parse(run(["lint", "--format", "sarif", "bad.ts", "notes.py"], dir).stdout);
+    const notes = sarif.runs[0].invocations[0].toolExecutionNotifications;
+    assert.equal(notes.length, 1);
+    assert.equal(notes[0].level, "note");
+    assert.match(notes[0].message.text, /not supported: \.py files/);
+    assert.equal(notes[0].locations[0].physicalLocation.artifactLocation.uri, "notes.py");
   });
 
   for (const placement of ["after-step", "loop-start"]) {

@@ -3,7 +3,8 @@ import type { LintResult } from "../../analysis/lint";
 
 const paint = (on: boolean, code: string) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
 
-export function formatStylish(results: LintResult[], color: boolean, fixed = 0): string {
+/** `fixed`: problems --fix repaired, or null when --fix wasn't asked for. */
+export function formatStylish(results: LintResult[], color: boolean, fixed: number | null = null): string {
   const dim = paint(color, "2"), yellow = paint(color, "33"), red = paint(color, "31"), bold = paint(color, "1"), under = paint(color, "4"), blue = paint(color, "34");
   const lines: string[] = [];
   let warnings = 0, errors = 0;
@@ -22,7 +23,7 @@ export function formatStylish(results: LintResult[], color: boolean, fixed = 0):
     lines.push("");
   }
   const total = warnings + errors;
-  if (fixed > 0) lines.push(`fixed ${fixed} problem${fixed === 1 ? "" : "s"}`);
+  if (fixed !== null && fixed > 0) lines.push(`fixed ${fixed} problem${fixed === 1 ? "" : "s"}`);
   if (total === 0) {
     // A clean result says what was checked, so it can't be mistaken for nothing checked.
     const analysed = results.filter((r) => r.analysed).length;
@@ -30,8 +31,7 @@ export function formatStylish(results: LintResult[], color: boolean, fixed = 0):
     return lines.join("\n") + "\n";
   }
   lines.push((errors ? red : yellow)(bold(`✖ ${total} problem${total === 1 ? "" : "s"} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})`)));
-  // Stylish output skips computing fixes, so only after --fix do we know nothing fixable is left.
-  const fixable = fixed === 0;
-  if (warnings && fixable) lines.push(dim(`  run with --fix to insert the missing zeroGrad() calls where a safe fix exists.`));
+  // Stylish output skips computing fixes; after --fix, what remains has no safe fix.
+  if (warnings && fixed === null) lines.push(dim(`  run with --fix to insert the missing zeroGrad() calls where a safe fix exists.`));
   return lines.join("\n") + "\n";
 }
