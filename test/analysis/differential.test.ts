@@ -1,26 +1,36 @@
 /**
  * Differential testing of the analysis against a brute-force oracle. A generator writes random
  * small training programs (nested loops, branches, break/continue, helper calls, zero / backward
- * / step on two optimizers, 1/N-scaled losses, branches on a loop counter — `(i + 1) % 2 === 0`,
- * `i % 3 === 0` — and a repeated pure guard `if (flag)`); the oracle runs every bounded execution
- * path (each loop 0–4 iterations, do-while 1–4, counters with their concrete values, `flag` fixed
- * for a whole run) through the rule definitions directly, with no graph and no fixpoint.
- * Both must report the same (rule, line, optimizer) set. GRADLENS_DIFF_COUNT=5000 for a longer run.
- */
+ * / step on three optimizers — optA over modelA, optB over modelB, optC over both, so a module's
+ * zero is a partial zero of optC — 1/N-scaled losses, branches on a loop counter —
+ * `(i + 1) % 2 === 0`, `i % 3 === 0` — and a repeated pure guard `if (flag)`). Optimizers are held
+ * as names, an object's properties or an array's elements, and helpers are called directly or as
+ * callbacks of a same-file function. The oracle runs every bounded execution path (counted loops
+ * over a symbolic bound 1–4 times, or up to 4N + 1 when a counter of period N is tested; while
+ * 0–4, do-while 1–4; counters with their concrete values, `flag` fixed for a whole run) through
+ * the rule definitions directly, with no graph and no fixpoint. Both must report the same
+ * (rule, line, optimizer) set. GRADLENS_DIFF_COUNT=5000 for a longer run. */
 import * as assert from "node:assert/strict";
 import { lintText } from "../../src/analysis/lint";
 
-type Opt = "optA" | "optB";
+/** optA owns modelA, optB modelB, optC both: a module's zero clears part of optC (a partial zero). */
+type Opt = "optA" | "optB" | "optC";
+type ModuleOwner = "optA" | "optB";
 /** In a helper that takes an optimizer parameter `o`, "o" is whatever the call passes. */
 type OptRef = Opt | "o";
 /** A branch test: a coin flip, the repeated pure guard, or a phase of the innermost for-loop's counter. */
 type Test = { t: "random" } | { t: "flag" } | { t: "counter"; counter: string; n: 2 | 3; phase: "last" | "start" | "notStart" };
 type Stmt =
-  | { k: "zero"; o: OptRef } | { k: "zeroModule"; o: Opt } | { k: "backward"; scaled: boolean } | { k: "step"; o: OptRef }
+  | { k: "zero"; o: OptRef } | { k: "zeroModule"; o: ModuleOwner } | { k: "backward"; scaled: boolean } | { k: "step"; o: OptRef }
   | { k: "if"; test: Test; then: Stmt[]; else: Stmt[] } | { k: "loop"; kind: "for" | "while" | "do"; counter: string; body: Stmt[] }
   | { k: "break" } | { k: "continue" } | { k: "call"; fn: number; arg: OptRef | null };
 
-interface Program { helpers: Stmt[][]; main: Stmt[]; takesOptimizer: boolean[] }
+/**
+ * How the program holds its optimizers (names, an object's properties, an array's elements) and
+ * whether helpers are called directly or passed as callbacks to a function that calls them.
+ */
+interface Spelling { holding: "names" | "object" | "array"; callbacks: boolean }
+interface Program { helpers: Stmt[][]; main: Stmt[]; takesOptimizer: boolean[]; spelling: Spelling }
 
 // ---- generator ------------------------------------------------------------------------------
 
@@ -41,7 +51,8 @@ function generate(seed: number): Program {
   let budget = 0;
   const takesOptimizer: boolean[] = [];
   let hasParam = false;
-  const concrete = (): Opt => (r() < 0.7 ? "optA" : "optB");
+  const concrete = (): Opt => { const x = r(); return x < 0.6 ? "optA" : x < 0.85 ? "optB" : "optC"; };
+  const module = (): ModuleOwner => (r() < 0.6 ? "optA" : "optB");
   const opt = (): OptRef => (hasParam && r() < 0.6 ? "o" : concrete());
   let counters = 0;
   let inHelper = false;
@@ -61,7 +72,7 @@ function generate(seed: number): Program {
       if (x < 0.2) out.push(backward());
       else if (x < 0.38) out.push({ k: "step", o: opt() });
       else if (x < 0.5) out.push({ k: "zero", o: opt() });
-      else if (x < 0.54) out.push({ k: "zeroModule", o: concrete() });
+      else if (x < 0.54) out.push({ k: "zeroModule", o: module() });
       else if (x < 0.66 && depth < 3) out.push({ k: "if", test: test(counter), then: block(depth + 1, inLoop, helpers, counter), else: r() < 0.5 ? block(depth + 1, inLoop, helpers, counter) : [] });
       else if (x < 0.8 && depth < 3) {
         const kind = pick(["for", "for", "while", "do"] as const);
@@ -91,7 +102,8 @@ function generate(seed: number): Program {
   budget = 12;
   const c = `i${counters++}`;
   const main = [{ k: "loop", kind: "for", counter: c, body: block(1, true, nHelpers, c) } as Stmt, ...(r() < 0.3 ? block(1, false, nHelpers, null) : [])];
-  return { helpers, main, takesOptimizer };
+  const spelling: Spelling = { holding: pick(["names", "names", "object", "array"] as const), callbacks: r() < 0.3 };
+  return { helpers, main, takesOptimizer, spelling };
 }
 
 // ---- rendering (one statement per line; the line identifies the statement) --------------------
@@ -99,7 +111,20 @@ function generate(seed: number): Program {
 /** Per line: its function, and the loops (in that function) around it. */
 interface Rendered { text: string; lineOf: Map<Stmt, number>; fnOf: Map<Stmt, number>; loopsAt: Map<number, Set<string>>; fnAt: Map<number, number> }
 
+/** The source text of an optimizer reference under a spelling ("o" is a helper's parameter). */
+function written(o: OptRef, holding: Spelling["holding"]): string {
+  if (o === "o" || holding === "names") return o;
+  const i = ["optA", "optB", "optC"].indexOf(o);
+  return holding === "object" ? `opts.${"abc"[i]}` : `optimizers[${i}]`;
+}
+
 function render(p: Program): Rendered {
+  const sgd = (m: string) => `new optim.SGD(${m}.parameters(), { lr: 0.1 })`;
+  const both = "new optim.SGD([...modelA.parameters(), ...modelB.parameters()], { lr: 0.1 })";
+  const { holding, callbacks } = p.spelling;
+  const held = holding === "names" ? [`const optA = ${sgd("modelA")};`, `const optB = ${sgd("modelB")};`, `const optC = ${both};`]
+    : holding === "object" ? [`const opts = { a: ${sgd("modelA")}, b: ${sgd("modelB")}, c: ${both} };`]
+    : [`const optimizers = [${sgd("modelA")}, ${sgd("modelB")}, ${both}];`];
   const lines = [
     'import { nn, optim } from "gradlens";',
     "declare const loss: { backward(): void; div(n: number): { backward(): void } };",
@@ -107,9 +132,9 @@ function render(p: Program): Rendered {
     "declare const flag: boolean;",
     "const modelA = new nn.Linear(2, 2);",
     "const modelB = new nn.Linear(2, 2);",
-    "const optA = new optim.SGD(modelA.parameters(), { lr: 0.1 });",
-    "const optB = new optim.SGD(modelB.parameters(), { lr: 0.1 });",
+    ...held,
   ];
+  const name = (o: OptRef) => written(o, holding);
   const lineOf = new Map<Stmt, number>(), fnOf = new Map<Stmt, number>();
   const loopsAt = new Map<number, Set<string>>(), fnAt = new Map<number, number>();
   const around: string[] = [];
@@ -120,13 +145,16 @@ function render(p: Program): Rendered {
       loopsAt.set(lines.length + 1, new Set(around));
       fnAt.set(lines.length + 1, fn);
       switch (s.k) {
-        case "zero": lines.push(`${indent}${s.o}.zeroGrad();`); break;
+        case "zero": lines.push(`${indent}${name(s.o)}.zeroGrad();`); break;
         case "zeroModule": lines.push(`${indent}${s.o === "optA" ? "modelA" : "modelB"}.zeroGrad();`); break;
         case "backward": lines.push(`${indent}${s.scaled ? "loss.div(2)" : "loss"}.backward();`); break;
-        case "step": lines.push(`${indent}${s.o}.step();`); break;
+        case "step": lines.push(`${indent}${name(s.o)}.step();`); break;
         case "break": lines.push(`${indent}break;`); break;
         case "continue": lines.push(`${indent}continue;`); break;
-        case "call": lines.push(`${indent}helper${s.fn}(${s.arg ?? ""});`); break;
+        case "call":
+          if (!callbacks) lines.push(`${indent}helper${s.fn}(${s.arg === null ? "" : name(s.arg)});`);
+          else lines.push(s.arg === null ? `${indent}invoke(helper${s.fn});` : `${indent}invokeWith(helper${s.fn}, ${name(s.arg)});`);
+          break;
         case "if":
           lines.push(`${indent}if (${renderTest(s.test)}) {`);
           emit(s.then, indent + "  ", fn);
@@ -154,6 +182,11 @@ function render(p: Program): Rendered {
     emit(body, "  ", h + 1);
     lines.push("}");
   });
+  if (callbacks) {
+    // Same-file functions that run the callback they are given (where the helper's body runs).
+    lines.push("function invoke(f: () => void): void {", "  f();", "}");
+    lines.push("function invokeWith(f: (o: optim.Optimizer) => void, o: optim.Optimizer): void {", "  f(o);", "}");
+  }
   emit(p.main, "", 0);
   return { text: lines.join("\n") + "\n", lineOf, fnOf, loopsAt, fnAt };
 }
@@ -295,17 +328,19 @@ const touches = (e: Ev, o: OptRef) => e.o === o || e.o === "both";
  * optimizer parameter `o` may or may not clear it: each rule takes the reading that can't raise
  * a false alarm (stale counts as cleared; pending gradients are neither discarded nor kept).
  */
-function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: Set<string>; owned: Map<number, boolean> }) {
+function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: Set<string>; owned: Map<number, boolean> }, part: ModuleOwner | null = null) {
   type State = { s: "C" } | { s: "A"; b: Ev } | { s: "K" } | { s: "S"; b: Ev } | { s: "D"; z: Ev };
   const uncertain = (e: Ev) => e.kind === "zero" && e.module === true && o === "o";
-  const zeroes = (e: Ev) => e.kind === "zero" && e.o === o;
+  // Judging one part of optC: the zero of the module it owns clears it (module zeros name their owner).
+  const partZero = (e: Ev) => part !== null && e.kind === "zero" && e.module === true && e.o === part;
+  const zeroes = (e: Ev) => (e.kind === "zero" && e.o === o) || partZero(e);
   let st: State = { s: "C" };
   path.forEach((e, i) => {
     if (uncertain(e)) {
       if (st.s === "K" || st.s === "S") st = { s: "C" };
       return;
     }
-    if (!touches(e, o)) return;
+    if (!touches(e, o) && !partZero(e)) return;
     if (e.kind === "backward") {
       st = st.s === "K" || st.s === "S" ? { s: "S", b: e } : { s: "A", b: e };
       // accumulation check: where do this backward's gradients go first?
@@ -338,9 +373,10 @@ function oracle(p: Program, r: Rendered): string[] | null {
     for (const root of roots) {
       // `flag` is one value for a whole run: both runs' paths together are the root's paths.
       const all = [true, false].flatMap((flag) => paths(root, p, r, { n: 0 }, { bound: "o", counters: new Map(), flag, guarded: false, inv: 0 }));
-      for (const o of ["optA", "optB", "o"] as OptRef[]) {
+      // optC is judged per module it owns: a module's zero clears that part only.
+      for (const [o, part] of [["optA", null], ["optB", null], ["optC", "optA"], ["optC", "optB"], ["o", null]] as [OptRef, ModuleOwner | null][]) {
         const pairs = { candidates: new Set<string>(), owned: new Map<number, boolean>() };
-        for (const [evs] of all) judge(evs, o, found, pairs);
+        for (const [evs] of all) judge(evs, o, found, pairs, part);
         for (const c of pairs.candidates) {
           const [b, z] = c.split(":").map(Number);
           // The zero must run in a loop that accumulates those gradients (same function).
@@ -371,7 +407,8 @@ describe("differential testing against a path-enumerating oracle", () => {
       const result = lintText(rendered.text, `program-${seed}.ts`, { fixes: false });
       assert.deepEqual(result.errors, []);
       // A zero is reported once whichever way it discards gradients: compare those by place only.
-      const got = [...new Set(result.findings.map((f) => (f.rule === "zero-grad-discards-gradients" ? `${f.rule}:${f.line}` : `${f.rule}:${f.line}:${f.optimizer}`)))].sort();
+      const unspell = new Map((["optA", "optB", "optC", "o"] as OptRef[]).map((o) => [written(o, program.spelling.holding), o]));
+      const got = [...new Set(result.findings.map((f) => (f.rule === "zero-grad-discards-gradients" ? `${f.rule}:${f.line}` : `${f.rule}:${f.line}:${unspell.get(f.optimizer) ?? f.optimizer}`)))].sort();
       assert.deepEqual(got, expected, `seed ${seed}:\n${rendered.text.split("\n").map((l, i) => `${String(i + 1).padStart(3)} ${l}`).join("\n")}`);
       checked++;
       if (expected.length) withFindings++;
@@ -382,11 +419,11 @@ describe("differential testing against a path-enumerating oracle", () => {
   });
 
   it("the oracle itself catches a seeded analysis bug (a path where zero is skipped)", () => {
-    const p: Program = { takesOptimizer: [], helpers: [], main: [{ k: "loop", kind: "for", counter: "i0", body: [{ k: "if", test: { t: "random" }, then: [{ k: "zero", o: "optA" }], else: [] }, { k: "backward", scaled: false }, { k: "step", o: "optA" }] }] };
+    const p: Program = { takesOptimizer: [], helpers: [], spelling: { holding: "names", callbacks: false }, main: [{ k: "loop", kind: "for", counter: "i0", body: [{ k: "if", test: { t: "random" }, then: [{ k: "zero", o: "optA" }], else: [] }, { k: "backward", scaled: false }, { k: "step", o: "optA" }] }] };
     const r = render(p);
     assert.deepEqual(oracle(p, r), [`missing-zero-grad:${r.lineOf.get((p.main[0] as { body: Stmt[] }).body[1])}:optA`]);
     // And a shape-1 discard: backward, zero, step.
-    const q: Program = { takesOptimizer: [], helpers: [], main: [{ k: "backward", scaled: false }, { k: "zero", o: "optB" }, { k: "step", o: "optB" }] };
+    const q: Program = { takesOptimizer: [], helpers: [], spelling: { holding: "names", callbacks: false }, main: [{ k: "backward", scaled: false }, { k: "zero", o: "optB" }, { k: "step", o: "optB" }] };
     const rq = render(q);
     assert.deepEqual(oracle(q, rq), [`zero-grad-discards-gradients:${rq.lineOf.get(q.main[1])}`]);
   });

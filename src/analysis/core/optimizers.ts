@@ -134,6 +134,8 @@ function sameOptimizer(zeroed: string, key: string): Clears {
   const a = elementOf(zeroed), b = elementOf(key);
   if (a !== null && b !== null && a[0] === b[0]) {
     if (a[1] === "*") return "yes";
+    // `optimizers[0]` and `optimizers[1]` are different elements; `optimizers[i]` may be either.
+    if (/^\d+$/.test(a[1]) && /^\d+$/.test(b[1])) return a[1] === b[1] ? "yes" : "no";
     return "maybe";
   }
   return "no";

@@ -515,6 +515,9 @@ export class TypestateAnalysis {
   private computeStepKeys(): Set<string>[] {
     const fns = this.program.functions;
     const keys = fns.map(() => new Set<string>());
+    // Calls of a parameter (`f(o)` in `function invokeWith(f, o)`): the callback passed there runs
+    // with these arguments, so its keys, bound twice, are the keys of whoever passes it.
+    const dynamicCalls = fns.map((fn) => fn.blocks.flatMap((b) => b.events.filter((ev): ev is Extract<GraphEvent, { kind: "call" }> => ev.kind === "call" && ev.callee === null && ev.calleeParam !== null)));
     for (const fn of fns) {
       for (const block of fn.blocks) for (const ev of block.events) {
         if (ev.kind === "step") keys[fn.id].add(ev.manual ? `manual:${ev.key}` : ev.key);
@@ -531,13 +534,23 @@ export class TypestateAnalysis {
           if (ev.callee !== null) targets.push(ev.callee);
           // A callback passed in runs wherever the callee calls it: its own keys are the caller's.
           for (const a of ev.args) if (a !== null && a.startsWith("fn:")) targets.push(Number(a.slice(3)));
+          const add = (k: string, bind: (x: string) => string | null) => {
+            const manual = k.startsWith("manual:");
+            const bound = bind(manual ? k.slice(7) : k);
+            if (bound === null || segments(bound) > MAX_SEGMENTS) return;
+            set.add(manual ? `manual:${bound}` : bound);
+          };
           for (const t of targets) {
             const bind = t === ev.callee ? binder(ev.args, ev.thisArg) : (x: string) => (x[0] === "$" ? null : x);
-            for (const k of keys[t]) {
-              const manual = k.startsWith("manual:");
-              const bound = bind(manual ? k.slice(7) : k);
-              if (bound === null || segments(bound) > MAX_SEGMENTS) continue;
-              set.add(manual ? `manual:${bound}` : bound);
+            for (const k of keys[t]) add(k, bind);
+          }
+          if (ev.callee !== null) {
+            const outer = binder(ev.args, ev.thisArg);
+            for (const d of dynamicCalls[ev.callee]) {
+              const passed = outer(d.calleeParam!);
+              if (passed === null || !passed.startsWith("fn:")) continue;
+              const inner = binder(d.args, d.thisArg);
+              for (const k of keys[Number(passed.slice(3))]) add(k, (x) => { const once = inner(x); return once === null ? null : outer(once); });
             }
           }
         }

@@ -562,6 +562,15 @@ class FunctionBuilder implements Namer, GuardScope {
     }
     if (value?.type === "ArrayExpression" || (value?.type === "NewExpression" && calleeName(value.callee) === "Map")) {
       if (constructsOptimizers(value)) facts.optimizerCollections.add(key);
+      // [new optim.SGD(a.parameters()), new optim.Adam(b.parameters())]: `C[0]` owns a's.
+      if (value.type === "ArrayExpression" && key.split(".").length < 6) {
+        // Indices are known only up to the first spread.
+        for (let i = 0; i < value.elements.length; i++) {
+          const el = value.elements[i];
+          if (el?.type === "SpreadElement") break;
+          if (el !== null) this.recordFacts(`${key}[${i}]`, el, null);
+        }
+      }
       return;
     }
     if (value?.type !== "NewExpression") return;
