@@ -4,7 +4,7 @@
  * `3=4,7=1` (ids ascending); an absent id knows nothing. Filtering by a context only ever removes
  * paths, so a wrong correlation can hide a finding but never invent one.
  */
-import type { Cond, GuardVar } from "./cfg";
+import type { Cond, FunctionGraph, GuardVar } from "./cfg";
 
 /**
  * Symbolic modulus: start, middle, last; bounded counters also have "past the end" and "the only
@@ -102,17 +102,22 @@ export class Guards {
   }
 
   /** The contexts in which `cond` evaluates to `value` (none: the branch is infeasible on this path). */
-  assume(text: string, cond: Cond, value: boolean): string[] {
+  assume(text: string, cond: Cond, value: boolean, drop: readonly number[] = []): string[] {
     let memo = this.assumed.get(cond);
     if (memo === undefined) this.assumed.set(cond, (memo = [new Map(), new Map()]));
     const byText = memo[value ? 1 : 0];
-    let out = byText.get(text);
-    if (out === undefined) byText.set(text, (out = this.assumeUncached(text, cond, value)));
+    const key = drop.length === 0 ? text : `${text}/${drop.join(",")}`;
+    let out = byText.get(key);
+    if (out === undefined) byText.set(key, (out = this.assumeUncached(text, cond, value, drop)));
     return out;
   }
 
-  private assumeUncached(text: string, cond: Cond, value: boolean): string[] {
-    const out = this.refine(parseContext(text), cond, value).map((c) => this.trim(c));
+  private assumeUncached(text: string, cond: Cond, value: boolean, drop: readonly number[]): string[] {
+    // Guards no later test reads are not remembered (`drop`, from liveGuards).
+    const out = this.refine(parseContext(text), cond, value).map((c) => {
+      for (const v of drop) c.delete(v);
+      return this.trim(c);
+    });
     return [...new Set(out.map(formatContext))];
   }
 
@@ -180,4 +185,113 @@ export class Guards {
     while (ctx.size > MAX_FACTS) ctx.delete(Math.min(...ctx.keys()));
     return ctx;
   }
+}
+
+function condVars(c: Cond, out: Set<number>): void {
+  if (c.t === "phase" || c.t === "opaque") {
+    if (c.v >= 0) out.add(c.v);
+  } else if (c.t === "not") condVars(c.a, out);
+  else {
+    condVars(c.a, out);
+    condVars(c.b, out);
+  }
+}
+
+/**
+ * Which guards a later test may still read (a backward liveness over `fn`: a test reads, a restart
+ * or a forgetting write ends what was known). A fact that nothing reads can't change which paths
+ * are feasible, so a test doesn't remember it: paths that differ only there stay one.
+ */
+export interface GuardLiveness {
+  /** The guards of an assume event that no later test reads. */
+  deadAfter(ev: object): readonly number[];
+}
+
+export function liveGuards(fn: FunctionGraph): GuardLiveness {
+  // Bitsets over the guards this function mentions, solved with a worklist.
+  const local = new Map<number, number>();
+  const index = (v: number) => {
+    let i = local.get(v);
+    if (i === undefined) local.set(v, (i = local.size));
+    return i;
+  };
+  // Each block as live-in = uses ∪ (live-out − kills), folded over its events from the last.
+  const perBlock = fn.blocks.map((block) => {
+    const uses = new Set<number>(), kills = new Set<number>();
+    for (let i = block.events.length - 1; i >= 0; i--) {
+      const ev = block.events[i];
+      if (ev.kind === "assume") {
+        const vs = new Set<number>();
+        condVars(ev.cond, vs);
+        for (const v of vs) uses.add(index(v));
+      } else if (ev.kind === "write") {
+        for (const v of [...ev.reset, ...ev.forget]) {
+          uses.delete(index(v));
+          kills.add(index(v));
+        }
+      }
+    }
+    return { uses, kills };
+  });
+  const words = Math.max(1, Math.ceil(local.size / 32));
+  const n = fn.blocks.length;
+  const useBits = new Uint32Array(n * words), keepBits = new Uint32Array(n * words).fill(0xffffffff);
+  perBlock.forEach(({ uses, kills }, b) => {
+    for (const i of uses) useBits[b * words + (i >>> 5)] |= 1 << (i & 31);
+    for (const i of kills) keepBits[b * words + (i >>> 5)] &= ~(1 << (i & 31));
+  });
+  const live = new Uint32Array(n * words);
+  const isLiveOut = (block: number, v: number) => {
+    const i = local.get(v);
+    if (i === undefined) return false;
+    for (const t of [...fn.blocks[block].succ, ...fn.blocks[block].exc]) if (live[t * words + (i >>> 5)] & (1 << (i & 31))) return true;
+    return false;
+  };
+  const preds: number[][] = fn.blocks.map(() => []);
+  for (const block of fn.blocks) for (const t of [...block.succ, ...block.exc]) preds[t].push(block.id);
+  const queued = new Uint8Array(n).fill(1);
+  const work = Array.from({ length: n }, (_, i) => i);
+  while (work.length > 0) {
+    const b = work.pop()!;
+    queued[b] = 0;
+    const block = fn.blocks[b];
+    let changed = false;
+    for (let w = 0; w < words; w++) {
+      let out = 0;
+      for (const t of block.succ) out |= live[t * words + w];
+      for (const t of block.exc) out |= live[t * words + w];
+      // `>>> 0`: bitwise results are signed, the array's words unsigned.
+      const next = (useBits[b * words + w] | (out & keepBits[b * words + w])) >>> 0;
+      if (next !== live[b * words + w]) {
+        live[b * words + w] = next;
+        changed = true;
+      }
+    }
+    if (changed) for (const p of preds[b]) if (!queued[p]) { queued[p] = 1; work.push(p); }
+  }
+  // Per assume event: its guards that nothing reads afterwards (not in this block before a kill,
+  // nor after the block).
+  const deadAfter = new Map<object, number[]>();
+  for (const block of fn.blocks) {
+    block.events.forEach((ev, j) => {
+      if (ev.kind !== "assume") return;
+      const vs = new Set<number>();
+      condVars(ev.cond, vs);
+      const dead: number[] = [];
+      for (const v of vs) {
+        let readLater = false, killed = false;
+        for (let k = j + 1; k < block.events.length && !readLater && !killed; k++) {
+          const later = block.events[k];
+          if (later.kind === "assume") {
+            const ws = new Set<number>();
+            condVars(later.cond, ws);
+            readLater = ws.has(v);
+          } else if (later.kind === "write") killed = later.reset.includes(v) || later.forget.includes(v);
+        }
+        if (!readLater && (killed || !isLiveOut(block.id, v))) dead.push(v);
+      }
+      if (dead.length > 0) deadAfter.set(ev, dead);
+    });
+  }
+  return { deadAfter: (ev) => deadAfter.get(ev) ?? [] };
 }

@@ -20,7 +20,7 @@
  * under a work budget; a root past it is reported as not analysed, never a hang.
  */
 import type { FunctionGraph, GraphEvent, ProgramGraph } from "./cfg";
-import { Guards } from "./guards";
+import { GuardLiveness, Guards, liveGuards } from "./guards";
 import { looksLikeOptimizerName, OptimizerOracle } from "./optimizers";
 
 export type RawKind = "stale-step" | "discarded-before-step" | "accumulation-defeated";
@@ -126,6 +126,11 @@ class EffectSink {
     if (had === undefined) this.byKey.set(key, e);
     else if (e.guarded && !had.guarded) this.byKey.set(key, e);
   }
+}
+
+/** Guards live at each block of a function. */
+interface Liveness {
+  guards: GuardLiveness;
 }
 
 /** The part of a root that a flow for one optimizer visits (see rootRegion). */
@@ -281,6 +286,7 @@ export class TypestateAnalysis {
     this.ownStepKeys = this.computeStepKeys();
     this.roots = program.roots;
     if (incremental !== undefined) {
+      this.live = incremental.base.live;
       const affected = reachingChanged(program, incremental.changed);
       this.roots = program.roots.filter((r) => affected.has(r));
       for (const [cacheKey, cache] of incremental.base.caches) {
@@ -623,13 +629,22 @@ export class TypestateAnalysis {
     return [...(seen.get(fn.exit)?.values() ?? [])];
   }
 
+  /** Per function id (a fix's patch adds or removes zeroes only: liveness carries over). */
+  private live = new Map<number, Liveness>();
+
+  private liveness(fn: FunctionGraph): Liveness {
+    let l = this.live.get(fn.id);
+    if (l === undefined) this.live.set(fn.id, (l = { guards: liveGuards(fn) }));
+    return l;
+  }
+
   private transfer(ev: GraphEvent, atom: string, env: Env, sink: EffectSink): string[] {
     switch (ev.kind) {
       case "call":
         return this.agnostic ? [atom] : this.onCall(ev, atom, env, sink);
       case "assume": {
         const [base, ctx] = splitAtom(atom);
-        return this.guards.assume(ctx, ev.cond, ev.value).map((c) => joinAtom(base, c));
+        return this.guards.assume(ctx, ev.cond, ev.value, this.liveness(env.fn).guards.deadAfter(ev)).map((c) => joinAtom(base, c));
       }
       case "write": {
         const [base, ctx] = splitAtom(atom);
