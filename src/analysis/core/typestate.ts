@@ -128,6 +128,15 @@ class EffectSink {
   }
 }
 
+interface KeyState {
+  /** Summary sinks already collected (their effects are the same from any root). */
+  seen: Set<EffectSink>;
+  /** Backward sites whose pending gradients reached a step, with that step. */
+  reached: Map<string, Effect>;
+  emitted: Set<string>;
+  candidates: { key: string; part: string | null; root: number; e: Effect }[];
+}
+
 /** Guards live at each block of a function. */
 interface Liveness {
   guards: GuardLiveness;
@@ -270,6 +279,8 @@ export class TypestateAnalysis {
   /** A flow that ignores steps, zeroes and calls: a root's states before the optimizer matters. */
   private agnostic = false;
   private readonly prefixOuts = new Map<number, Map<number, string[]>>();
+  /** Per optimizer key and part, what reporting has seen across roots. */
+  private readonly keyStates = new Map<string, KeyState>();
 
   /** Roots this analysis runs (an incremental one: those that can reach a changed function). */
   readonly roots: number[];
@@ -317,6 +328,7 @@ export class TypestateAnalysis {
         }
       }
     }
+    for (const state of this.keyStates.values()) this.reportCandidates(state);
     return { findings: this.findings, notices: this.notices, work: this.fileWork };
   }
 
@@ -358,7 +370,9 @@ export class TypestateAnalysis {
       this.notice(root, e.message);
       return;
     }
-    this.report(root, collect(sink));
+    let state = this.keyStates.get(cacheKey);
+    if (state === undefined) this.keyStates.set(cacheKey, (state = { seen: new Set(), reached: new Map(), emitted: new Set(), candidates: [] }));
+    this.report(root, collect(sink, state.seen), state);
   }
 
   /**
@@ -425,35 +439,48 @@ export class TypestateAnalysis {
     return { reach, live, seeds };
   }
 
-  private report(root: number, sink: EffectSink): void {
-    const { sites } = this.program;
-    const reached = new Map<string, Effect>();
-    for (const e of sink.byKey.values()) if (e.kind === "reached") reached.set(e.b, e);
+  /**
+   * Findings from one root's effects. Effects of callee summaries are the same from every root:
+   * they are collected once per optimizer (`state.seen`) and each finding is emitted once. A zero
+   * that met pending gradients is judged after every root: the backward's gradients may reach a
+   * step through another root's paths.
+   */
+  private report(root: number, sink: EffectSink, state: KeyState): void {
     const base = { key: this.key, part: this.part, root };
-    const reportedZero = new Set<string>();
     for (const e of sink.byKey.values()) {
-      switch (e.kind) {
-        case "stale":
-          this.findings.push({
-            ...base, kind: "stale-step", stepSite: e.step, backwardSite: e.b === OUTSIDE ? -1 : Number(e.b), zeroSite: -1,
-            previousStep: e.p === OUTSIDE ? undefined : Number(e.p), context: contextArray(e.context),
-          });
-          break;
-        case "discard":
-          this.findings.push({ ...base, kind: "discarded-before-step", stepSite: e.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context) });
-          break;
-        case "candidate": {
-          const step = reached.get(e.b);
-          if (step === undefined || reportedZero.has(e.z) || !this.shareLoop(Number(e.b), Number(e.z))) break;
-          // Evidence that the gradients were meant to accumulate: else a skipped step is a choice.
-          if (!step.guarded && !sites[Number(e.b)].scaledLoss) break;
-          reportedZero.add(e.z);
-          this.findings.push({ ...base, kind: "accumulation-defeated", stepSite: step.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context) });
-          break;
-        }
-        case "reached":
-          break;
+      if (e.kind === "reached") {
+        const had = state.reached.get(e.b);
+        if (had === undefined || (e.guarded && !had.guarded)) state.reached.set(e.b, e);
+        continue;
       }
+      if (e.kind === "candidate") {
+        state.candidates.push({ ...base, e });
+        continue;
+      }
+      const id = effectKey(e);
+      if (state.emitted.has(id)) continue;
+      state.emitted.add(id);
+      if (e.kind === "stale") {
+        this.findings.push({
+          ...base, kind: "stale-step", stepSite: e.step, backwardSite: e.b === OUTSIDE ? -1 : Number(e.b), zeroSite: -1,
+          previousStep: e.p === OUTSIDE ? undefined : Number(e.p), context: contextArray(e.context),
+        });
+      } else {
+        this.findings.push({ ...base, kind: "discarded-before-step", stepSite: e.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context) });
+      }
+    }
+  }
+
+  private reportCandidates(state: KeyState): void {
+    const { sites } = this.program;
+    const reportedZero = new Set<string>();
+    for (const { e, ...base } of state.candidates) {
+      const step = state.reached.get(e.b);
+      if (step === undefined || reportedZero.has(e.z) || !this.shareLoop(Number(e.b), Number(e.z))) continue;
+      // Evidence that the gradients were meant to accumulate: else a skipped step is a choice.
+      if (!step.guarded && !sites[Number(e.b)].scaledLoss) continue;
+      reportedZero.add(e.z);
+      this.findings.push({ ...base, kind: "accumulation-defeated", stepSite: step.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context) });
     }
   }
 
@@ -857,10 +884,9 @@ function isTemplated(e: Effect): boolean {
   return e.b.includes("#") || e.z.includes("#") || e.p.includes("#");
 }
 
-/** Every effect reachable from a root's sink through the summaries it called, each with its call path. */
-function collect(root: EffectSink): EffectSink {
+/** Every effect reachable from a root's sink through the summaries it called (but not those in `visited`), each with its call path. */
+function collect(root: EffectSink, visited: Set<EffectSink>): EffectSink {
   const out = new EffectSink();
-  const visited = new Set<EffectSink>();
   const stack: [EffectSink, Context | null][] = [[root, null]];
   while (stack.length > 0) {
     const [sink, prefix] = stack.pop()!;
