@@ -89,6 +89,8 @@ function contextArray(c: Context | null): number[] {
 /** Something a flow found, with sites as strings (placeholders `#0`/`#1` inside summaries). */
 interface Effect {
   kind: EffectKind;
+  /** Stale and discard effects: the place the finding is reported (see effectKey). */
+  place?: string;
   step: number;
   b: string;
   z: string;
@@ -98,12 +100,13 @@ interface Effect {
 }
 
 /**
- * Effects keyed by what reporting distinguishes: a stale step by (step, backward), a discard by
- * (zero, step), a candidate by (backward, zero), a reached step by its backward (remembering a
+ * Effects keyed by what reporting distinguishes: a stale step by where it is reported (its
+ * backward in the step's function, else the step; with the optimizer as written), a discard by
+ * its zero (and the optimizer as written), a candidate by (backward, zero), a reached step by its backward (remembering a
  * counter-guarded step if any). The first path's details are kept.
  */
 function effectKey(e: Effect): string {
-  return e.kind === "stale" ? `s|${e.step}|${e.b}` : e.kind === "discard" ? `d|${e.z}|${e.step}` : e.kind === "candidate" ? `c|${e.b}|${e.z}` : `r|${e.b}`;
+  return e.kind === "stale" ? `s|${e.place ?? `${e.step}|${e.b}`}` : e.kind === "discard" ? `d|${e.place ?? `${e.z}|${e.step}`}` : e.kind === "candidate" ? `c|${e.b}|${e.z}` : `r|${e.b}`;
 }
 
 class EffectSink {
@@ -724,12 +727,16 @@ export class TypestateAnalysis {
         // Sites from before the call (placeholders) only anchor the report: the finding is at
         // this step either way. Dropping them keeps stale effects caller-independent.
         const [, b, previous] = base.split(":").map((x) => (x[0] === "#" ? OUTSIDE : x));
-        effect("stale", b, "", previous);
+        const { sites } = this.program;
+        const atBackward = b !== OUTSIDE && sites[Number(b)].fn === sites[step].fn;
+        sink.add({ kind: "stale", place: atBackward ? `b${b}|${sites[step].text}` : `s${step}`, step, b, z: "", p: previous, context: null, guarded: sites[step].counterGuarded === true });
         return [`K:${step}`];
       }
       case "D": {
         const [, z, b] = base.split(":");
-        effect("discard", b, z, "");
+        // Placeholders are instantiated at the call: only a known zero has its place already.
+        const place = z[0] === "#" ? undefined : `${z}|${this.program.sites[step].text}`;
+        sink.add({ kind: "discard", place, step, b, z, p: "", context: null, guarded: this.program.sites[step].counterGuarded === true });
         return ["C"];
       }
       case "P":
@@ -792,9 +799,11 @@ export class TypestateAnalysis {
     const guarded = this.program.sites[ev.site].counterGuarded === true;
     if (!sink.calls.has(summary)) sink.calls.set(summary, ev.site);
     for (const e of summary.templated) {
+      const z = instantiate(e.z, payload);
+      const place = e.kind === "discard" && z[0] !== "#" ? `${z}|${this.program.sites[e.step].text}` : e.place;
       sink.add({
-        kind: e.kind, step: e.step,
-        b: instantiate(e.b, payload), z: instantiate(e.z, payload), p: instantiate(e.p, payload),
+        kind: e.kind, step: e.step, place,
+        b: instantiate(e.b, payload), z, p: instantiate(e.p, payload),
         context: { site: ev.site, next: e.context }, guarded: e.guarded || guarded,
       });
     }
