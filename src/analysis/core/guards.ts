@@ -86,8 +86,11 @@ export function formatContext(ctx: Context): string {
 const MAX_FACTS = 8;
 
 export class Guards {
-  /** Results per event and context text: the same few contexts meet the same tests again and again. */
-  private readonly assumed = new WeakMap<Cond, [Map<string, string[]>, Map<string, string[]>]>();
+  /**
+   * Results per event and context text: the same few contexts meet the same tests again and
+   * again. (An event's `drop` list is fixed: it comes from the event's function.)
+   */
+  private readonly assumed = new WeakMap<object, Map<string, string[]>>();
   private readonly written = new WeakMap<object, Map<string, string>>();
 
   constructor(private readonly vars: readonly GuardVar[]) {}
@@ -102,13 +105,11 @@ export class Guards {
   }
 
   /** The contexts in which `cond` evaluates to `value` (none: the branch is infeasible on this path). */
-  assume(text: string, cond: Cond, value: boolean, drop: readonly number[] = []): string[] {
-    let memo = this.assumed.get(cond);
-    if (memo === undefined) this.assumed.set(cond, (memo = [new Map(), new Map()]));
-    const byText = memo[value ? 1 : 0];
-    const key = drop.length === 0 ? text : `${text}/${drop.join(",")}`;
-    let out = byText.get(key);
-    if (out === undefined) byText.set(key, (out = this.assumeUncached(text, cond, value, drop)));
+  assume(text: string, ev: { cond: Cond; value: boolean }, drop: readonly number[] = []): string[] {
+    let memo = this.assumed.get(ev);
+    if (memo === undefined) this.assumed.set(ev, (memo = new Map()));
+    let out = memo.get(text);
+    if (out === undefined) memo.set(text, (out = this.assumeUncached(text, ev.cond, ev.value, drop)));
     return out;
   }
 

@@ -58,6 +58,20 @@ export interface AnalysisResult {
 
 /** Atoms of one kind at one block before widening (only machine-written files get there). */
 const ATOM_CAP = 32;
+/** Atom kinds L C A K S D P, for per-block counters. */
+const KIND_SLOTS = 8;
+function kindSlot(atom: string): number {
+  switch (atom[0]) {
+    case "L": return 0;
+    case "C": return 1;
+    case "A": return 2;
+    case "K": return 3;
+    case "S": return 4;
+    case "D": return 5;
+    case "P": return 6;
+    default: return 7;
+  }
+}
 /** Nested summaries being computed at once (a call chain deeper than this is not followed). */
 const MAX_CALL_DEPTH = 150;
 /** Recomputations of one summary while a recursion settles (values only grow; this is a backstop). */
@@ -601,43 +615,45 @@ export class TypestateAnalysis {
   /** Propagates atoms from the entry of env.fn; returns the atoms that reach its normal exit. */
   private flow(env: Env, input: string[], sink: EffectSink, region: Region | null = null, outs?: Map<number, string[]>): string[] {
     const { fn } = env;
+    const n = fn.blocks.length;
     // Per block: atoms by identity (what later transfers and reports distinguish), first one kept.
-    const seen = new Map<number, Map<string, string>>();
+    const seen: (Map<string, string> | undefined)[] = new Array(n);
     // Per block and atom kind: how many distinct atoms, and the first one (the widening target).
-    const kinds = new Map<number, Map<string, { count: number; first: string }>>();
-    const work: [number, string][] = [];
+    const counts = new Int32Array(n * KIND_SLOTS);
+    const firsts: string[] = new Array(n * KIND_SLOTS);
+    const workBlocks: number[] = [], workAtoms: string[] = [];
     const push = (block: number, raw: string) => {
       if (region !== null && !region.reach[block]) return;
-      let set = seen.get(block);
-      if (set === undefined) seen.set(block, (set = new Map()));
+      let set = seen[block];
+      if (set === undefined) seen[block] = set = new Map();
       let id = identityOf(raw);
       if (set.has(id)) return;
       let atom = raw;
       if (raw.length > 1) {
-        let byKind = kinds.get(block);
-        if (byKind === undefined) kinds.set(block, (byKind = new Map()));
-        const k = byKind.get(raw[0]);
-        if (k === undefined) byKind.set(raw[0], { count: 1, first: splitAtom(raw)[0] });
-        else if (++k.count > ATOM_CAP) {
+        const slot = block * KIND_SLOTS + kindSlot(raw);
+        if (counts[slot]++ === 0) firsts[slot] = splitAtom(raw)[0];
+        else if (counts[slot] > ATOM_CAP) {
           // Past the cap keep the state but reuse the first site seen and forget the path's
           // guards (more paths, never fewer), and drop extra PENDING tokens (they can only
           // hide accumulation findings, never add one).
           if (raw[0] === "P") return;
-          atom = k.first;
+          atom = firsts[slot];
           id = identityOf(atom);
           if (set.has(id)) return;
         }
       }
       set.set(id, atom);
-      work.push([block, atom]);
+      workBlocks.push(block);
+      workAtoms.push(atom);
     };
     if (region === null || region.live[fn.entry]) for (const a of input) push(fn.entry, a);
     if (region !== null) for (const [b, a] of region.seeds) push(b, a);
-    while (work.length > 0) {
+    while (workBlocks.length > 0) {
       if (++this.rootWork > ROOT_BUDGET || ++this.fileWork > FILE_BUDGET) {
         throw new BudgetExceeded(`not analysed: more than ${ROOT_BUDGET.toLocaleString("en")} analysis steps (too many paths through its calls and branches)`);
       }
-      const [blockId, atom] = work.pop()!;
+      const blockId = workBlocks.pop()!;
+      const atom = workAtoms.pop()!;
       const block = fn.blocks[blockId];
       let atoms = [atom];
       for (const ev of block.events) {
@@ -656,7 +672,7 @@ export class TypestateAnalysis {
       // exception are not an accumulation the code meant to do.
       for (const s of block.exc) for (const a of atoms) if (a[0] !== "P") push(s, a);
     }
-    return [...(seen.get(fn.exit)?.values() ?? [])];
+    return [...(seen[fn.exit]?.values() ?? [])];
   }
 
   /** Per function id (a fix's patch adds or removes zeroes only: liveness carries over). */
@@ -674,7 +690,7 @@ export class TypestateAnalysis {
         return this.agnostic ? [atom] : this.onCall(ev, atom, env, sink);
       case "assume": {
         const [base, ctx] = splitAtom(atom);
-        return this.guards.assume(ctx, ev.cond, ev.value, this.liveness(env.fn).guards.deadAfter(ev)).map((c) => joinAtom(base, c));
+        return this.guards.assume(ctx, ev, this.liveness(env.fn).guards.deadAfter(ev)).map((c) => joinAtom(base, c));
       }
       case "write": {
         const [base, ctx] = splitAtom(atom);
