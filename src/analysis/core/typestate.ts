@@ -307,7 +307,11 @@ export class TypestateAnalysis {
    * `incremental`: the same file with some functions changed (a fix's patch): summaries of the
    * base analysis that can't reach a changed function are reused, and only roots that can are run.
    */
+  /** Work allowed for the whole run (an incremental check of a fix gets what its budget has left). */
+  private readonly fileBudget: number;
+
   constructor(private readonly program: ProgramGraph, private readonly keep: (key: string) => boolean = () => true, incremental?: Incremental) {
+    this.fileBudget = incremental?.workLimit ?? FILE_BUDGET;
     this.oracle = new OptimizerOracle(program.facts);
     this.guards = new Guards(program.guardVars);
     this.uses = this.computeUses();
@@ -337,8 +341,8 @@ export class TypestateAnalysis {
       const keys = [...this.ownStepKeys[root]].filter((k) => this.isSteppable(k) && this.keep(k.startsWith("manual:") ? k.slice(7) : k));
       for (const key of keys) {
         for (const part of this.oracle.partsOf(key)) {
-          if (this.fileWork > FILE_BUDGET) {
-            this.notice(root, `not analysed: the file's analysis budget (${FILE_BUDGET.toLocaleString("en")} steps) is used up`);
+          if (this.fileWork > this.fileBudget) {
+            this.notice(root, `not analysed: the file's analysis budget (${this.fileBudget.toLocaleString("en")} steps) is used up`);
             break;
           }
           this.analyseRoot(root, key, part);
@@ -649,7 +653,7 @@ export class TypestateAnalysis {
     if (region === null || region.live[fn.entry]) for (const a of input) push(fn.entry, a);
     if (region !== null) for (const [b, a] of region.seeds) push(b, a);
     while (workBlocks.length > 0) {
-      if (++this.rootWork > ROOT_BUDGET || ++this.fileWork > FILE_BUDGET) {
+      if (++this.rootWork > ROOT_BUDGET || ++this.fileWork > this.fileBudget) {
         throw new BudgetExceeded(`not analysed: more than ${ROOT_BUDGET.toLocaleString("en")} analysis steps (too many paths through its calls and branches)`);
       }
       const blockId = workBlocks.pop()!;
@@ -940,6 +944,8 @@ export interface Incremental {
   base: TypestateAnalysis;
   /** Functions whose graphs differ from the base's program. */
   changed: ReadonlySet<number>;
+  /** Past this much work the run stops (its result then carries a "not analysed" notice). */
+  workLimit?: number;
 }
 
 /**

@@ -136,13 +136,13 @@ class Reporter {
     for (const c of candidates) {
       const cacheKey = JSON.stringify(c.fix.edits.map((e) => [e.range, e.text]));
       let after = this.checked.get(cacheKey);
-      if (after === undefined && this.verifyWork > VERIFY_BUDGET) {
-        this.unverified++;
-        continue;
+      if (after === undefined && this.verifyWork < VERIFY_BUDGET) {
+        after = c.patches !== null ? this.afterPatch(c.patches) : this.afterEdit(c.fix);
+        if (after !== undefined) this.checked.set(cacheKey, after);
       }
       if (after === undefined) {
-        after = c.patches !== null ? this.afterPatch(c.patches) : this.afterEdit(c.fix);
-        this.checked.set(cacheKey, after);
+        this.unverified++;
+        continue;
       }
       if (after === null || after.includes(findingId)) continue;
       // Text re-lints can't map sites back to the original places: compare counts there.
@@ -158,14 +158,17 @@ class Reporter {
    * Findings after a graph patch. A zero of an optimizer affects only that optimizer's analysis:
    * the others are taken from the baseline; a module's zero may touch any, so all are re-run.
    */
-  private afterPatch(patches: GraphPatch[]): string[] {
+  private afterPatch(patches: GraphPatch[]): string[] | undefined {
     const patched = patchProgram(this.program, patches);
     const key = this.patchKey;
     const onlyThat = patches.every((p) => p.kind === "remove" || (p.event.target.type === "zeroGrad" && p.event.target.keys.every((k) => k === key)) || p.event.target.type === "tensor");
     // Only roots that can reach a patched function are re-run; the rest keep their findings.
-    const again = new TypestateAnalysis(patched, onlyThat ? (k) => k === key : undefined, { base: this.base, changed: new Set(patches.map((p) => p.fn)) });
+    const workLimit = Math.max(0, VERIFY_BUDGET - this.verifyWork);
+    const again = new TypestateAnalysis(patched, onlyThat ? (k) => k === key : undefined, { base: this.base, changed: new Set(patches.map((p) => p.fn)), workLimit });
     const result = again.run();
     this.verifyWork += result.work;
+    // A check cut short by the budget proves nothing: the candidate stays unverified.
+    if (result.notices.length > 0) return undefined;
     const rerun = new Set(again.roots);
     const fresh = result.findings.map((r) => findingKey(r, patched.sites));
     const kept = this.raw.filter((r) => !rerun.has(r.root) || (onlyThat && r.key !== key)).map((r) => findingKey(r, this.program.sites));
