@@ -81,6 +81,8 @@ const MAX_ROOT_ROUNDS = 20;
 /** Atom visits per root analysis, and for the whole file. */
 const ROOT_BUDGET = 400_000;
 const FILE_BUDGET = 4_000_000;
+/** Functions at least this large share one prefix flow across the optimizers they step. */
+const PREFIX_SHORTCUT_BLOCKS = 200;
 /** Receiver texts longer than this many segments are not followed through calls. */
 const MAX_SEGMENTS = 8;
 
@@ -428,17 +430,18 @@ export class TypestateAnalysis {
       }
     }
     this.spawnsPending = calls ? null : (b) => sites[b].loop >= 0 && marked.has(outermost(sites[b].loop));
-    const preds: number[][] = fn.blocks.map(() => []);
-    for (const block of fn.blocks) for (const t of [...block.succ, ...block.exc]) preds[t].push(block.id);
+    const preds = this.predecessors(fn);
     const closure = (start: Uint8Array, next: (b: number) => readonly number[]) => {
       const out = Uint8Array.from(start);
-      const stack = [...out.keys()].filter((b) => out[b]);
+      const stack: number[] = [];
+      for (let b = 0; b < out.length; b++) if (out[b]) stack.push(b);
       while (stack.length > 0) for (const n of next(stack.pop()!)) if (!out[n]) { out[n] = 1; stack.push(n); }
       return out;
     };
     const reach = closure(relevant, (b) => preds[b]);
     // With calls, PENDING tokens from anywhere may meet a callee's zero: no shortcut for the prefix.
-    if (calls) return { reach, live: new Uint8Array(fn.blocks.length).fill(1), seeds: [] };
+    // Nor in a small function, where the shared prefix flow would cost more than it saves.
+    if (calls || fn.blocks.length < PREFIX_SHORTCUT_BLOCKS) return { reach, live: new Uint8Array(fn.blocks.length).fill(1), seeds: [] };
     const live = closure(relevant, (b) => [...fn.blocks[b].succ, ...fn.blocks[b].exc]);
     let prefix = this.prefixOuts.get(root);
     if (prefix === undefined) {
@@ -466,6 +469,21 @@ export class TypestateAnalysis {
    * that met pending gradients is judged after every root: the backward's gradients may reach a
    * step through another root's paths.
    */
+  private readonly preds = new Map<number, number[][]>();
+
+  private predecessors(fn: FunctionGraph): number[][] {
+    let preds = this.preds.get(fn.id);
+    if (preds === undefined) {
+      preds = fn.blocks.map(() => []);
+      for (const block of fn.blocks) {
+        for (const t of block.succ) preds[t].push(block.id);
+        for (const t of block.exc) preds[t].push(block.id);
+      }
+      this.preds.set(fn.id, preds);
+    }
+    return preds;
+  }
+
   private report(root: number, sink: EffectSink, state: KeyState): void {
     const base = { key: this.key, part: this.part, root };
     for (const e of sink.byKey.values()) {

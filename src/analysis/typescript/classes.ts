@@ -4,7 +4,7 @@
  * calls nothing of this file. A receiver whose class can't be told may call any method named f.
  */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
-import { forEachChild, Node, ParsedFile } from "./parse";
+import { Node, ParsedFile } from "./parse";
 import { propertyName, unwrap } from "./recognize";
 
 interface ClassInfo {
@@ -22,9 +22,7 @@ export class ClassTable {
 
   constructor(private readonly parsed: ParsedFile) {
     const bindings: [string, TSESTree.Node | null][] = [];
-    const stack: Node[] = [parsed.ast];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
+    for (const n of parsed.bindings) {
       switch (n.type) {
         case "ClassDeclaration":
         case "ClassExpression": {
@@ -46,7 +44,6 @@ export class ClassTable {
           break;
         }
       }
-      forEachChild(n, (c) => stack.push(c));
     }
     for (const [text, value] of bindings) this.bind(text, value);
   }

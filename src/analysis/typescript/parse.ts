@@ -14,6 +14,8 @@ export interface ParsedFile {
   parent(node: Node): Node | undefined;
   /** Every function node, found in the same walk. */
   functions: Node[];
+  /** Classes and the nodes that bind names (declarators, class fields, assignments), same walk. */
+  bindings: Node[];
 }
 
 export class SyntaxProblem extends Error {
@@ -35,23 +37,28 @@ export function parseTypeScript(text: string, fileName: string): ParsedFile {
     }
     throw e;
   }
-  return { ast, text, functions: linkParents(ast), parent: (node) => (node as { parent?: Node }).parent };
+  const { functions, bindings } = linkParents(ast);
+  return { ast, text, functions, bindings, parent: (node) => (node as { parent?: Node }).parent };
 }
 
+const BINDING_TYPES = new Set(["ClassDeclaration", "ClassExpression", "VariableDeclarator", "PropertyDefinition", "AssignmentExpression"]);
+
 /** Iterative walk (deeply nested files must not overflow the stack). */
-export function linkParents(root: Node): Node[] {
+export function linkParents(root: Node): { functions: Node[]; bindings: Node[] } {
   const functions: Node[] = [];
+  const bindings: Node[] = [];
   const stack: Node[] = [root];
   while (stack.length > 0) {
     const node = stack.pop()!;
     if (node.type === "FunctionDeclaration" || node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") functions.push(node);
+    else if (BINDING_TYPES.has(node.type)) bindings.push(node);
     forEachChild(node, (child) => {
       // A plain property is about 2.5× cheaper than a Map entry on a 10,000-line file.
       (child as { parent?: Node }).parent = node;
       stack.push(child);
     });
   }
-  return functions;
+  return { functions, bindings };
 }
 
 const TYPE_KEYS = new Set(["typeAnnotation", "returnType", "typeParameters", "typeArguments", "decorators"]);
