@@ -109,7 +109,8 @@ function releaseWithoutGradient(node: Node, deps: Map<Node, number>, grads: Map<
 function accumulateInto(target: Tensor, grad: Tensor): void {
   const g = grad.shape.length === target.shape.length ? grad : grad.reshape(target.shape);
   if (target.grad === null) {
-    target.grad = g.dtype === target.dtype && !g.sharesStorageWith(target) ? g.clone() : g.to(target.dtype);
+    // Always a fresh tensor: the incoming gradient may be the user's own (`x.backward(v)`), or `x`.
+    target.grad = g.dtype === target.dtype ? g.clone() : g.to(target.dtype);
   } else {
     target.grad.addInPlaceRaw(g);
   }

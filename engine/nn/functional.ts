@@ -1,7 +1,10 @@
 /** nn.functional: stateless activations and losses. Losses check shapes and targets up front. */
 import { Tensor } from "../tensor";
 import { fmt, sameShape } from "../shape";
-import { checkTensor, defineOp, empty, record } from "../ops/record";
+import { checkTensor, defineOp, empty, record, resultDType } from "../ops/record";
+import { softplus } from "../ops/activation";
+
+export { softplus };
 import { uniform } from "../random";
 
 export type Reduction = "mean" | "sum" | "none";
@@ -109,24 +112,42 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: LossO
   for (const v of input.data) {
     if (!(v >= 0 && v <= 1)) throw new RangeError(`binaryCrossEntropy: all input elements should be between 0 and 1, found ${v} (apply sigmoid first, or use binaryCrossEntropyWithLogits)`);
   }
-  const logP = input.log().clamp(-100);
-  const log1mP = input.neg().add(1).log().clamp(-100);
-  const loss = target.mul(logP).add(target.neg().add(1).mul(log1mP)).neg();
-  return reduce(loss, options.reduction, "binaryCrossEntropy");
+  return reduce(bceElementwise(input, target), options.reduction, "binaryCrossEntropy");
 }
 
-/** Numerically stable BCE on logits: max(x, 0) - x·y + log(1 + e^(-|x|)). */
+const BCE = defineOp("binaryCrossEntropy");
+const BCE_EPSILON = Math.fround(1e-12);
+/** Fused like PyTorch's: logs clamped at −100, and a gradient that stays finite at p = 0 or 1. */
+function bceElementwise(p: Tensor, y: Tensor): Tensor {
+  const out = empty(p.shape, resultDType(p, y));
+  const logs = (pv: number) => [Math.max(Math.log(pv), -100), Math.max(Math.log1p(-pv), -100)];
+  for (let i = 0; i < out.data.length; i++) {
+    const [lp, l1p] = logs(p.data[i]);
+    out.data[i] = -(y.data[i] * lp + (1 - y.data[i]) * l1p);
+  }
+  return record(out, BCE, [p, y], [p, y], (g) => {
+    // d/dp = (p − y) / max(p(1 − p), ε) with PyTorch's ε (1e-12 as a float32); d/dy = log(1 − p) − log p.
+    const gp = p.requiresGrad ? empty(p.shape, p.dtype) : null;
+    const gy = y.requiresGrad ? empty(y.shape, y.dtype) : null;
+    for (let i = 0; i < g.data.length; i++) {
+      const pv = p.data[i];
+      if (gp) gp.data[i] = (g.data[i] * (pv - y.data[i])) / Math.max(pv * (1 - pv), BCE_EPSILON);
+      if (gy) {
+        const [lp, l1p] = logs(pv);
+        gy.data[i] = g.data[i] * (l1p - lp);
+      }
+    }
+    return [gp, gy];
+  });
+}
+
+/** Numerically stable BCE on logits: (1 − y)·x + (1 + (w − 1)·y)·softplus(−x). */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: LossOptions & { posWeight?: Tensor } = {}): Tensor {
   checkSameShape(input, target, "binaryCrossEntropyWithLogits");
-  const softplusNeg = input.abs().neg().exp().add(1).log(); // log(1 + e^-|x|)
-  let loss: Tensor;
-  if (options.posWeight) {
-    // (1 - y)·x + (1 + (w - 1)·y)·(log(1 + e^-|x|) + max(-x, 0))
-    const w = options.posWeight.sub(1).mul(target).add(1);
-    loss = target.neg().add(1).mul(input).add(w.mul(softplusNeg.add(input.neg().clamp(0))));
-  } else {
-    loss = input.clamp(0).sub(input.mul(target)).add(softplusNeg);
-  }
+  // softplus is smooth at 0, so the gradient at a logit of exactly 0 is σ(0)-based, as PyTorch's.
+  const sp = softplus(input.neg());
+  const weight = options.posWeight ? options.posWeight.sub(1).mul(target).add(1) : null;
+  const loss = target.neg().add(1).mul(input).add(weight ? weight.mul(sp) : sp);
   return reduce(loss, options.reduction, "binaryCrossEntropyWithLogits");
 }
 

@@ -3,6 +3,7 @@ import { aroundDim, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
 import { defineOp, empty, record } from "./record";
 import { erf } from "./special";
+import { maskedGrad } from "./elementwise";
 
 function map(x: Tensor, f: (v: number) => number): Tensor {
   const out = empty(x.shape, x.dtype);
@@ -13,15 +14,24 @@ function map(x: Tensor, f: (v: number) => number): Tensor {
 
 const RELU = defineOp("relu");
 export function relu(x: Tensor): Tensor {
-  const out = map(x, (v) => (v > 0 ? v : 0));
-  // Gradient 0 at exactly 0, as PyTorch.
-  return record(out, RELU, [x], [out], (g) => [g.mul(map(out, (v) => (v > 0 ? 1 : 0)))]);
+  // NaN stays NaN (`NaN <= 0` is false), as PyTorch.
+  const out = map(x, (v) => (v <= 0 ? 0 : v));
+  // Gradient except where the output is ≤ 0 (0 at exactly 0; a NaN passes it on), selected as
+  // PyTorch's threshold_backward does.
+  return record(out, RELU, [x], [out], (g) => [maskedGrad(g, out, (v) => !(v <= 0))]);
 }
 
 const SIGMOID = defineOp("sigmoid");
 export function sigmoid(x: Tensor): Tensor {
   const out = map(x, (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
   return record(out, SIGMOID, [x], [out], (g) => [g.mul(map(out, (s) => s * (1 - s)))]);
+}
+
+const SOFTPLUS = defineOp("softplus");
+/** log(1 + eˣ), computed as max(x, 0) + log(1 + e^−|x|); its derivative is σ(x), smooth at 0. */
+export function softplus(x: Tensor): Tensor {
+  const out = map(x, (v) => (v !== v ? v : Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)))));
+  return record(out, SOFTPLUS, [x], [x], (g) => [g.mul(map(x, (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)))))]);
 }
 
 const TANH = defineOp("tanh");

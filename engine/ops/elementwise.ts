@@ -98,31 +98,51 @@ export function abs(x: Tensor): Tensor {
   return record(unary(x, Math.abs), ABS, [x], [x], (g) => [g.mul(unary(x, Math.sign))]);
 }
 
+/**
+ * The gradient where `keep(x)` holds and 0 elsewhere — by selection, not multiplication, so an
+ * infinite or NaN gradient in a masked-out place gives 0 (as PyTorch's `where`).
+ */
+export function maskedGrad(g: Tensor, x: Tensor, keep: (v: number) => boolean): Tensor {
+  const out = empty(g.shape, g.dtype);
+  const o = out.data, gd = g.data, xd = x.data;
+  for (let i = 0; i < o.length; i++) o[i] = keep(xd[i]) ? gd[i] : 0;
+  return out;
+}
+
 const CLAMP = defineOp("clamp");
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   const lo = min ?? -Infinity, hi = max ?? Infinity;
   if (min == null && max == null) throw new TypeError("clamp: at least one of min or max must be given");
-  const out = unary(x, (v) => (v < lo ? lo : v > hi ? hi : v));
-  // Gradient passes where lo ≤ x ≤ hi (boundaries included, as PyTorch).
-  return record(out, CLAMP, [x], [x], (g) => [g.mul(unary(x, (v) => (v >= lo && v <= hi ? 1 : 0)))]);
+  // min(max(x, lo), hi): with lo > hi every element is hi; NaN stays NaN (as PyTorch).
+  const out = unary(x, (v) => (v !== v ? v : Math.min(Math.max(v, lo), hi)));
+  // Gradient passes where lo ≤ x ≤ hi (boundaries included; nowhere when lo > hi).
+  return record(out, CLAMP, [x], [x], (g) => [maskedGrad(g, x, (v) => v >= lo && v <= hi)]);
 }
 
 const MAXIMUM = defineOp("maximum");
+/** Elementwise max; NaN in either input gives NaN. */
 export function maximum(a: Tensor, other: TensorLike): Tensor {
-  const { b, out } = binary(a, other, "maximum", (x, y) => (x >= y ? x : y));
-  return record(out, MAXIMUM, [a, b], [a, b], (g) => selectGrad(g, a, b, (x, y) => (x > y ? 1 : x === y ? 0.5 : 0)));
+  const { b, out } = binary(a, other, "maximum", (x, y) => (x !== x || y !== y ? NaN : x >= y ? x : y));
+  return record(out, MAXIMUM, [a, b], [a, b], (g) => selectGrad(g, a, b, (x, y) => x < y, (x, y) => x > y));
 }
 
 const MINIMUM = defineOp("minimum");
+/** Elementwise min; NaN in either input gives NaN. */
 export function minimum(a: Tensor, other: TensorLike): Tensor {
-  const { b, out } = binary(a, other, "minimum", (x, y) => (x <= y ? x : y));
-  return record(out, MINIMUM, [a, b], [a, b], (g) => selectGrad(g, a, b, (x, y) => (x < y ? 1 : x === y ? 0.5 : 0)));
+  const { b, out } = binary(a, other, "minimum", (x, y) => (x !== x || y !== y ? NaN : x <= y ? x : y));
+  return record(out, MINIMUM, [a, b], [a, b], (g) => selectGrad(g, a, b, (x, y) => x > y, (x, y) => x < y));
 }
 
-/** Splits g between a and b by weight w(a, b) for a and 1 - w for b (ties share, as PyTorch). */
-function selectGrad(g: Tensor, a: Tensor, b: Tensor, w: (x: number, y: number) => number): Tensor[] {
-  const wa = broadcastMap(a, b, [...g.shape], g.dtype, w);
-  return [sumTo(g.mul(wa), a.shape), sumTo(g.mul(wa.neg().add(1)), b.shape)];
+/**
+ * PyTorch's rule for maximum/minimum: a tie sends half the gradient to each side; otherwise a side
+ * gets all of it unless it lost (`aLost` / `bLost`) — so with a NaN both sides get it. By selection.
+ */
+function selectGrad(g: Tensor, a: Tensor, b: Tensor, aLost: (x: number, y: number) => boolean, bLost: (x: number, y: number) => boolean): Tensor[] {
+  const shape = [...g.shape];
+  const wa = broadcastMap(a, b, shape, g.dtype, (x, y) => (x === y ? 0.5 : aLost(x, y) ? 0 : 1));
+  const wb = broadcastMap(a, b, shape, g.dtype, (x, y) => (x === y ? 0.5 : bLost(x, y) ? 0 : 1));
+  const pick = (w: Tensor) => broadcastMap(g, w, shape, g.dtype, (gv, wv) => (wv === 0 ? 0 : wv === 1 ? gv : gv * wv));
+  return [a.requiresGrad ? sumTo(pick(wa), a.shape) : null, b.requiresGrad ? sumTo(pick(wb), b.shape) : null] as Tensor[];
 }
 
 function compare(name: string, f: (x: number, y: number) => boolean) {

@@ -83,20 +83,29 @@ export function gather(x: Tensor, dim: number, indices: Tensor): Tensor {
   checkTensor(indices, "gather", "indices");
   const d = wrapDim(dim, x.ndim, "gather");
   if (indices.ndim !== x.ndim) throw new RangeError(`gather: indices must have the same rank as the input (${fmt(indices.shape)} vs ${fmt(x.shape)})`);
-  const { outer, inner } = aroundDim(indices.shape, d);
-  const m = indices.shape[d];
-  const xl = aroundDim(x.shape, d);
+  for (let k = 0; k < x.ndim; k++) {
+    if (k !== d && indices.shape[k] > x.shape[k]) {
+      throw new RangeError(`gather: size does not match at dimension ${k}: expected the index to be at most ${x.shape[k]} there, got ${indices.shape[k]} (index ${fmt(indices.shape)}, input ${fmt(x.shape)})`);
+    }
+  }
+  // Walk the index's positions as multi-indices: each reads the input at the same position, except
+  // along `dim` where it reads the index's value (the index may be smaller than the input).
+  const rank = x.ndim;
+  const strides = new Array<number>(rank);
+  for (let k = rank - 1, acc = 1; k >= 0; k--) { strides[k] = acc; acc *= x.shape[k]; }
   const out = empty(indices.shape, x.dtype);
   const src: number[] = new Array(out.numel());
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < m; k++) {
-      for (let i = 0; i < inner; i++) {
-        const at = (o * m + k) * inner + i;
-        const j = indices.data[at];
-        if (!Number.isInteger(j) || j < 0 || j >= xl.n) throw new RangeError(`gather: index ${j} is out of bounds for dimension ${d} with size ${xl.n}`);
-        src[at] = (o * xl.n + j) * xl.inner + i;
-        out.data[at] = x.data[src[at]];
-      }
+  const pos = new Array<number>(rank).fill(0);
+  for (let at = 0; at < src.length; at++) {
+    const j = indices.data[at];
+    if (!Number.isInteger(j) || j < 0 || j >= x.shape[d]) throw new RangeError(`gather: index ${j} is out of bounds for dimension ${d} with size ${x.shape[d]}`);
+    let offset = 0;
+    for (let k = 0; k < rank; k++) offset += (k === d ? j : pos[k]) * strides[k];
+    src[at] = offset;
+    out.data[at] = x.data[offset];
+    for (let k = rank - 1; k >= 0; k--) {
+      if (++pos[k] < indices.shape[k]) break;
+      pos[k] = 0;
     }
   }
   const inShape = x.shape;

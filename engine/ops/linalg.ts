@@ -13,8 +13,8 @@ function gemm(a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: numbe
     const ci = cOff + i * n;
     const ai = aOff + i * k;
     for (let p = 0; p < k; p++) {
+      // No skipping of zeros in A: 0 × Inf and 0 × NaN must give NaN, as in PyTorch.
       const av = a[ai + p];
-      if (av === 0) continue;
       const bp = bOff + p * n;
       for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
     }

@@ -137,22 +137,38 @@ function argOp(op: string, better: Better) {
 export const argmax = argOp("argmax", greater);
 export const argmin = argOp("argmin", less);
 
+function signOf(x: Tensor): Tensor {
+  const out = empty(x.shape, x.dtype);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = Math.sign(x.data[i]);
+  return out;
+}
+
 const NORM = defineOp("norm");
+/**
+ * The p-norm over all elements or along `dim`, with PyTorch's gradients: x/‖x‖ for p = 2,
+ * sgn(x)·|x|^(p−1)/‖x‖^(p−1) for other p, the gradient shared evenly over tied maxima for p = ∞;
+ * 0 where the norm is 0.
+ */
 export function norm(x: Tensor, p = 2, dim?: number, keepdim = false): Tensor {
-  if (p !== 2) {
-    if (!(p > 0)) throw new RangeError(`norm: only p > 0 is supported, got ${p}`);
-    if (p === Infinity) return x.abs().max(dim, keepdim);
-    return x.abs().pow(p).sum(dim, keepdim).pow(1 / p);
-  }
-  const sq = sum(x.detach().mul(x.detach()), dim, keepdim);
-  const out = sq.sqrt();
+  if (!(p > 0)) throw new RangeError(`norm: only p > 0 is supported, got ${p}`);
   const dims = dim === undefined ? null : [wrapDim(dim, x.ndim, "norm")];
-  // d‖x‖/dx = x/‖x‖, taken as 0 where ‖x‖ = 0 (PyTorch's subgradient).
+  const ax = x.detach().abs();
+  let out: Tensor;
+  if (p === Infinity) out = dims === null ? ax.max() : ax.max(dims[0], keepdim);
+  else if (p === 2) out = sum(x.detach().mul(x.detach()), dim, keepdim).sqrt();
+  else out = sum(ax.pow(p), dim, keepdim).pow(1 / p);
+  if (dims === null && keepdim) out = out.reshape(x.shape.map(() => 1));
   return record(out, NORM, [x], [x, out], (g) => {
     const safe = out.detach().clone();
     const scale = g.detach().clone();
     for (let i = 0; i < safe.data.length; i++) if (safe.data[i] === 0) { safe.data[i] = 1; scale.data[i] = 0; }
-    return [x.mul(expandBack(scale.div(safe), x.shape, dims, keepdim))];
+    if (p === 2) return [x.mul(expandBack(scale.div(safe), x.shape, dims, keepdim))];
+    if (p === Infinity) {
+      // Tied maxima share the gradient: count them per reduced position.
+      const hit = ax.eq(expandBack(out.detach(), x.shape, dims, keepdim));
+      const count = dims === null ? hit.sum() : hit.sum(dims[0], keepdim);
+      return [signOf(x).mul(hit).mul(expandBack(scale.div(count), x.shape, dims, keepdim))];
+    }
+    return [signOf(x).mul(ax.pow(p - 1)).mul(expandBack(scale.div(safe.pow(p - 1)), x.shape, dims, keepdim))];
   });
 }
-

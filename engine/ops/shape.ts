@@ -1,7 +1,7 @@
 /** Shape ops. reshape/view/squeeze/unsqueeze share storage; the rest copy (storage is always contiguous). */
 import { broadcastIndex, fmt, numel, sizesFrom, stridesOf, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
-import { checkTensor, defineOp, empty, record } from "./record";
+import { checkTensor, defineOp, empty, make, record } from "./record";
 
 const RESHAPE = defineOp("reshape");
 export function reshape(x: Tensor, args: readonly (number | readonly number[])[], op: string): Tensor {
@@ -76,7 +76,9 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const rank = x.ndim;
-  if (rank < 2) return x;
+  // Rank < 2: a new tensor all the same (PyTorch returns a view, never `x` itself: hooks and
+  // isLeaf must see a different tensor).
+  if (rank < 2) return permute(x, x.shape.map((_, i) => i));
   const a = wrapDim(dim0, rank, "transpose"), b = wrapDim(dim1, rank, "transpose");
   const perm = x.shape.map((_, i) => i);
   perm[a] = b;
@@ -86,7 +88,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 
 export function t(x: Tensor): Tensor {
   if (x.ndim > 2) throw new RangeError(`t: expects a tensor with at most 2 dimensions, got shape ${fmt(x.shape)}; use transpose(dim0, dim1)`);
-  return x.ndim < 2 ? x : permute(x, [1, 0]);
+  return x.ndim < 2 ? transpose(x, 0, 0) : permute(x, [1, 0]);
 }
 
 const EXPAND = defineOp("expand");
@@ -105,7 +107,10 @@ export function expand(x: Tensor, args: readonly (number | readonly number[])[])
     }
     return want;
   });
-  if (shape.length === x.ndim && shape.every((s, i) => s === x.shape[i])) return x;
+  if (shape.length === x.ndim && shape.every((s, i) => s === x.shape[i])) {
+    // Same shape: a new tensor, not `x` itself (as PyTorch's view).
+    return record(make(x.data.slice(), x.shape, x.dtype), EXPAND, [x], [], (g) => [g]);
+  }
   const out = empty(shape, x.dtype);
   const map = broadcastIndex(x.shape, shape);
   const src = x.data, dst = out.data;

@@ -97,6 +97,8 @@ const CASES: Record<string, Case[]> = {
   relu: [{ name: "away from 0", f: (a) => a.relu(), inputs: () => [awayFromZero(3, 3)] }],
   sigmoid: [{ name: "basic", f: (a) => a.sigmoid(), inputs: () => [g(4)] }],
   tanh: [{ name: "basic", f: (a) => a.tanh(), inputs: () => [g(4)] }],
+  softplus: [{ name: "both signs, through 0", f: (a) => F.softplus(a), inputs: () => [tensor([-30, -2, 0, 0.5, 3, 40], { dtype: "float64", requiresGrad: true })] }],
+  binaryCrossEntropy: [{ name: "input and target", f: (a, b) => F.binaryCrossEntropy(a, b), inputs: () => [rand(5, { dtype: "float64" }).mul(0.8).add(0.1).detach().requiresGrad_(), rand(5, { dtype: "float64", requiresGrad: true })] }],
   gelu: [{ name: "basic", f: (a) => a.gelu(), inputs: () => [g(6).mul(2).detach().requiresGrad_()] }],
   softmax: [{ name: "dim 0 and -1", f: (a) => a.softmax(0).add(a.softmax(-1)), inputs: () => [g(3, 4)] }],
   logSoftmax: [{ name: "dim 1", f: (a) => a.logSoftmax(1), inputs: () => [g(3, 4)] }],

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Writes PyTorch's results for edge cases (NaN/Inf propagation, masked gradients, ties, kinks,
+saturated losses, strides, aliasing) to edge-cases.json; test/parity/edge-cases.test.ts replays
+each program with the engine. Non-finite numbers are written as the strings "nan", "inf", "-inf".
+
+Run with a real PyTorch:  npm run parity:generate
+"""
+import json
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+inf, nan = math.inf, math.nan
+
+
+def t(v, rg=False):
+    return torch.tensor(v, dtype=torch.float64, requires_grad=rg)
+
+
+def enc(x):
+    if isinstance(x, list):
+        return [enc(v) for v in x]
+    if isinstance(x, float) and math.isnan(x):
+        return "nan"
+    if isinstance(x, float) and math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def out(**named):
+    return {k: enc(v.detach().tolist()) for k, v in named.items()}
+
+
+def relu_nan():
+    x = t([nan, -1, 0, 2], True)
+    y = x.relu()
+    y.sum().backward()
+    return out(y=y, gx=x.grad)
+
+
+def relu_times_inf():
+    x = t([-1, 2], True)
+    (x.relu() * inf).sum().backward()
+    return out(gx=x.grad)
+
+
+def maximum_nan_ties():
+    a, b = t([nan, 1, 2, 3], True), t([1, 1, 3, nan], True)
+    y = torch.maximum(a, b)
+    y.sum().backward()
+    return out(y=y, ga=a.grad, gb=b.grad)
+
+
+def minimum_nan_ties():
+    a, b = t([nan, 1, 2, 3], True), t([1, 1, 3, nan], True)
+    y = torch.minimum(a, b)
+    y.sum().backward()
+    return out(y=y, ga=a.grad, gb=b.grad)
+
+
+def maximum_times_inf():
+    a, b = t([-1, 2], True), t([0, 0], True)
+    (torch.maximum(a, b) * inf).sum().backward()
+    return out(ga=a.grad, gb=b.grad)
+
+
+def clamp_inverted():
+    x = t([-1, 0.5, 3], True)
+    y = x.clamp(2, 1)
+    y.sum().backward()
+    return out(y=y, gx=x.grad)
+
+
+def clamp_times_inf():
+    x = t([-2, 0.5, nan], True)
+    (x.clamp(-1, 1) * inf).sum().backward()
+    return out(gx=x.grad)
+
+
+def matmul_inf():
+    a, b = t([[0, 1]], True), t([[inf], [1]], True)
+    y = a @ b
+    y.sum().backward()
+    return out(y=y, ga=a.grad, gb=b.grad)
+
+
+def bce_logits_zero():
+    x = t([0, 0], True)
+    loss = F.binary_cross_entropy_with_logits(x, t([1, 0]))
+    loss.backward()
+    xw = t([0, 0], True)
+    lw = F.binary_cross_entropy_with_logits(xw, t([1, 0]), pos_weight=t([3]))
+    lw.backward()
+    return out(loss=loss, gx=x.grad, lossW=lw, gxW=xw.grad)
+
+
+def bce_saturated():
+    p = t([1, 1, 0, 0], True)
+    loss = F.binary_cross_entropy(p, t([1, 0, 0, 1]))
+    loss.backward()
+    return out(loss=loss, gp=p.grad)
+
+
+def gather_strides():
+    x = torch.arange(1, 9, dtype=torch.float64).reshape(2, 2, 2).requires_grad_()
+    y = x.gather(2, torch.tensor([[[1]], [[0]]]))
+    y.sum().backward()
+    return out(y=y, gx=x.grad)
+
+
+def norm_inf_ties():
+    x = t([3, -3, 1], True)
+    x.norm(inf).backward()
+    m = t([[3, 3], [1, -2]], True)
+    m.norm(inf, dim=1).sum().backward()
+    return out(gx=x.grad, gm=m.grad)
+
+
+def norm_p_at_zero():
+    z3 = t([0, 0], True)
+    z3.norm(3).backward()
+    z1 = t([0, 2], True)
+    z1.norm(1).backward()
+    v = t([1, -2, 0.5], True)
+    n3 = v.norm(3)
+    n3.backward()
+    return out(gz3=z3.grad, gz1=z1.grad, n3=n3, gv=v.grad)
+
+
+def t_1d_hook():
+    x = t([1, 2], True)
+    y = x.t()
+    y.register_hook(lambda g: g * 10)
+    (y.sum() + x.sum()).backward()
+    return out(gx=x.grad)
+
+
+def expand_same_shape_hook():
+    x = t([1, 2], True)
+    y = x.expand(2)
+    y.register_hook(lambda g: g * 10)
+    (y.sum() + x.sum()).backward()
+    return out(gx=x.grad)
+
+
+def backward_gradient_is_copied():
+    x = t([1, 2], True)
+    x.backward(x)
+    with torch.no_grad():
+        x.grad.mul_(10)
+    return out(x=x, gx=x.grad)
+
+
+CASES = [relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
+         clamp_times_inf, matmul_inf, bce_logits_zero, bce_saturated, gather_strides, norm_inf_ties,
+         norm_p_at_zero, t_1d_hook, expand_same_shape_hook, backward_gradient_is_copied]
+
+if __name__ == "__main__":
+    result = {"torch": torch.__version__, "cases": {f.__name__: f() for f in CASES}}
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "edge-cases.json")
+    with open(path, "w") as fh:
+        json.dump(result, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+    print(f"wrote {len(CASES)} cases to {path}")
