@@ -51,8 +51,11 @@ export function gelu(x: Tensor): Tensor {
   ]);
 }
 
-/** log Σ exp along a dim, per (outer, inner) lane, computed with the max subtracted. */
-function logSoftmaxRaw(x: Tensor, dim: number): Tensor {
+/**
+ * Per (outer, inner) lane along `dim`, PyTorch's way (so results agree to the last bit where it
+ * matters): softmax = e^(x−m) / Σ e^(x−m); logSoftmax = (x − m) − log Σ e^(x−m), m the lane's max.
+ */
+function softmaxRaw(x: Tensor, dim: number, log: boolean): Tensor {
   const { outer, n, inner } = aroundDim(x.shape, dim);
   const out = empty(x.shape, x.dtype);
   const src = x.data, dst = out.data;
@@ -63,8 +66,12 @@ function logSoftmaxRaw(x: Tensor, dim: number): Tensor {
       for (let k = 0; k < n; k++) m = Math.max(m, src[base + k * inner]);
       let s = 0;
       for (let k = 0; k < n; k++) s += Math.exp(src[base + k * inner] - m);
-      const lse = m + Math.log(s);
-      for (let k = 0; k < n; k++) dst[base + k * inner] = src[base + k * inner] - lse;
+      if (log) {
+        const ls = Math.log(s);
+        for (let k = 0; k < n; k++) dst[base + k * inner] = src[base + k * inner] - m - ls;
+      } else {
+        for (let k = 0; k < n; k++) dst[base + k * inner] = Math.exp(src[base + k * inner] - m) / s;
+      }
     }
   }
   return out;
@@ -73,7 +80,7 @@ function logSoftmaxRaw(x: Tensor, dim: number): Tensor {
 const LOG_SOFTMAX = defineOp("logSoftmax");
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = wrapDim(dim, x.ndim, "logSoftmax");
-  const out = logSoftmaxRaw(x, d);
+  const out = softmaxRaw(x, d, true);
   // d/dx: g - softmax · Σ g
   return record(out, LOG_SOFTMAX, [x], [out], (g) => [g.sub(out.exp().mul(g.sum(d, true)))]);
 }
@@ -81,9 +88,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 const SOFTMAX = defineOp("softmax");
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = wrapDim(dim, x.ndim, "softmax");
-  const out = logSoftmaxRaw(x, d);
-  const o = out.data;
-  for (let i = 0; i < o.length; i++) o[i] = Math.exp(o[i]);
+  const out = softmaxRaw(x, d, false);
   // d/dx: s · (g - Σ g·s)
   return record(out, SOFTMAX, [x], [out], (g) => [out.mul(g.sub(g.mul(out).sum(d, true)))]);
 }

@@ -54,9 +54,10 @@ const POW = defineOp("pow");
 export function pow(a: Tensor, exponent: TensorLike): Tensor {
   if (typeof exponent === "number") {
     const e = exponent;
-    const out = unary(a, e === 2 ? (x) => x * x : (x) => Math.pow(x, e));
-    // d(x^e)/dx = e·x^(e-1); PyTorch's pow gives 0 for e = 0 everywhere.
-    return record(out, POW, [a], [a], (g) => [e === 0 ? g.mul(0) : g.mul(a.pow(e - 1).mul(e))]);
+    // ±0.5 go through sqrt as in PyTorch (so (−∞)^0.5 is NaN, where Math.pow gives ∞).
+    const out = unary(a, e === 2 ? (x) => x * x : e === 0.5 ? Math.sqrt : e === -0.5 ? (x) => 1 / Math.sqrt(x) : (x) => Math.pow(x, e));
+    // d(x^e)/dx = e·x^(e-1); for e = 0, zeros whatever the incoming gradient (as PyTorch).
+    return record(out, POW, [a], [a], (g) => [e === 0 ? g.zerosLike() : g.mul(a.pow(e - 1).mul(e))]);
   }
   const { b, out } = binary(a, exponent, "pow", Math.pow);
   return record(out, POW, [a, b], [a, b, out], (g) => [
@@ -94,8 +95,8 @@ export function sqrt(x: Tensor): Tensor {
 
 const ABS = defineOp("abs");
 export function abs(x: Tensor): Tensor {
-  // sign(0) = 0, so the subgradient at 0 is 0 as in PyTorch.
-  return record(unary(x, Math.abs), ABS, [x], [x], (g) => [g.mul(unary(x, Math.sign))]);
+  // sign(0) = 0, so the subgradient at 0 is 0 as in PyTorch; so is the gradient at NaN.
+  return record(unary(x, Math.abs), ABS, [x], [x], (g) => [g.mul(unary(x, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)))]);
 }
 
 /**

@@ -8,6 +8,7 @@ import { allocate } from "../dtype";
 const SLICE = defineOp("slice");
 /** x[..., start:end:step, ...] along `dim` (Python slice semantics for negative and out-of-range bounds). */
 export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
+  if (x.ndim === 0) throw new RangeError("slice: cannot slice a 0-dim tensor");
   const d = wrapDim(dim, x.ndim, "slice");
   if (!Number.isInteger(step) || step <= 0) throw new RangeError(`slice: step must be a positive integer, got ${step}`);
   const size = x.shape[d];

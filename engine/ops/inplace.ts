@@ -3,6 +3,7 @@
  * fails loudly) and refuse to modify a leaf that requires grad while grad mode is on, as PyTorch.
  * On a non-leaf the tensor's gradFn is rebased onto a node for the in-place op.
  */
+import { maskedGrad } from "./elementwise";
 import { isGradEnabled } from "../autograd/gradMode";
 import { broadcastIndex, broadcastShapes, fmt, sameShape } from "../shape";
 import { Tensor, TensorLike } from "../tensor";
@@ -103,10 +104,11 @@ export function clamp_<T extends Tensor>(self: T, min?: number | null, max?: num
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
     mask.data[i] = v >= lo && v <= hi ? 1 : 0;
-    a[i] = v < lo ? lo : v > hi ? hi : v;
+    a[i] = v !== v ? v : Math.min(Math.max(v, lo), hi); // as clamp: NaN stays, min > max gives max
   }
   bump(self, "clamp_");
-  rebase(self, CLAMP_, null, (g) => [g.mul(mask), null]);
+  // Selection, not multiplication: an infinite or NaN gradient where clamped gives 0.
+  rebase(self, CLAMP_, null, (g) => [maskedGrad(g, mask, (m) => m === 1), null]);
   return self;
 }
 

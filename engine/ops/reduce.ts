@@ -19,6 +19,8 @@ function normaliseDims(dim: number | number[] | undefined, rank: number, op: str
 
 /** Broadcasts a reduced gradient back over the reduced dimensions. */
 function expandBack(g: Tensor, inShape: readonly number[], dims: number[] | null, keepdim: boolean): Tensor {
+  // A 0-d input reduced "along" dim 0 / -1 is still 0-d: nothing to expand.
+  if (inShape.length === 0) return g.reshape([]);
   let r = g;
   if (dims !== null && !keepdim) for (const d of [...dims].sort((a, b) => a - b)) r = r.unsqueeze(d);
   return r.expand(inShape);
@@ -59,7 +61,7 @@ export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor
 const MEAN = defineOp("mean");
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const dims = normaliseDims(dim, x.ndim, "mean");
-  const count = dims === null ? x.numel() : dims.reduce((c, d) => c * x.shape[d], 1);
+  const count = dims === null ? x.numel() : x.ndim === 0 ? 1 : dims.reduce((c, d) => c * x.shape[d], 1);
   const s = sum(x.detach(), dim, keepdim);
   const out = s.mul(1 / count).detach();
   const inShape = x.shape;
@@ -71,8 +73,11 @@ const greater: Better = (c, b) => c > b || (c !== c && b === b); // NaN wins, as
 const less: Better = (c, b) => c < b || (c !== c && b === b);
 
 function extremum(x: Tensor, dim: number | undefined, keepdim: boolean, better: Better, op: string) {
-  if (x.numel() === 0) throw new RangeError(`${op}: cannot reduce an empty tensor`);
   const d = dim === undefined ? null : wrapDim(dim, x.ndim, op);
+  // Like PyTorch: an empty tensor reduces only along a dimension that isn't the empty one.
+  if (x.numel() === 0 && (d === null || x.ndim === 0 || x.shape[d] === 0)) {
+    throw new RangeError(d === null ? `${op}: cannot reduce an empty tensor without a dimension (shape [${x.shape}])` : `${op}: cannot reduce dimension ${d} of size 0 (shape [${x.shape}])`);
+  }
   if (d === null || x.ndim === 0) {
     const data = x.data;
     let best = 0;
@@ -100,14 +105,16 @@ function extremumOp(opName: string, better: Better) {
     const out = empty(r.shape, x.dtype);
     const src = x.data;
     if (r.d === null || x.ndim === 0) {
-      out.data[0] = r.values!;
-      // Full reduction: gradient shared evenly between tied extrema (as PyTorch's max()).
-      return record(out, NAME, [x], [x], (g) => {
+      const m = r.values!;
+      out.data[0] = m;
+      // Full reduction: gradient shared evenly between tied extrema, NaN ones included (as
+      // PyTorch's max()). The output is saved: changing it in place makes backward fail.
+      const tied = (v: number) => v === m || (v !== v && m !== m);
+      return record(out, NAME, [x], [x, out], (g) => {
         const gx = x.zerosLike();
-        const m = out.data[0];
         let ties = 0;
-        for (let i = 0; i < src.length; i++) if (src[i] === m) ties++;
-        for (let i = 0; i < src.length; i++) if (src[i] === m) gx.data[i] = g.data[0] / ties;
+        for (let i = 0; i < src.length; i++) if (tied(src[i])) ties++;
+        for (let i = 0; i < src.length; i++) if (tied(src[i])) gx.data[i] = g.data[0] / ties;
         return [gx];
       });
     }
@@ -137,9 +144,14 @@ function argOp(op: string, better: Better) {
 export const argmax = argOp("argmax", greater);
 export const argmin = argOp("argmin", less);
 
+/** PyTorch's sign for gradients: 0 at 0 and at NaN. */
+export function sgn(v: number): number {
+  return v > 0 ? 1 : v < 0 ? -1 : 0;
+}
+
 function signOf(x: Tensor): Tensor {
   const out = empty(x.shape, x.dtype);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = Math.sign(x.data[i]);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = sgn(x.data[i]);
   return out;
 }
 
@@ -154,7 +166,8 @@ export function norm(x: Tensor, p = 2, dim?: number, keepdim = false): Tensor {
   const dims = dim === undefined ? null : [wrapDim(dim, x.ndim, "norm")];
   const ax = x.detach().abs();
   let out: Tensor;
-  if (p === Infinity) out = dims === null ? ax.max() : ax.max(dims[0], keepdim);
+  // The ∞-norm of an empty vector is 0, as a sum over it would be.
+  if (p === Infinity) out = x.numel() === 0 ? sum(ax, dim, keepdim) : dims === null ? ax.max() : ax.max(dims[0], keepdim);
   else if (p === 2) out = sum(x.detach().mul(x.detach()), dim, keepdim).sqrt();
   else out = sum(ax.pow(p), dim, keepdim).pow(1 / p);
   if (dims === null && keepdim) out = out.reshape(x.shape.map(() => 1));
@@ -164,8 +177,10 @@ export function norm(x: Tensor, p = 2, dim?: number, keepdim = false): Tensor {
     for (let i = 0; i < safe.data.length; i++) if (safe.data[i] === 0) { safe.data[i] = 1; scale.data[i] = 0; }
     if (p === 2) return [x.mul(expandBack(scale.div(safe), x.shape, dims, keepdim))];
     if (p === Infinity) {
-      // Tied maxima share the gradient: count them per reduced position.
+      // Tied maxima share the gradient, NaN elements counting as maxima (as PyTorch): count them
+      // per reduced position. A NaN's own share is 0 (sgn(NaN) = 0).
       const hit = ax.eq(expandBack(out.detach(), x.shape, dims, keepdim));
+      for (let i = 0; i < hit.data.length; i++) if (ax.data[i] !== ax.data[i]) hit.data[i] = 1;
       const count = dims === null ? hit.sum() : hit.sum(dims[0], keepdim);
       return [signOf(x).mul(hit).mul(expandBack(scale.div(count), x.shape, dims, keepdim))];
     }

@@ -126,17 +126,23 @@ export function expand(x: Tensor, args: readonly (number | readonly number[])[])
 const CAT = defineOp("cat");
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!isArrayOf(tensors) || tensors.length === 0) throw new TypeError("cat: expected a non-empty array of tensors");
-  tensors.forEach((t, i) => checkTensor(t, "cat", `tensors[${i}]`));
-  const first = tensors[0];
+  tensors.forEach((t, i) => {
+    checkTensor(t, "cat", `tensors[${i}]`);
+    if (t.ndim === 0) throw new RangeError(`cat: zero-dimensional tensor (at position ${i}) cannot be concatenated`);
+  });
+  // As PyTorch (legacy behaviour): 1-D empty tensors are skipped, whatever the others' shape.
+  const skipped = (t: Tensor) => t.ndim === 1 && t.shape[0] === 0;
+  const first = tensors.find((t) => !skipped(t)) ?? tensors[0];
   const d = wrapDim(dim, first.ndim, "cat");
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i];
+    if (skipped(t) && t !== first) continue;
     if (t.ndim !== first.ndim || t.shape.some((s, j) => j !== d && s !== first.shape[j])) {
       throw new RangeError(`cat: tensors must have the same shape except in dimension ${d}; got ${fmt(first.shape)} and ${fmt(t.shape)} at position ${i}`);
     }
   }
   const dtype = tensors.some((t) => t.dtype === "float64") ? "float64" : "float32";
-  const sizes = tensors.map((t) => t.shape[d]);
+  const sizes = tensors.map((t) => (skipped(t) && t !== first ? 0 : t.shape[d]));
   const total = sizes.reduce((a, b) => a + b, 0);
   const shape = [...first.shape];
   shape[d] = total;
@@ -145,14 +151,15 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   for (let i = d + 1; i < shape.length; i++) inner *= shape[i];
   const out = empty(shape, dtype);
   let at = 0;
-  for (const t of tensors) {
-    const n = t.shape[d] * inner;
-    for (let o = 0; o < outer; o++) out.data.set(t.data.subarray(o * n, o * n + n), o * total * inner + at * inner);
-    at += t.shape[d];
-  }
+  tensors.forEach((t, i) => {
+    const n = sizes[i] * inner;
+    if (n > 0) for (let o = 0; o < outer; o++) out.data.set(t.data.subarray(o * n, o * n + n), o * total * inner + at * inner);
+    at += sizes[i];
+  });
   return record(out, CAT, tensors, [], (g) => {
     let start = 0;
     return tensors.map((t, i) => {
+      if (skipped(t) && t !== first) return t.zerosLike();
       const gi = g.slice(d, start, start + sizes[i]).to(t.dtype);
       start += sizes[i];
       return gi;

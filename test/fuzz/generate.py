@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Random autograd programs run in a real PyTorch: every value, error and gradient recorded.
+
+A program is JSON both sides interpret: float64 inputs (shapes with size-1 and size-0 dims and
+0-d tensors, some requiring grad), then steps that each apply one op to earlier values (with
+broadcasting, negative dims, keepdim, in-place updates on non-leaves). At the end the last value
+is summed and back-propagated. test/fuzz/fuzz.test.ts replays each program through the engine.
+
+  /usr/bin/python3 test/fuzz/generate.py [count] [seed] [out.json]
+"""
+import json
+import math
+import random
+import sys
+
+import torch
+
+torch.set_num_threads(1)
+
+
+def enc(x):
+    if isinstance(x, list):
+        return [enc(v) for v in x]
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, float) and math.isnan(x):
+        return "nan"
+    if isinstance(x, float) and math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+# op name -> (arity, torch implementation (values, args) -> tensor)
+def _dim(args, key="dim"):
+    return args.get(key)
+
+
+OPS = {
+    "add": (2, lambda a, b, k: a + b),
+    "sub": (2, lambda a, b, k: a - b),
+    "mul": (2, lambda a, b, k: a * b),
+    "div": (2, lambda a, b, k: a / b),
+    "maximum": (2, lambda a, b, k: torch.maximum(a, b)),
+    "minimum": (2, lambda a, b, k: torch.minimum(a, b)),
+    "matmul": (2, lambda a, b, k: a @ b),
+    "addScalar": (1, lambda a, k: a + k["s"]),
+    "mulScalar": (1, lambda a, k: a * k["s"]),
+    "powScalar": (1, lambda a, k: a ** k["s"]),
+    "neg": (1, lambda a, k: -a),
+    "exp": (1, lambda a, k: a.exp()),
+    "log": (1, lambda a, k: a.log()),
+    "sqrt": (1, lambda a, k: a.sqrt()),
+    "abs": (1, lambda a, k: a.abs()),
+    "clamp": (1, lambda a, k: a.clamp(k["min"], k["max"])),
+    "relu": (1, lambda a, k: a.relu()),
+    "sigmoid": (1, lambda a, k: a.sigmoid()),
+    "tanh": (1, lambda a, k: a.tanh()),
+    "gelu": (1, lambda a, k: torch.nn.functional.gelu(a)),
+    "softmax": (1, lambda a, k: a.softmax(k["dim"])),
+    "logSoftmax": (1, lambda a, k: a.log_softmax(k["dim"])),
+    "sum": (1, lambda a, k: a.sum() if k.get("dim") is None else a.sum(k["dim"], keepdim=k["keepdim"])),
+    "mean": (1, lambda a, k: a.mean() if k.get("dim") is None else a.mean(k["dim"], keepdim=k["keepdim"])),
+    "max": (1, lambda a, k: a.max() if k.get("dim") is None else a.max(k["dim"], keepdim=k["keepdim"]).values),
+    "min": (1, lambda a, k: a.min() if k.get("dim") is None else a.min(k["dim"], keepdim=k["keepdim"]).values),
+    "norm": (1, lambda a, k: a.norm(p=k["p"]) if k.get("dim") is None else a.norm(p=k["p"], dim=k["dim"], keepdim=k["keepdim"])),
+    "reshape": (1, lambda a, k: a.reshape(k["shape"])),
+    "transpose": (1, lambda a, k: a.transpose(k["d0"], k["d1"])),
+    "t": (1, lambda a, k: a.t()),
+    "unsqueeze": (1, lambda a, k: a.unsqueeze(k["dim"])),
+    "squeeze": (1, lambda a, k: a.squeeze() if k.get("dim") is None else a.squeeze(k["dim"])),
+    "expand": (1, lambda a, k: a.expand(k["shape"])),
+    "select": (1, lambda a, k: a.select(k["dim"], k["index"])),
+    "slice": (1, lambda a, k: a.narrow(k["dim"], k["start"], k["length"])),
+    "mulInplace": (1, lambda a, k: (a * 1).mul_(k["s"])),
+    "addInplace": (2, lambda a, b, k: (a * 1).add_(b)),
+    "divInplace": (2, lambda a, b, k: (a * 1).div_(b)),
+    "clampInplace": (1, lambda a, k: (a * 1).clamp_(k["min"], k["max"])),
+    "copyInplace": (1, lambda a, k: torch.zeros(k["shape"], dtype=torch.float64).copy_(a)),
+    "clone": (1, lambda a, k: a.clone()),
+    "toFloat32": (1, lambda a, k: a.to(torch.float32).to(torch.float64)),
+    "permute": (1, lambda a, k: a.permute(k["dims"])),
+    "cat": (2, lambda a, b, k: torch.cat([a, b], k["dim"])),
+    "indexRows": (1, lambda a, k: a[torch.tensor(k["rows"], dtype=torch.int64)]),
+    "gather": (1, lambda a, k: a.gather(k["dim"], torch.tensor(k["index"], dtype=torch.int64).reshape(k["indexShape"]))),
+    "softplus": (1, lambda a, k: torch.nn.functional.softplus(a)),
+    "nllLoss": (1, lambda a, k: torch.nn.functional.nll_loss(a.log_softmax(1), torch.tensor(k["targets"], dtype=torch.int64))),
+    "bceSigmoid": (1, lambda a, k: torch.nn.functional.binary_cross_entropy(a.sigmoid(), torch.tensor(k["target"], dtype=torch.float64).reshape(a.shape))),
+}
+
+
+def rand_shape(r):
+    rank = r.choice([0, 1, 1, 2, 2, 2, 3])
+    return [r.choice([0, 1, 2, 2, 3, 3, 4]) if r.random() < 0.12 else r.choice([1, 2, 3, 4]) for _ in range(rank)]
+
+
+def broadcast_partner(r, shape):
+    """A shape that broadcasts with `shape` (some dims 1, some leading dims dropped or added)."""
+    if r.random() < 0.15:
+        return rand_shape(r)  # likely incompatible: an error both sides must raise
+    out = [1 if r.random() < 0.3 else s for s in shape]
+    drop = r.randint(0, len(out))
+    out = out[drop:]
+    if r.random() < 0.15:
+        out = [r.choice([1, 2])] + out
+    return out
+
+
+def rand_values(r, n):
+    vals = []
+    for _ in range(n):
+        x = r.random()
+        if x < 0.04:
+            vals.append(r.choice([0.0, 1.0, -1.0]))
+        elif x < 0.06:
+            vals.append(r.choice([math.inf, -math.inf, math.nan]))
+        else:
+            vals.append(round(r.uniform(-3, 3), 3))
+    return vals
+
+
+def make_step(r, shapes):
+    """A random step over the values so far (by index), with arguments fit to their shapes mostly."""
+    name = r.choice(list(OPS))
+    arity = OPS[name][0]
+    i = r.randrange(len(shapes))
+    a = shapes[i]
+    k = {}
+    rank = len(a)
+    dim = lambda: r.randint(-rank, rank - 1) if rank > 0 else r.choice([0, -1])
+    if arity == 2:
+        j = r.randrange(len(shapes))
+        if name == "cat":
+            k["dim"] = dim()
+        return {"op": name, "args": [i, j], "kw": k}
+    if name in ("addScalar", "mulScalar"):
+        k["s"] = r.choice([0.0, 2.0, -1.5, 0.5])
+    elif name == "powScalar":
+        k["s"] = r.choice([2, 3, 0.5, -1, 0])
+    elif name == "clamp":
+        lo, hi = sorted([round(r.uniform(-2, 2), 2), round(r.uniform(-2, 2), 2)])
+        if r.random() < 0.2:
+            lo, hi = hi, lo
+        k["min"], k["max"] = lo, hi
+    elif name in ("softmax", "logSoftmax"):
+        k["dim"] = dim()
+    elif name in ("sum", "mean", "max", "min", "norm"):
+        if r.random() < 0.6:
+            k["dim"] = dim()
+            k["keepdim"] = r.random() < 0.4
+        if name == "norm":
+            k["p"] = r.choice([1, 2, 2, 3, math.inf])
+    elif name == "reshape":
+        n = 1
+        for s in a:
+            n *= s
+        k["shape"] = r.choice([[-1], [n], [1, -1], [-1, 1]]) if n > 0 else [0, -1]
+    elif name == "transpose":
+        k["d0"], k["d1"] = dim(), dim()
+    elif name in ("unsqueeze",):
+        k["dim"] = r.randint(-rank - 1, rank)
+    elif name == "squeeze":
+        if r.random() < 0.6:
+            k["dim"] = dim()
+    elif name == "expand":
+        k["shape"] = [r.choice([1, 2, 3]) if s == 1 else s for s in a]
+        if r.random() < 0.3:
+            k["shape"] = [2] + k["shape"]
+    elif name == "select":
+        k["dim"] = dim()
+        size = a[k["dim"]] if rank > 0 else 0
+        k["index"] = r.randint(-size, size - 1) if size > 0 else 0
+    elif name == "slice":
+        k["dim"] = dim()
+        size = a[k["dim"]] if rank > 0 else 0
+        k["start"] = r.randint(0, max(size - 1, 0))
+        k["length"] = r.randint(0, max(size - k["start"], 0))
+    elif name == "mulInplace":
+        k["s"] = r.choice([2.0, -1.0, 0.0])
+    elif name == "clampInplace":
+        k["min"], k["max"] = sorted([round(r.uniform(-2, 2), 2), round(r.uniform(-2, 2), 2)])
+    elif name == "copyInplace":
+        k["shape"] = [r.choice([1, 2]) if r.random() < 0.3 else s for s in a] if r.random() < 0.2 else list(a)
+        if r.random() < 0.2:
+            k["shape"] = [2] + k["shape"]
+    elif name == "permute":
+        dims = list(range(rank))
+        r.shuffle(dims)
+        k["dims"] = [d - rank if r.random() < 0.3 else d for d in dims]
+    elif name == "indexRows":
+        size = a[0] if rank > 0 else 0
+        k["rows"] = [r.randint(-size, size - 1) for _ in range(r.randint(0, 3))] if size > 0 else []
+    elif name == "gather":
+        k["dim"] = dim()
+        if rank == 0:
+            k["index"], k["indexShape"] = [0], []
+        else:
+            d = k["dim"] % rank
+            shape = [r.randint(1, s) if s > 0 else 0 for s in a]
+            n = 1
+            for s2 in shape:
+                n *= s2
+            flat = [r.randint(0, max(a[d] - 1, 0)) for _ in range(n)]
+            idx = torch.tensor(flat, dtype=torch.int64).reshape(shape) if n > 0 else torch.zeros(shape, dtype=torch.int64)
+            k["index"], k["indexShape"] = flat, shape
+    elif name == "nllLoss":
+        if rank == 2 and a[1] > 0:
+            k["targets"] = [r.randrange(a[1]) for _ in range(a[0])]
+        else:
+            k["targets"] = [0]
+    elif name == "bceSigmoid":
+        n = 1
+        for s2 in a:
+            n *= s2
+        k["target"] = [round(r.random(), 3) for _ in range(n)]
+    if arity == 2 and name == "cat":
+        pass
+    return {"op": name, "args": [i], "kw": k}
+
+
+def generate(r):
+    inputs = []
+    for _ in range(r.randint(1, 3)):
+        shape = rand_shape(r) if not inputs or r.random() < 0.5 else broadcast_partner(r, inputs[0]["shape"])
+        n = 1
+        for s in shape:
+            n *= s
+        inputs.append({"shape": shape, "values": rand_values(r, n), "rg": r.random() < 0.8})
+    return {"inputs": inputs, "steps": [None] * r.randint(1, 5)}
+
+
+def tensor_of(spec):
+    t = torch.tensor(spec["values"], dtype=torch.float64).reshape(spec["shape"])
+    return t.requires_grad_(spec["rg"])
+
+
+def run(program, r):
+    """Fills in the steps (against the actual shapes) and records PyTorch's results."""
+    values = [tensor_of(s) for s in program["inputs"]]
+    leaves = list(values)
+    steps, results = [], []
+    for _ in range(len(program["steps"])):
+        step = make_step(r, [list(v.shape) for v in values])
+        steps.append(step)
+        op = OPS[step["op"]][1]
+        try:
+            y = op(*[values[i] for i in step["args"]], step["kw"])
+        except (RuntimeError, IndexError, ValueError, TypeError) as e:
+            results.append({"error": type(e).__name__})
+            program["steps"] = steps
+            return {"steps": results}
+        values.append(y)
+        results.append({"shape": list(y.shape), "values": enc(y.detach().reshape(-1).tolist())})
+    program["steps"] = steps
+    out = {"steps": results}
+    last = values[-1]
+    if last.requires_grad:
+        try:
+            last.sum().backward()
+            out["grads"] = [None if (not l.requires_grad or l.grad is None) else enc(l.grad.reshape(-1).tolist()) for l in leaves]
+        except RuntimeError as e:
+            out["backwardError"] = type(e).__name__
+    return out
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+    path = sys.argv[3] if len(sys.argv) > 3 else "test/fuzz/programs.json"
+    r = random.Random(seed)
+    programs = []
+    for _ in range(count):
+        p = generate(r)
+        res = run(p, r)
+        p["inputs"] = [{**s, "values": enc(s["values"])} for s in p["inputs"]]
+        p["steps"] = [{**st, "kw": {k: enc(v) for k, v in st["kw"].items()}} for st in p["steps"]]
+        programs.append({"program": p, "torch": res})
+    with open(path, "w") as fh:
+        json.dump({"torch": torch.__version__, "seed": seed, "programs": programs}, fh, separators=(",", ":"), allow_nan=False)
+        fh.write("\n")
+    print(f"wrote {len(programs)} programs to {path}")
+
+
+if __name__ == "__main__":
+    main()
