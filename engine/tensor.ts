@@ -33,6 +33,12 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The recorded op that produced this tensor (null for leaves). */
   gradNode: Node | null = null;
+  /**
+   * Set on the result of a view op (view, reshape, transpose, select, slice, ...). PyTorch's views
+   * share storage with their base; gradlens's are copies, so an in-place write into one would
+   * silently miss the base: in-place ops refuse it, naming the op (see ops/inplace.ts).
+   */
+  viewOf: string | null = null;
   /** Set by nn.Parameter so modules can find their parameters. */
   isParameter = false;
   private leafRequiresGrad = false;
@@ -257,24 +263,24 @@ export class Tensor {
 
   // ---- shape --------------------------------------------------------------------------------
 
-  reshape(...shape: (number | readonly number[])[]): Tensor { return sh.reshape(this, shape, "reshape"); }
-  view(...shape: (number | readonly number[])[]): Tensor { return sh.reshape(this, shape, "view"); }
-  flatten(): Tensor { return sh.reshape(this, [-1], "flatten"); }
-  transpose(dim0: number, dim1: number): Tensor { return sh.transpose(this, dim0, dim1); }
-  t(): Tensor { return sh.t(this); }
-  get T(): Tensor { return sh.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)); }
+  reshape(...shape: (number | readonly number[])[]): Tensor { return asView(sh.reshape(this, shape, "reshape"), "reshape"); }
+  view(...shape: (number | readonly number[])[]): Tensor { return asView(sh.reshape(this, shape, "view"), "view"); }
+  flatten(): Tensor { return asView(sh.reshape(this, [-1], "flatten"), "flatten"); }
+  transpose(dim0: number, dim1: number): Tensor { return asView(sh.transpose(this, dim0, dim1), "transpose"); }
+  t(): Tensor { return asView(sh.t(this), "t"); }
+  get T(): Tensor { return asView(sh.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)), "T"); }
   permute(...dims: (number | readonly number[])[]): Tensor {
-    return sh.permute(this, (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[]);
+    return asView(sh.permute(this, (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[]), "permute");
   }
-  squeeze(dim?: number): Tensor { return sh.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return sh.unsqueeze(this, dim); }
-  expand(...sizes: (number | readonly number[])[]): Tensor { return sh.expand(this, sizes); }
-  expandAs(other: Tensor): Tensor { return sh.expand(this, [other.shape]); }
+  squeeze(dim?: number): Tensor { return asView(sh.squeeze(this, dim), "squeeze"); }
+  unsqueeze(dim: number): Tensor { return asView(sh.unsqueeze(this, dim), "unsqueeze"); }
+  expand(...sizes: (number | readonly number[])[]): Tensor { return asView(sh.expand(this, sizes), "expand"); }
+  expandAs(other: Tensor): Tensor { return asView(sh.expand(this, [other.shape]), "expandAs"); }
 
   // ---- indexing -----------------------------------------------------------------------------
 
-  select(dim: number, index: number): Tensor { return idx.select(this, dim, index); }
-  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return idx.slice(this, dim, start, end, step); }
+  select(dim: number, index: number): Tensor { return asView(idx.select(this, dim, index), "select"); }
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return asView(idx.slice(this, dim, start, end, step), "slice"); }
   /** Gathers slices along dimension 0 (rows) by an index tensor or array, like `x[idx]`. */
   index(indices: Tensor | readonly number[]): Tensor { return idx.indexRows(this, indices); }
   gather(dim: number, indices: Tensor): Tensor { return idx.gather(this, dim, indices); }
@@ -298,4 +304,10 @@ export class Tensor {
     else inp.addBroadcastRaw(this, g);
     this.storage.version++;
   }
+}
+
+/** Marks a view op's result (a fresh tensor: ops never return their input, see viewOf). */
+function asView(t: Tensor, op: string): Tensor {
+  t.viewOf = op;
+  return t;
 }

@@ -11,6 +11,13 @@ import { asTensor, checkTensor, defineOp, sumTo } from "./record";
 import { Node } from "../autograd/node";
 
 function guard(self: Tensor, op: string, other: Tensor | null): void {
+  if (self.viewOf !== null) {
+    throw new Error(
+      `${op}: in-place write into the result of ${self.viewOf}(), which in gradlens is a copy: the write would not reach the ` +
+        `tensor it was taken from (PyTorch's views share storage). Compute it out of place, e.g. \`y = y.${op.slice(0, -1)}(...)\`, ` +
+        `and rebuild the tensor from the result.`,
+    );
+  }
   if (isGradEnabled() && self.isLeaf && self.requiresGrad) {
     throw new Error(
       `${op}: a leaf tensor that requires grad is being used in an in-place operation. ` +
@@ -112,13 +119,16 @@ export function clamp_<T extends Tensor>(self: T, min?: number | null, max?: num
   return self;
 }
 
+const ZERO_ = defineOp("zero_");
+const FILL_ = defineOp("fill_");
 export function fill_<T extends Tensor>(self: T, value: number, op: string): T {
   guard(self, op, null);
   if (typeof value !== "number") throw new TypeError(`${op}: expected a number, got ${typeof value}`);
   self.data.fill(value);
   bump(self, op);
-  // The old values no longer matter: nothing flows back to the tensor's history.
-  if (self.gradNode !== null) self.gradNode = null;
+  // The old values no longer matter: the tensor keeps its history, which gets a zero gradient
+  // (as PyTorch: `y.zero_()` on a non-leaf still requires grad, and its inputs' gradients are 0).
+  rebase(self, op === "zero_" ? ZERO_ : FILL_, null, (g) => [g.zerosLike(), null]);
   return self;
 }
 
@@ -128,11 +138,7 @@ export function copy_<T extends Tensor>(self: T, src: Tensor): T {
   guard(self, "copy_", src);
   writeBroadcast(self, src, (_x, y) => y);
   bump(self, "copy_");
-  if (!src.requiresGrad || !isGradEnabled()) {
-    if (self.gradNode !== null) self.gradNode = null;
-    return self;
-  }
-  self.gradNode = null;
-  rebase(self, COPY_, src, (g) => [null, sumTo(g, src.shape)]);
+  // The old values are overwritten: their history gets a zero gradient, the source the gradient.
+  rebase(self, COPY_, src, (g) => [g.zerosLike(), sumTo(g, src.shape)]);
   return self;
 }

@@ -173,3 +173,19 @@ describe("autograd semantics", () => {
     assert.deepEqual(values(randn(5)), a);
   });
 });
+
+describe("in-place writes into views", () => {
+  it("refuse, naming the view op: the write would not reach the base (views are copies here)", () => {
+    const x = tensor([1, 2], { dtype: "float64", requiresGrad: true });
+    const y = x.mul(1);
+    assert.throws(() => y.view(2).mul_(3), /mul_: in-place write into the result of view\(\), which in gradlens is a copy/);
+    assert.throws(() => y.select(0, 1).zero_(), /zero_: in-place write into the result of select\(\)/);
+    // A view of a leaf that requires grad: refused as well (PyTorch raises for it too).
+    assert.throws(() => x.view(2).add_(1), /add_: in-place write into the result of view\(\)/);
+    assert.deepEqual(Array.from(x.data), [1, 2], "the leaf is untouched");
+    // Out of place still works and is what the message suggests.
+    const z = y.view(2).mul(3);
+    z.sum().backward();
+    assert.deepEqual(Array.from(x.grad!.data), [3, 3]);
+  });
+});

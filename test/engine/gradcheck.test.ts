@@ -107,7 +107,12 @@ const CASES: Record<string, Case[]> = {
   mul_: [{ name: "non-leaf by tensor", f: (a, b) => a.mul(1).mul_(b), inputs: () => [g(2, 3), g(2, 3)] }],
   div_: [{ name: "non-leaf by tensor", f: (a, b) => a.mul(1).div_(b), inputs: () => [g(4), pos(4)] }],
   clamp_: [{ name: "non-leaf", f: (a) => a.mul(1).clamp_(-0.5, 0.5), inputs: () => [tensor([-1, 0.2, 0.9], { dtype: "float64", requiresGrad: true })] }],
-  copy_: [{ name: "into a buffer", f: (a) => c(2, 3).copy_(a).mul(3), inputs: () => [g(3)] }],
+  copy_: [
+    { name: "into a buffer", f: (a) => c(2, 3).copy_(a).mul(3), inputs: () => [g(3)] },
+    { name: "over a non-leaf (its history gets zeros)", f: (a, b) => a.mul(2).copy_(b).mul(3).add(a), inputs: () => [g(3), g(3)] },
+  ],
+  zero_: [{ name: "non-leaf: its history gets zeros", f: (a) => a.mul(2).zero_().add(a.mul(a)), inputs: () => [g(4)] }],
+  fill_: [{ name: "non-leaf: its history gets zeros", f: (a) => a.mul(3).fill_(0.5).mul(a), inputs: () => [g(4)] }],
 };
 
 const LOSSES: Case[] = [

@@ -76,6 +76,8 @@ OPS = {
     "divInplace": (2, lambda a, b, k: (a * 1).div_(b)),
     "clampInplace": (1, lambda a, k: (a * 1).clamp_(k["min"], k["max"])),
     "copyInplace": (1, lambda a, k: torch.zeros(k["shape"], dtype=torch.float64).copy_(a)),
+    "zeroInplace": (1, lambda a, k: (a * 1).zero_()),
+    "fillInplace": (1, lambda a, k: (a * 1).fill_(k["s"])),
     "clone": (1, lambda a, k: a.clone()),
     "toFloat32": (1, lambda a, k: a.to(torch.float32).to(torch.float64)),
     "permute": (1, lambda a, k: a.permute(k["dims"])),
@@ -174,7 +176,7 @@ def make_step(r, shapes):
         size = a[k["dim"]] if rank > 0 else 0
         k["start"] = r.randint(0, max(size - 1, 0))
         k["length"] = r.randint(0, max(size - k["start"], 0))
-    elif name == "mulInplace":
+    elif name in ("mulInplace", "fillInplace"):
         k["s"] = r.choice([2.0, -1.0, 0.0])
     elif name == "clampInplace":
         k["min"], k["max"] = sorted([round(r.uniform(-2, 2), 2), round(r.uniform(-2, 2), 2)])

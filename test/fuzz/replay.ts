@@ -57,6 +57,8 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
   divInplace: ([a, b]) => a.mul(1).div_(b),
   clampInplace: ([a], k) => a.mul(1).clamp_(k.min, k.max),
   copyInplace: ([a], k) => zeros(k.shape, { dtype: "float64" }).copy_(a),
+  zeroInplace: ([a]) => a.mul(1).zero_(),
+  fillInplace: ([a], k) => a.mul(1).fill_(k.s),
   clone: ([a]) => a.clone(),
   toFloat32: ([a]) => a.to("float32").to("float64"),
   permute: ([a], k) => a.permute(k.dims),
@@ -71,7 +73,7 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
 /** Which of the engine's registered differentiable ops each replayed op exercises. */
 export const OPS_EXERCISED: Record<string, string[]> = {
   addScalar: ["add"], mulScalar: ["mul"], powScalar: ["pow"], mulInplace: ["mul", "mul_"], addInplace: ["mul", "add_"],
-  divInplace: ["mul", "div_"], clampInplace: ["mul", "clamp_"], copyInplace: ["copy_"], toFloat32: ["to"],
+  divInplace: ["mul", "div_"], zeroInplace: ["mul", "zero_"], fillInplace: ["mul", "fill_"], clampInplace: ["mul", "clamp_"], copyInplace: ["copy_"], toFloat32: ["to"],
   transpose: ["permute"], t: ["permute"], unsqueeze: ["reshape"], squeeze: ["reshape"], select: ["slice", "reshape"],
   indexRows: ["index"], nllLoss: ["logSoftmax", "nllLoss"], bceSigmoid: ["sigmoid", "binaryCrossEntropy"],
 };

@@ -15,6 +15,34 @@ const t = (v: NestedArray | number, rg = false) => tensor(v, { dtype: "float64",
 const val = (x: Tensor | null) => (x === null ? null : (x.tolist() as unknown));
 
 const PROGRAMS: Record<string, () => Record<string, unknown>> = {
+  fill_after_saved_output_raises: () => {
+    const x = t([1, 2], true);
+    const y = x.exp();
+    y.fill_(3);
+    let raised = 0;
+    try {
+      y.sum().backward();
+    } catch {
+      raised = 1;
+    }
+    return { raised: [raised] };
+  },
+  zero_fill_copy_keep_history: () => {
+    const x = t([1, 2], true);
+    const y = x.mul(2);
+    y.zero_();
+    const zeroRequiresGrad = [y.requiresGrad ? 1 : 0];
+    y.add(x).sum().backward();
+    const x2 = t([1, 2], true);
+    const y2 = x2.mul(1);
+    y2.fill_(3);
+    y2.mul(x2).sum().backward();
+    const x3 = t([1, 2], true), c = t([5, 6], true);
+    const y3 = x3.mul(2);
+    y3.copy_(c);
+    y3.mul(3).sum().backward();
+    return { zeroRequiresGrad, gx: val(x.grad), gx2: val(x2.grad), gx3: val(x3.grad), gc: val(c.grad) };
+  },
   relu_nan: () => {
     const x = t([NaN, -1, 0, 2], true);
     const y = x.relu();

@@ -154,7 +154,36 @@ def backward_gradient_is_copied():
     return out(x=x, gx=x.grad)
 
 
-CASES = [relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
+def zero_fill_copy_keep_history():
+    x = t([1, 2], True)
+    y = x * 2
+    y.zero_()
+    zero_rg = t([1.0 if y.requires_grad else 0.0])
+    (y + x).sum().backward()
+    x2 = t([1, 2], True)
+    y2 = x2 * 1
+    y2.fill_(3)
+    (y2 * x2).sum().backward()
+    x3, c = t([1, 2], True), t([5, 6], True)
+    y3 = x3 * 2
+    y3.copy_(c)
+    (y3 * 3).sum().backward()
+    return out(zeroRequiresGrad=zero_rg, gx=x.grad, gx2=x2.grad, gx3=x3.grad, gc=c.grad)
+
+
+def fill_after_saved_output_raises():
+    x = t([1, 2], True)
+    y = x.exp()  # exp saves its output
+    y.fill_(3)
+    try:
+        y.sum().backward()
+        raised = 0.0
+    except RuntimeError:
+        raised = 1.0
+    return out(raised=t([raised]))
+
+
+CASES = [zero_fill_copy_keep_history, fill_after_saved_output_raises, relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
          clamp_times_inf, matmul_inf, bce_logits_zero, bce_saturated, gather_strides, norm_inf_ties,
          norm_p_at_zero, t_1d_hook, expand_same_shape_hook, backward_gradient_is_copied]
 
