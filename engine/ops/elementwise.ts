@@ -19,6 +19,15 @@ function unary(x: Tensor, f: (v: number) => number): Tensor {
   return out;
 }
 
+/** The tensors to save for an op whose input i's gradient needs `uses[i]` (nothing for inputs that need no gradient). */
+export function needed(inputs: readonly Tensor[], uses: readonly Tensor[]): Tensor[] {
+  const out: Tensor[] = [];
+  inputs.forEach((x, i) => {
+    if (x.requiresGrad && !out.includes(uses[i])) out.push(uses[i]);
+  });
+  return out;
+}
+
 const ADD = defineOp("add");
 export function add(a: Tensor, other: TensorLike, alpha = 1): Tensor {
   const { b, out } = binary(a, other, "add", alpha === 1 ? (x, y) => x + y : (x, y) => x + alpha * y);
@@ -34,7 +43,9 @@ export function sub(a: Tensor, other: TensorLike, alpha = 1): Tensor {
 const MUL = defineOp("mul");
 export function mul(a: Tensor, other: TensorLike): Tensor {
   const { b, out } = binary(a, other, "mul", (x, y) => x * y);
-  return record(out, MUL, [a, b], [a, b], (g) => [
+  // Save only what the gradients need: a's needs b, b's needs a (so `h.mul(2)` then `h.add_(1)`
+  // still back-propagates, as in PyTorch).
+  return record(out, MUL, [a, b], needed([a, b], [b, a]), (g) => [
     a.requiresGrad ? sumTo(g.mul(b), a.shape) : null,
     b.requiresGrad ? sumTo(g.mul(a), b.shape) : null,
   ]);
@@ -44,7 +55,7 @@ const DIV = defineOp("div");
 export function div(a: Tensor, other: TensorLike): Tensor {
   const { b, out } = binary(a, other, "div", (x, y) => x / y);
   // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
-  return record(out, DIV, [a, b], [a, b], (g) => [
+  return record(out, DIV, [a, b], b.requiresGrad ? [a, b] : [b], (g) => [
     a.requiresGrad ? sumTo(g.div(b), a.shape) : null,
     b.requiresGrad ? sumTo(g.mul(a).div(b.mul(b)).neg(), b.shape) : null,
   ]);

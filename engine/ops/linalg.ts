@@ -6,6 +6,7 @@ import { broadcastShapes, fmt } from "../shape";
 import { Tensor } from "../tensor";
 import { checkTensor, defineOp, empty, record, resultDType } from "./record";
 import { Data } from "../dtype";
+import { needed } from "./elementwise";
 
 /** C[m×n] += A[m×k]·B[k×n] for one batch, i-k-j order so the inner loop streams rows. */
 function gemm(a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: number, m: number, k: number, n: number): void {
@@ -30,7 +31,7 @@ function bmm(a: Tensor, b: Tensor): Tensor {
   const shape = [...a.shape.slice(0, r - 2), m, n];
   const out = empty(shape, resultDType(a, b));
   if (k > 0) for (let i = 0; i < batch; i++) gemm(a.data, i * m * k, b.data, i * k * n, out.data, i * m * n, m, k, n);
-  return record(out, MATMUL, [a, b], [a, b], (g) => [
+  return record(out, MATMUL, [a, b], needed([a, b], [b, a]), (g) => [
     a.requiresGrad ? bmm(g, b.transpose(-1, -2)).to(a.dtype) : null,
     b.requiresGrad ? bmm(a.transpose(-1, -2), g).to(b.dtype) : null,
   ]);

@@ -1,7 +1,7 @@
 /**
- * Learning-rate schedulers (torch.optim.lr_scheduler). Each computes the lr of epoch `lastEpoch`
- * in closed form from the group's initial lr; `step()` advances one epoch. A scheduler's
- * `step()` never touches gradients.
+ * Learning-rate schedulers (torch.optim.lr_scheduler). `step()` advances one epoch; StepLR and
+ * CosineAnnealingLR update the group's current lr (PyTorch's chainable form), LambdaLR scales the
+ * initial lr. A scheduler's `step()` never touches gradients.
  */
 import { Optimizer } from "./optimizer";
 
@@ -11,15 +11,21 @@ export abstract class LRScheduler {
 
   constructor(readonly optimizer: Optimizer) {
     if (!(optimizer instanceof Optimizer)) throw new TypeError(`${this.constructor.name}: expected an Optimizer, got ${typeof optimizer}`);
-    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr ?? g.lr);
+    // The first scheduler on an optimizer records each group's initial lr; later ones reuse it.
+    for (const g of optimizer.paramGroups) g.initialLr ??= g.lr;
+    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr!);
   }
 
-  protected abstract lrAt(epoch: number, baseLr: number, groupIndex: number): number;
+  /**
+   * The lr for `epoch` given the group's current lr (PyTorch's chainable form: schedulers on one
+   * optimizer compose, and an lr the user set in between is taken from there).
+   */
+  protected abstract nextLr(epoch: number, lr: number, baseLr: number, groupIndex: number): number;
 
   /** Advances one epoch and writes the new lr into every parameter group. */
   step(): void {
     this.lastEpoch++;
-    this.optimizer.paramGroups.forEach((g, i) => (g.lr = this.lrAt(this.lastEpoch, this.baseLrs[i], i)));
+    this.optimizer.paramGroups.forEach((g, i) => (g.lr = this.nextLr(this.lastEpoch, g.lr, this.baseLrs[i], i)));
   }
 
   getLastLr(): number[] {
@@ -33,19 +39,22 @@ export class StepLR extends LRScheduler {
     super(optimizer);
     if (!(Number.isInteger(stepSize) && stepSize > 0)) throw new RangeError(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
   }
-  protected lrAt(epoch: number, base: number): number {
-    return base * Math.pow(this.gamma, Math.floor(epoch / this.stepSize));
+  protected nextLr(epoch: number, lr: number): number {
+    return epoch === 0 || epoch % this.stepSize !== 0 ? lr : lr * this.gamma;
   }
 }
 
-/** Cosine from the initial lr down to etaMin over TMax epochs. */
+/** Cosine from the initial lr down to etaMin over TMax epochs (PyTorch's recursive form). */
 export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: Optimizer, readonly TMax: number, readonly etaMin = 0) {
     super(optimizer);
     if (!(TMax > 0)) throw new RangeError(`CosineAnnealingLR: TMax must be positive, got ${TMax}`);
   }
-  protected lrAt(epoch: number, base: number): number {
-    return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.TMax))) / 2;
+  protected nextLr(epoch: number, lr: number, base: number): number {
+    const { TMax, etaMin } = this;
+    if (epoch === 0) return lr;
+    if ((epoch - 1 - TMax) % (2 * TMax) === 0) return lr + ((base - etaMin) * (1 - Math.cos(Math.PI / TMax))) / 2;
+    return ((1 + Math.cos((Math.PI * epoch) / TMax)) / (1 + Math.cos((Math.PI * (epoch - 1)) / TMax))) * (lr - etaMin) + etaMin;
   }
 }
 
@@ -57,9 +66,10 @@ export class LambdaLR extends LRScheduler {
     const n = optimizer.paramGroups.length;
     this.lambdas = Array.isArray(lrLambda) ? lrLambda : new Array(n).fill(lrLambda);
     if (this.lambdas.length !== n) throw new RangeError(`LambdaLR: expected ${n} lrLambdas, got ${this.lambdas.length}`);
-    optimizer.paramGroups.forEach((g, i) => (g.lr = this.lrAt(0, this.baseLrs[i], i)));
+    optimizer.paramGroups.forEach((g, i) => (g.lr = this.baseLrs[i] * this.lambdas[i](0)));
   }
-  protected lrAt(epoch: number, base: number, i: number): number {
+  /** Not chainable (as PyTorch's LambdaLR): always the initial lr times the lambda. */
+  protected nextLr(epoch: number, _lr: number, base: number, i: number): number {
     return base * this.lambdas[i](epoch);
   }
 }

@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { arange, nn, noGrad, tensor, Tensor, NestedArray } from "gradlens";
+import { arange, nn, noGrad, optim, tensor, Tensor, NestedArray } from "gradlens";
 
 const F = nn.functional;
 const fixtures = JSON.parse(fs.readFileSync(path.join(__dirname, "edge-cases.json"), "utf8")) as { torch: string; cases: Record<string, Record<string, unknown>> };
@@ -15,6 +15,48 @@ const t = (v: NestedArray | number, rg = false) => tensor(v, { dtype: "float64",
 const val = (x: Tensor | null) => (x === null ? null : (x.tolist() as unknown));
 
 const PROGRAMS: Record<string, () => Record<string, unknown>> = {
+  schedulers_chain_and_follow_the_user: () => {
+    const w = t([1], true);
+    const opt = new optim.SGD([w], { lr: 0.1 });
+    const s1 = new optim.lrScheduler.StepLR(opt, 2, 0.5);
+    const s2 = new optim.lrScheduler.CosineAnnealingLR(opt, 5);
+    const chained: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      opt.step();
+      s1.step();
+      s2.step();
+      chained.push(opt.paramGroups[0].lr);
+    }
+    const w2 = t([1], true);
+    const opt2 = new optim.SGD([w2], { lr: 1 });
+    const s3 = new optim.lrScheduler.StepLR(opt2, 3, 0.1);
+    const user: number[] = [];
+    for (let epoch = 0; epoch < 7; epoch++) {
+      opt2.step();
+      s3.step();
+      if (epoch === 1) opt2.paramGroups[0].lr = 0.5;
+      user.push(opt2.paramGroups[0].lr);
+    }
+    return { chained, user };
+  },
+  saves_only_what_gradients_need: () => {
+    const x = t([1, 2], true);
+    const h = x.mul(1);
+    const y = h.mul(2);
+    h.add_(1);
+    y.sum().backward();
+    const x2 = t([1, 2], true);
+    const h2 = x2.mul(1);
+    const y2 = h2.div(t([2, 4]));
+    h2.add_(1);
+    y2.sum().backward();
+    const x3 = t([[1, 2]], true);
+    const h3 = x3.mul(1);
+    const y3 = h3.matmul(t([[1], [3]]));
+    h3.add_(1);
+    y3.sum().backward();
+    return { gx: val(x.grad), gx2: val(x2.grad), gx3: val(x3.grad) };
+  },
   fill_after_saved_output_raises: () => {
     const x = t([1, 2], true);
     const y = x.exp();

@@ -183,7 +183,50 @@ def fill_after_saved_output_raises():
     return out(raised=t([raised]))
 
 
-CASES = [zero_fill_copy_keep_history, fill_after_saved_output_raises, relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
+def saves_only_what_gradients_need():
+    x = t([1, 2], True)
+    h = x * 1
+    y = h * 2
+    h.add_(1)
+    y.sum().backward()
+    x2 = t([1, 2], True)
+    h2 = x2 * 1
+    y2 = h2 / t([2, 4])
+    h2.add_(1)
+    y2.sum().backward()
+    x3 = t([[1, 2]], True)
+    h3 = x3 * 1
+    y3 = h3 @ t([[1], [3]])
+    h3.add_(1)
+    y3.sum().backward()
+    return out(gx=x.grad, gx2=x2.grad, gx3=x3.grad)
+
+
+def schedulers_chain_and_follow_the_user():
+    w = t([1.0], True)
+    opt = torch.optim.SGD([w], lr=0.1)
+    s1 = torch.optim.lr_scheduler.StepLR(opt, 2, 0.5)
+    s2 = torch.optim.lr_scheduler.CosineAnnealingLR(opt, 5)
+    chained = []
+    for _ in range(8):
+        opt.step()
+        s1.step()
+        s2.step()
+        chained.append(opt.param_groups[0]["lr"])
+    w2 = t([1.0], True)
+    opt2 = torch.optim.SGD([w2], lr=1.0)
+    s3 = torch.optim.lr_scheduler.StepLR(opt2, 3, 0.1)
+    user = []
+    for epoch in range(7):
+        opt2.step()
+        s3.step()
+        if epoch == 1:
+            opt2.param_groups[0]["lr"] = 0.5
+        user.append(opt2.param_groups[0]["lr"])
+    return out(chained=t(chained), user=t(user))
+
+
+CASES = [schedulers_chain_and_follow_the_user, saves_only_what_gradients_need, zero_fill_copy_keep_history, fill_after_saved_output_raises, relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
          clamp_times_inf, matmul_inf, bce_logits_zero, bce_saturated, gather_strides, norm_inf_ties,
          norm_p_at_zero, t_1d_hook, expand_same_shape_hook, backward_gradient_is_copied]
 
