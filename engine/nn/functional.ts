@@ -3,6 +3,7 @@ import { Tensor } from "../tensor";
 import { fmt, sameShape } from "../shape";
 import { checkTensor, defineOp, empty, record, resultDType } from "../ops/record";
 import { softplus } from "../ops/activation";
+import { checkOptions } from "../options";
 
 export { softplus };
 import { uniform } from "../random";
@@ -59,12 +60,14 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
 }
 
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions("mseLoss", options, ["reduction"], "{ reduction: \"sum\" }", []);
   checkSameShape(input, target, "mseLoss");
   const diff = input.sub(target);
   return reduce(diff.mul(diff), options.reduction, "mseLoss");
 }
 
 export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions("l1Loss", options, ["reduction"], "{ reduction: \"sum\" }", []);
   checkSameShape(input, target, "l1Loss");
   return reduce(input.sub(target).abs(), options.reduction, "l1Loss");
 }
@@ -86,6 +89,7 @@ function checkClassTargets(input: Tensor, target: Tensor, op: string): void {
 const NLL = defineOp("nllLoss");
 /** Negative log likelihood of log-probabilities [N, C] at integer class targets [N]. */
 export function nllLoss(logProbs: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions("nllLoss", options, ["reduction"], "{ reduction: \"sum\" }", ["weight", "ignoreIndex"]);
   checkClassTargets(logProbs, target, "nllLoss");
   const x = logProbs.ndim === 1 ? logProbs.unsqueeze(0) : logProbs;
   const [n, c] = x.shape;
@@ -102,12 +106,14 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: LossOptions =
 
 /** Cross entropy of raw logits [N, C] against integer class targets [N] (log-softmax + NLL). */
 export function crossEntropy(logits: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions("crossEntropy", options, ["reduction"], "{ reduction: \"sum\" }", ["weight", "ignoreIndex", "labelSmoothing"]);
   checkClassTargets(logits, target, "crossEntropy");
   return nllLoss(logits.logSoftmax(-1), target, options);
 }
 
 /** Binary cross entropy on probabilities; logs are clamped at -100 as in PyTorch. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions("binaryCrossEntropy", options, ["reduction"], "{ reduction: \"sum\" }", ["weight"]);
   checkSameShape(input, target, "binaryCrossEntropy");
   for (const v of input.data) {
     if (!(v >= 0 && v <= 1)) throw new RangeError(`binaryCrossEntropy: all input elements should be between 0 and 1, found ${v} (apply sigmoid first, or use binaryCrossEntropyWithLogits)`);
@@ -143,6 +149,7 @@ function bceElementwise(p: Tensor, y: Tensor): Tensor {
 
 /** Numerically stable BCE on logits: (1 − y)·x + (1 + (w − 1)·y)·softplus(−x). */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: LossOptions & { posWeight?: Tensor } = {}): Tensor {
+  checkOptions("binaryCrossEntropyWithLogits", options, ["reduction", "posWeight"], "{ reduction: \"sum\" }", ["weight"]);
   checkSameShape(input, target, "binaryCrossEntropyWithLogits");
   // softplus is smooth at 0, so the gradient at a logit of exactly 0 is σ(0)-based, as PyTorch's.
   const sp = softplus(input.neg());

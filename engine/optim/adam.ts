@@ -1,6 +1,7 @@
 /** Adam and AdamW (decoupled weight decay), with amsgrad, following torch.optim's algorithms. */
 import { Tensor } from "../tensor";
 import { Optimizer, ParamGroup, Params } from "./optimizer";
+import { checkOptions } from "../options";
 
 export interface AdamOptions {
   lr?: number;
@@ -18,11 +19,18 @@ interface AdamState {
   maxExpAvgSq?: Float64Array;
 }
 
+const ADAM_OPTIONS = ["lr", "betas", "eps", "weightDecay", "amsgrad", "maximize"];
+
 export class Adam extends Optimizer {
   protected readonly decoupled: boolean = false;
 
   constructor(params: Params, options: AdamOptions = {}, defaults: Partial<AdamOptions> = {}) {
+    checkOptions(new.target.name, options, ADAM_OPTIONS, "{ lr: 1e-3, betas: [0.9, 0.999] }", ["foreach", "capturable", "differentiable", "fused"]);
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...defaults, ...options });
+  }
+
+  protected override optionNames(): readonly string[] {
+    return ADAM_OPTIONS;
   }
 
   protected override validate(group: ParamGroup): void {

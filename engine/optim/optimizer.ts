@@ -6,6 +6,7 @@
  */
 import { enableGrad } from "../autograd/gradMode";
 import { Tensor } from "../tensor";
+import { checkOptions } from "../options";
 import { clearGrad, ZeroGradOptions } from "../nn/module";
 import { probe } from "../probe";
 
@@ -33,8 +34,22 @@ export abstract class Optimizer {
     for (const g of groups) this.addParamGroup(g);
   }
 
+  /** The option names a parameter group may set besides `params` (strict, like the constructor's). */
+  protected optionNames(): readonly string[] {
+    return ["lr"];
+  }
+
   addParamGroup(group: ParamGroupInput): void {
     const name = this.constructor.name;
+    if (group === null || typeof group !== "object" || Array.isArray(group) || group instanceof Tensor) {
+      throw new TypeError(`${name}: each parameter group must be an object like { params: model.parameters(), lr: 0.01 }, got ${Array.isArray(group) ? "an array" : group === null ? "null" : typeof group}`);
+    }
+    if (group.params === undefined || group.params === null || typeof (group.params as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`${name}: a parameter group's params must be an iterable of Tensors, got ${group.params === null ? "null" : typeof group.params}`);
+    }
+    const { params: _params, ...rest } = group as ParamGroupInput & Record<string, unknown>;
+    void _params;
+    checkOptions(`${name} parameter group`, rest, [...this.optionNames(), "initialLr"], "{ params: model.parameters(), lr: 0.01 }");
     const params = [...group.params];
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw new TypeError(`${name}: parameter ${i} is not a Tensor`);

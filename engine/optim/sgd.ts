@@ -1,6 +1,7 @@
 /** SGD with momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD's algorithm). */
 import { Tensor } from "../tensor";
 import { Optimizer, ParamGroup, Params } from "./optimizer";
+import { checkOptions } from "../options";
 
 export interface SGDOptions {
   lr?: number;
@@ -11,9 +12,16 @@ export interface SGDOptions {
   maximize?: boolean;
 }
 
+const SGD_OPTIONS = ["lr", "momentum", "dampening", "weightDecay", "nesterov", "maximize"];
+
 export class SGD extends Optimizer {
   constructor(params: Params, options: SGDOptions = {}) {
+    checkOptions("SGD", options, SGD_OPTIONS, "{ lr: 0.1, momentum: 0.9 }", ["foreach", "differentiable"]);
     super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+  }
+
+  protected override optionNames(): readonly string[] {
+    return SGD_OPTIONS;
   }
 
   protected override validate(group: ParamGroup): void {

@@ -214,3 +214,31 @@ describe("optim", () => {
     assert.ok(Math.abs(p.item() - 0.95) < 1e-7);
   });
 });
+
+describe("strict options: a wrong call is an error naming what was wrong", () => {
+  const params = () => new nn.Linear(2, 1).parameters();
+  it("an optimizer's options must be an object", () => {
+    // @ts-expect-error: a bare number is the classic mistake (PyTorch's positional lr)
+    assert.throws(() => new optim.SGD(params(), 0.1), /SGD: options must be an object like \{ lr: 0\.1, momentum: 0\.9 \}, got the number 0\.1/);
+  });
+  it("unknown options name the closest known one, snake_case included", () => {
+    assert.throws(() => new optim.SGD(params(), { lr: 0.1, momentun: 0.9 } as never), /SGD: unknown option "momentun" \(did you mean "momentum"\?\)/);
+    assert.throws(() => new optim.AdamW(params(), { weight_decay: 0.1 } as never), /AdamW: unknown option "weight_decay" \(did you mean "weightDecay"\?\)/);
+    assert.throws(() => new optim.Adam(params(), { foreach: true } as never), /Adam: option "foreach" is not supported yet/);
+  });
+  it("parameter groups are checked the same way", () => {
+    assert.throws(() => new optim.SGD([[1, 2]] as never), /SGD: each parameter group must be an object like \{ params: model\.parameters\(\), lr: 0\.01 \}, got an array/);
+    assert.throws(() => new optim.SGD([{ params: params(), lr: 0.1, momentom: 0.5 }] as never), /SGD parameter group: unknown option "momentom" \(did you mean "momentum"\?\)/);
+    assert.throws(() => new optim.SGD([{ lr: 0.1 }] as never), /SGD: a parameter group's params must be an iterable of Tensors, got undefined/);
+    // Valid groups still work.
+    const opt = new optim.SGD([{ params: params(), lr: 0.1, momentum: 0.9 }], { lr: 0.01 });
+    assert.equal(opt.paramGroups[0].momentum, 0.9);
+  });
+  it("loss options: unknown ones and PyTorch's not-yet-supported ones are errors", () => {
+    const logits = randn(3, 4), targets = tensor([0, 1, 2]);
+    assert.throws(() => nn.functional.crossEntropy(logits, targets, { labelSmoothing: 0.1 } as never), /crossEntropy: option "labelSmoothing" is not supported yet/);
+    assert.throws(() => nn.functional.crossEntropy(logits, targets, { weight: tensor([1, 1, 1, 1]) } as never), /crossEntropy: option "weight" is not supported yet/);
+    assert.throws(() => nn.functional.mseLoss(logits, logits, { reduce: "sum" } as never), /mseLoss: unknown option "reduce".*known options: reduction/);
+    assert.equal(nn.functional.mseLoss(logits, logits, { reduction: "sum" }).item(), 0);
+  });
+});
