@@ -7,6 +7,7 @@ import { AccumulateGrad, GradHook, Node } from "./autograd/node";
 import { runBackward, BackwardOptions } from "./autograd/backward";
 import { allocate, Data, DType } from "./dtype";
 import { fmt, numel, Shape } from "./shape";
+import { formatTensor } from "./format";
 import * as ew from "./ops/elementwise";
 import * as red from "./ops/reduce";
 import * as lin from "./ops/linalg";
@@ -194,11 +195,9 @@ export class Tensor {
     return build(0);
   }
 
+  /** PyTorch-style: `tensor([[ 0.1234, -1.5000], …], requiresGrad=true)` (see format.ts). */
   toString(): string {
-    const body = JSON.stringify(this.tolist());
-    const extra = this.gradFn ? `, gradFn=${this.gradFn}` : this.requiresGrad ? ", requiresGrad=true" : "";
-    const dt = this.dtype === "float64" ? ", dtype=float64" : "";
-    return `tensor(${body}${dt}${extra})`;
+    return formatTensor({ data: this.data, shape: this.shape, dtype: this.dtype, requiresGrad: this.requiresGrad, gradFn: this.gradFn });
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {

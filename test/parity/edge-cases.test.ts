@@ -6,10 +6,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { arange, nn, noGrad, optim, tensor, Tensor, NestedArray } from "gradlens";
+import { arange, linspace, nn, noGrad, optim, tensor, Tensor, NestedArray, zeros } from "gradlens";
 
 const F = nn.functional;
-const fixtures = JSON.parse(fs.readFileSync(path.join(__dirname, "edge-cases.json"), "utf8")) as { torch: string; cases: Record<string, Record<string, unknown>> };
+const fixtures = JSON.parse(fs.readFileSync(path.join(__dirname, "edge-cases.json"), "utf8")) as { torch: string; cases: Record<string, Record<string, unknown>>; reprs: Record<string, string> };
 
 const t = (v: NestedArray | number, rg = false) => tensor(v, { dtype: "float64", requiresGrad: rg });
 const val = (x: Tensor | null) => (x === null ? null : (x.tolist() as unknown));
@@ -218,4 +218,47 @@ describe(`edge cases against PyTorch ${fixtures.torch}`, () => {
       for (const [k, v] of Object.entries(expected)) close(got[k], decode(v), `${name}.${k}`);
     });
   }
+});
+
+/** The same tensors as edge_cases.py's REPRS, built with the engine. */
+const REPRS: Record<string, () => Tensor> = {
+  ints: () => tensor([1, 2]),
+  matrix_rg: () => tensor([[0.1234, -1.5], [2, 3]], { requiresGrad: true }),
+  nonfinite: () => tensor([NaN, Infinity, -Infinity, 1.5]),
+  scalar: () => tensor(3.14159),
+  sci: () => tensor([1e-5, 1, 1000]),
+  empty2d: () => zeros(0, 3),
+  empty: () => tensor([]),
+  long: () => arange(0, 2000),
+  f64: () => tensor([[1, 2], [3, 4]], { dtype: "float64" }),
+  cube: () => tensor([[[0.2955, -1.7477], [0.0267, -1.8063]], [[-0.2333, -0.7322], [2.4329, -2.505]]]),
+  neg_zero: () => tensor([-0, 1]),
+  wide: () => linspace(-1, 1, 30),
+  big_matrix: () => arange(0, 10000).reshape(100, 100).div(7),
+  grad_fn: () => tensor([1.5, 2], { requiresGrad: true }).mul(2),
+};
+
+/** PyTorch's repr in gradlens's names. */
+function inGradlensTerms(repr: string): string {
+  return repr
+    .replace("requires_grad=True", "requiresGrad=true")
+    .replace(/grad_fn=<(\w+)Backward0>/, "gradFn=<$1Backward>")
+    .replace("dtype=torch.float64", "dtype=float64")
+    .replace(/size=\((\d+), (\d+)\)/, "size=[$1, $2]");
+}
+
+describe("printing like PyTorch", () => {
+  it("every recorded repr has a tensor here", () => assert.deepEqual(Object.keys(REPRS).sort(), Object.keys(fixtures.reprs).sort()));
+  for (const [name, make] of Object.entries(REPRS)) {
+    it(name, () => {
+      const t = make();
+      const expected = inGradlensTerms(fixtures.reprs[name]);
+      assert.equal(String(t), expected);
+      assert.equal(t.toString(), expected);
+    });
+  }
+  it("console.log uses the same text (util.inspect)", async () => {
+    const { inspect } = await import("node:util");
+    assert.equal(inspect(tensor([1, 2])), "tensor([1., 2.])");
+  });
 });

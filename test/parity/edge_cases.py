@@ -230,8 +230,26 @@ CASES = [schedulers_chain_and_follow_the_user, saves_only_what_gradients_need, z
          clamp_times_inf, matmul_inf, bce_logits_zero, bce_saturated, gather_strides, norm_inf_ties,
          norm_p_at_zero, t_1d_hook, expand_same_shape_hook, backward_gradient_is_copied]
 
+# Printing: PyTorch's repr of these tensors (the test maps its names: requires_grad → requiresGrad).
+REPRS = {
+    "ints": torch.tensor([1., 2.]),
+    "matrix_rg": torch.tensor([[0.1234, -1.5], [2, 3]], requires_grad=True),
+    "nonfinite": torch.tensor([math.nan, math.inf, -math.inf, 1.5]),
+    "scalar": torch.tensor(3.14159),
+    "sci": torch.tensor([1e-5, 1, 1000]),
+    "empty2d": torch.zeros(0, 3),
+    "empty": torch.tensor([]),
+    "long": torch.arange(0, 2000, dtype=torch.float32),
+    "f64": torch.tensor([[1, 2], [3, 4]], dtype=torch.float64),
+    "cube": torch.tensor([[[0.2955, -1.7477], [0.0267, -1.8063]], [[-0.2333, -0.7322], [2.4329, -2.5050]]]),
+    "neg_zero": torch.tensor([-0.0, 1.0]),
+    "wide": torch.linspace(-1, 1, 30),
+    "big_matrix": torch.arange(0, 10000, dtype=torch.float32).reshape(100, 100) / 7,
+    "grad_fn": torch.tensor([1.5, 2.0], requires_grad=True) * 2,
+}
+
 if __name__ == "__main__":
-    result = {"torch": torch.__version__, "cases": {f.__name__: f() for f in CASES}}
+    result = {"torch": torch.__version__, "cases": {f.__name__: f() for f in CASES}, "reprs": {k: repr(v) for k, v in REPRS.items()}}
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "edge-cases.json")
     with open(path, "w") as fh:
         json.dump(result, fh, indent=1, sort_keys=True)
