@@ -82,11 +82,12 @@ export function broadcastIndex(inShape: Shape, outShape: Shape): Int32Array {
 /** Normalises `(2, 3)` or `([2, 3])` style size arguments. */
 export function sizesFrom(args: readonly (number | readonly number[])[], op: string): number[] {
   const flat = args.length === 1 && Array.isArray(args[0]) ? (args[0] as readonly number[]) : (args as readonly number[]);
-  for (const s of flat) {
+  flat.forEach((s, i) => {
     if (typeof s !== "number" || !Number.isInteger(s) || s < -1) {
-      throw new TypeError(`${op}: sizes must be non-negative integers, got ${fmt(flat as number[])}`);
+      const what = typeof s === "string" ? `the string "${s}"` : typeof s === "number" ? String(s) : typeof s;
+      throw new TypeError(`${op}: sizes must be non-negative integers, got ${what} at position ${i}`);
     }
-  }
+  });
   return [...flat];
 }
 

@@ -40,6 +40,8 @@ export class Tensor {
    * silently miss the base: in-place ops refuse it, naming the op (see ops/inplace.ts).
    */
   viewOf: string | null = null;
+  /** Set on comparison results (0/1 values): indexing with one would be read as row numbers. */
+  isMask = false;
   /** Set by nn.Parameter so modules can find their parameters. */
   isParameter = false;
   private leafRequiresGrad = false;
@@ -162,6 +164,10 @@ export class Tensor {
 
   /** Converts to another dtype (differentiable); returns this tensor if the dtype already matches. */
   to(dtype: DType): Tensor {
+    if (dtype !== "float32" && dtype !== "float64") {
+      const device = typeof dtype === "string" && /^(cuda|cpu|mps|gpu)/.test(dtype);
+      throw new TypeError(`to: expected a dtype, "float32" or "float64", got ${typeof dtype === "string" ? `"${dtype}"` : typeof dtype}${device ? " (gradlens runs on the CPU; there are no devices to move tensors to)" : ""}`);
+    }
     return dtype === this.dtype ? this : ew.cast(this, dtype);
   }
 

@@ -28,6 +28,8 @@ export class Node {
     readonly next: (Node | null)[],
     fn: BackwardFn,
     saved: readonly Tensor[],
+    /** The closure holds other saved state (indices, masks): freed after backward like saved tensors. */
+    private readonly holdsState = false,
   ) {
     this.fn = fn;
     this.saved = saved.map((tensor) => ({ tensor, version: tensor.version }));
@@ -52,7 +54,7 @@ export class Node {
       }
     }
     const fn = this.fn;
-    if (!retainGraph && this.saved.length > 0) {
+    if (!retainGraph && (this.saved.length > 0 || this.holdsState)) {
       // Free what the closure holds, as PyTorch frees saved variables.
       this.fn = null;
       this.saved = [];

@@ -1,7 +1,7 @@
 /** nn.functional: stateless activations and losses. Losses check shapes and targets up front. */
 import { Tensor } from "../tensor";
 import { fmt, sameShape } from "../shape";
-import { checkTensor, defineOp, empty, record, resultDType } from "../ops/record";
+import { checkTensor, defineOp, empty, record, resultDType, SAVES_STATE } from "../ops/record";
 import { softplus } from "../ops/activation";
 import { checkOptions } from "../options";
 
@@ -95,7 +95,7 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: LossOptions =
   const [n, c] = x.shape;
   const picked = empty([n], x.dtype);
   for (let i = 0; i < n; i++) picked.data[i] = -x.data[i * c + target.data[i]];
-  const perRow = record(picked, NLL, [x], [], (g) => {
+  const perRow = record(picked, NLL, [x], [SAVES_STATE], (g) => {
     const gx = empty(x.shape, g.dtype);
     for (let i = 0; i < n; i++) gx.data[i * c + target.data[i]] = -g.data[i];
     return [gx];

@@ -96,6 +96,11 @@ export class Embedding extends Module {
   }
   override forward(indices: Tensor | number[]): Tensor {
     const idx = Array.isArray(indices) ? tensor(indices) : indices;
+    // Like PyTorch's embedding: indices are 0 … numEmbeddings − 1 (no negative ones).
+    for (const v of idx.data) {
+      if (!Number.isInteger(v)) throw new TypeError(`Embedding: indices must be integers, got ${v}`);
+      if (v < 0 || v >= this.numEmbeddings) throw new RangeError(`Embedding: index ${v} is out of range for ${this.numEmbeddings} embeddings (valid: 0 to ${this.numEmbeddings - 1})`);
+    }
     return this.weight.index(idx);
   }
 }

@@ -21,7 +21,7 @@ export function clipGradNorm_(parameters: Iterable<Tensor> | Tensor, maxNorm: nu
   }
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) noGrad(() => grads.forEach((g) => g.mul_(coef)));
-  return tensor(total);
+  return tensor(total, { dtype: grads[0].dtype }); // the gradients' dtype, as PyTorch
 }
 
 export function clipGradValue_(parameters: Iterable<Tensor> | Tensor, clipValue: number): void {

@@ -71,15 +71,18 @@ export function pow(a: Tensor, exponent: TensorLike): Tensor {
     return record(out, POW, [a], [a], (g) => [e === 0 ? g.zerosLike() : g.mul(a.pow(e - 1).mul(e))]);
   }
   const { b, out } = binary(a, exponent, "pow", Math.pow);
+  const shape = [...out.shape];
   return record(out, POW, [a, b], [a, b, out], (g) => [
-    a.requiresGrad ? sumTo(g.mul(b).mul(a.pow(b.sub(1))), a.shape) : null,
-    // d(a^b)/db = a^b·ln a, defined as 0 where a = 0 and b ≥ 0 (as PyTorch masks it).
-    b.requiresGrad ? sumTo(g.mul(powExponentGrad(a, out)), b.shape) : null,
+    // d(a^b)/da = b·a^(b−1), 0 where b = 0 (so 0^0 has gradient 0, as PyTorch).
+    a.requiresGrad ? sumTo(g.mul(broadcastMap(a, b, shape, out.dtype, (x, y) => (y === 0 ? 0 : y * Math.pow(x, y - 1)))), a.shape) : null,
+    // d(a^b)/db = a^b·ln a, 0 where a = 0 and b ≥ 0 (so 0^−1 gives −∞, as PyTorch).
+    b.requiresGrad ? sumTo(g.mul(powExponentGrad(a, b, out, shape)), b.shape) : null,
   ]);
 }
 
-function powExponentGrad(a: Tensor, out: Tensor): Tensor {
-  return broadcastMap(a, out, [...out.shape], out.dtype, (x, o) => (x === 0 ? 0 : o * Math.log(x)));
+function powExponentGrad(a: Tensor, b: Tensor, out: Tensor, shape: number[]): Tensor {
+  const ab = broadcastMap(a, b, shape, out.dtype, (x, y) => (x === 0 && y >= 0 ? 0 : 1));
+  return broadcastMap(ab, broadcastMap(a, out, shape, out.dtype, (x, o) => o * Math.log(x)), shape, out.dtype, (keep, v) => (keep === 0 ? 0 : v));
 }
 
 const NEG = defineOp("neg");
@@ -158,7 +161,11 @@ function selectGrad(g: Tensor, a: Tensor, b: Tensor, aLost: (x: number, y: numbe
 }
 
 function compare(name: string, f: (x: number, y: number) => boolean) {
-  return (a: Tensor, other: TensorLike): Tensor => binary(a, other, name, (x, y) => (f(x, y) ? 1 : 0)).out;
+  return (a: Tensor, other: TensorLike): Tensor => {
+    const out = binary(a, other, name, (x, y) => (f(x, y) ? 1 : 0)).out;
+    out.isMask = true;
+    return out;
+  };
 }
 /** Comparisons return 0/1 tensors of the input's dtype and are not differentiable. */
 export const eq = compare("eq", (x, y) => x === y);

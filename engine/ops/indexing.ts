@@ -1,7 +1,7 @@
 /** Selecting, slicing and gathering; backward scatters the gradient into zeros. */
 import { aroundDim, fmt, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
-import { checkTensor, defineOp, empty, make, record } from "./record";
+import { checkTensor, defineOp, empty, make, record, SAVES_STATE } from "./record";
 import { uniform } from "../random";
 import { allocate } from "../dtype";
 
@@ -53,8 +53,12 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 function toIndexList(indices: Tensor | readonly number[], limit: number, op: string): { list: number[]; shape: number[] } {
   const list = indices instanceof Tensor ? Array.from(indices.data) : [...indices];
   const shape = indices instanceof Tensor ? [...indices.shape] : [list.length];
+  if (indices instanceof Tensor && indices.isMask) {
+    throw new TypeError(`${op}: got a 0/1 mask (the result of a comparison), which would be read as row numbers; masking by a boolean tensor isn't supported yet: multiply by the mask or pass the row indices`);
+  }
   for (const v of list) {
-    if (!Number.isInteger(v) || v < -limit || v >= limit) throw new RangeError(`${op}: index ${v} is out of bounds for size ${limit}`);
+    if (!Number.isInteger(v)) throw new TypeError(`${op}: indices must be integers, got ${v}`);
+    if (v < -limit || v >= limit) throw new RangeError(`${op}: index ${v} is out of bounds for size ${limit}`);
   }
   return { list: list.map((v) => (v < 0 ? v + limit : v)), shape };
 }
@@ -69,7 +73,7 @@ export function indexRows(x: Tensor, indices: Tensor | readonly number[]): Tenso
   list.forEach((r, i) => out.data.set(x.data.subarray(r * row, r * row + row), i * row));
   const inShape = x.shape;
   // Repeated indices accumulate, as index_add / embedding backward do.
-  return record(out, INDEX, [x], [], (g) => {
+  return record(out, INDEX, [x], [SAVES_STATE], (g) => {
     const gx = empty(inShape, g.dtype);
     list.forEach((r, i) => {
       for (let j = 0; j < row; j++) gx.data[r * row + j] += g.data[i * row + j];
@@ -110,7 +114,7 @@ export function gather(x: Tensor, dim: number, indices: Tensor): Tensor {
     }
   }
   const inShape = x.shape;
-  return record(out, GATHER, [x], [], (g) => {
+  return record(out, GATHER, [x], [SAVES_STATE], (g) => {
     const gx = empty(inShape, g.dtype);
     for (let i = 0; i < src.length; i++) gx.data[src[i]] += g.data[i];
     return [gx];

@@ -55,11 +55,11 @@ function bump(self: Tensor, op: string): void {
  * Records the in-place op as the tensor's new gradFn: its first edge is the tensor's previous
  * history, `backward` maps the output gradient to [grad for old self, grad for other].
  */
-function rebase(self: Tensor, name: string, other: Tensor | null, backward: (g: Tensor) => (Tensor | null)[]): void {
+function rebase(self: Tensor, name: string, other: Tensor | null, backward: (g: Tensor) => (Tensor | null)[], holdsState = false): void {
   if (!isGradEnabled() || !(self.requiresGrad || (other !== null && other.requiresGrad))) return;
   const previous = self.gradNodeForBackward();
   const otherNode = other !== null && other.requiresGrad ? other.gradNodeForBackward() : null;
-  self.gradNode = new Node(name, [previous, otherNode], backward, []);
+  self.gradNode = new Node(name, [previous, otherNode], backward, [], holdsState);
 }
 
 const ADD_ = defineOp("add_");
@@ -84,7 +84,7 @@ export function mul_<T extends Tensor>(self: T, otherLike: TensorLike): T {
   const factor = other.detach().clone();
   writeBroadcast(self, other, (x, y) => x * y);
   bump(self, "mul_");
-  rebase(self, MUL_, other, (g) => [g.mul(factor), old === null ? null : sumTo(g.mul(old), other.shape)]);
+  rebase(self, MUL_, other, (g) => [g.mul(factor), old === null ? null : sumTo(g.mul(old), other.shape)], true);
   return self;
 }
 
@@ -97,7 +97,7 @@ export function div_<T extends Tensor>(self: T, otherLike: TensorLike): T {
   const result = other.requiresGrad && isGradEnabled() ? self.detach().clone() : null;
   bump(self, "div_");
   // d(a/b)/db = -(a/b)/b
-  rebase(self, DIV_, other, (g) => [g.div(divisor), result === null ? null : sumTo(g.mul(result).div(divisor).neg(), other.shape)]);
+  rebase(self, DIV_, other, (g) => [g.div(divisor), result === null ? null : sumTo(g.mul(result).div(divisor).neg(), other.shape)], true);
   return self;
 }
 
@@ -115,7 +115,7 @@ export function clamp_<T extends Tensor>(self: T, min?: number | null, max?: num
   }
   bump(self, "clamp_");
   // Selection, not multiplication: an infinite or NaN gradient where clamped gives 0.
-  rebase(self, CLAMP_, null, (g) => [maskedGrad(g, mask, (m) => m === 1), null]);
+  rebase(self, CLAMP_, null, (g) => [maskedGrad(g, mask, (m) => m === 1), null], true);
   return self;
 }
 

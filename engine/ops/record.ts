@@ -18,13 +18,21 @@ export function defineOp(name: string): string {
 }
 
 /** Attaches a backward node to `out` when grad mode is on and an input requires grad. */
-export function record(out: Tensor, name: string, inputs: readonly (Tensor | null)[], saved: readonly Tensor[], fn: BackwardFn): Tensor {
+/**
+ * Attaches the op's Node to `out`. `saved`: tensors the backward reads (version-checked). Pass
+ * `SAVES_STATE` among them when the closure also keeps other saved state (indices, masks), so a
+ * second backward without retainGraph fails as PyTorch's does instead of counting twice.
+ */
+export const SAVES_STATE = Symbol("saves state");
+
+export function record(out: Tensor, name: string, inputs: readonly (Tensor | null)[], saved: readonly (Tensor | typeof SAVES_STATE)[], fn: BackwardFn): Tensor {
   if (!isGradEnabled()) return out;
   let any = false;
   for (const t of inputs) if (t !== null && t.requiresGrad) any = true;
   if (!any) return out;
   const next = inputs.map((t) => (t !== null && t.requiresGrad ? t.gradNodeForBackward() : null));
-  out.gradNode = new Node(name, next, fn, saved);
+  const tensors = saved.filter((t): t is Tensor => t !== SAVES_STATE);
+  out.gradNode = new Node(name, next, fn, tensors, tensors.length !== saved.length);
   return out;
 }
 
@@ -87,6 +95,9 @@ export function broadcastMap(a: Tensor, b: Tensor, shape: number[], dtype: DType
   return out;
 }
 
+/** PyTorch's promotion between float tensors: a dimensioned tensor's dtype wins over a 0-d one's. */
 export function resultDType(a: Tensor, b: Tensor): DType {
+  if (a.ndim === 0 && b.ndim > 0) return b.dtype;
+  if (b.ndim === 0 && a.ndim > 0) return a.dtype;
   return promote(a.dtype, b.dtype);
 }

@@ -1,7 +1,7 @@
 /** Reductions over all elements or one dimension (optionally several for sum/mean). */
 import { aroundDim, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
-import { defineOp, empty, record } from "./record";
+import { defineOp, empty, record, SAVES_STATE } from "./record";
 
 function reducedShape(shape: readonly number[], dim: number, keepdim: boolean): number[] {
   const out = [...shape];
@@ -121,7 +121,7 @@ function extremumOp(opName: string, better: Better) {
     const { outer, n, inner } = aroundDim(x.shape, r.d);
     for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) out.data[o * inner + i] = src[(o * n + r.indices[o * inner + i]) * inner + i];
     // Along a dimension: the gradient goes to the selected index.
-    return record(out, NAME, [x], [], (g) => {
+    return record(out, NAME, [x], [SAVES_STATE], (g) => {
       const gx = x.zerosLike();
       for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) gx.data[(o * n + r.indices[o * inner + i]) * inner + i] = g.data[o * inner + i];
       return [gx];

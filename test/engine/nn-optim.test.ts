@@ -242,3 +242,18 @@ describe("strict options: a wrong call is an error naming what was wrong", () =>
     assert.equal(nn.functional.mseLoss(logits, logits, { reduction: "sum" }).item(), 0);
   });
 });
+
+describe("Embedding indices", () => {
+  it("must be integers in 0 … numEmbeddings − 1 (negative ones are an error, as in PyTorch)", () => {
+    const emb = new nn.Embedding(4, 2);
+    assert.throws(() => emb.forward([1.5]), /Embedding: indices must be integers, got 1\.5/);
+    assert.throws(() => emb.forward([-1]), /Embedding: index -1 is out of range for 4 embeddings \(valid: 0 to 3\)/);
+    assert.throws(() => emb.forward([4]), /Embedding: index 4 is out of range/);
+    assert.deepEqual(emb.forward([3, 0]).shape, [2, 2]);
+  });
+  it("clipGradNorm_ returns the norm in the gradients' dtype", () => {
+    const w = tensor([3, 4], { dtype: "float64", requiresGrad: true });
+    w.sum().backward();
+    assert.equal(nn.utils.clipGradNorm_([w], 1).dtype, "float64");
+  });
+});

@@ -128,3 +128,19 @@ describe("tensors", () => {
     assert.match(String(tensor([1], { requiresGrad: true }).mul(2)), /gradFn=<MulBackward>/);
   });
 });
+
+describe("strict inputs name what was wrong", () => {
+  it("to() takes a dtype, not a device", () => {
+    assert.throws(() => tensor([1]).to("cuda" as never), /to: expected a dtype, "float32" or "float64", got "cuda" \(gradlens runs on the CPU/);
+  });
+  it("sizes say which argument is wrong", () => {
+    assert.throws(() => randn("2" as never, 3), /randn: sizes must be non-negative integers, got the string "2" at position 0/);
+    assert.throws(() => zeros(2, 1.5), /zeros: sizes must be non-negative integers, got 1\.5 at position 1/);
+  });
+  it("a 0/1 mask is not taken for row numbers, and indices must be integers", () => {
+    const x = tensor([[1, 2], [3, 4], [5, 6]]);
+    assert.throws(() => x.index(tensor([1, 0, 1]).gt(0)), /index: got a 0\/1 mask \(the result of a comparison\)/);
+    assert.throws(() => x.index([1.5]), /index: indices must be integers, got 1\.5/);
+    assert.deepEqual(x.index([2, -1]).tolist(), [[5, 6], [5, 6]]);
+  });
+});

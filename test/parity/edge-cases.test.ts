@@ -15,6 +15,42 @@ const t = (v: NestedArray | number, rg = false) => tensor(v, { dtype: "float64",
 const val = (x: Tensor | null) => (x === null ? null : (x.tolist() as unknown));
 
 const PROGRAMS: Record<string, () => Record<string, unknown>> = {
+  second_backward_without_retain: () => {
+    const raises = (make: (x: Tensor) => Tensor) => {
+      const x = t([1, 3, 2, 0.5], true);
+      const y = make(x);
+      y.backward();
+      try {
+        y.backward();
+        return 0;
+      } catch {
+        return 1;
+      }
+    };
+    return {
+      flags: [
+        raises((x) => F.nllLoss(x.reshape(2, 2), tensor([0, 1]))),
+        raises((x) => x.reshape(2, 2).min(1).sum()),
+        raises((x) => x.mul(1).clamp_(0, 2).sum()),
+        raises((x) => x.gather(0, tensor([1, 0])).sum()),
+        raises((x) => x.index([1, 1]).sum()),
+        raises((x) => x.add(1).sum()),
+        raises((x) => x.reshape(2, 2).t().sum()),
+      ],
+    };
+  },
+  pow_zero_base: () => {
+    const a = t([0, 0, 2], true), b = t([0, -1, 0], true);
+    const y = a.pow(b);
+    y.sum().backward();
+    return { y: val(y), ga: val(a.grad), gb: val(b.grad) };
+  },
+  promotion_with_0d: () => {
+    const r1 = tensor([1, 1]).add(tensor(1.5, { dtype: "float64" }));
+    const r2 = tensor(1.5).add(tensor(1.5, { dtype: "float64" }));
+    const r3 = tensor([1, 1]).mul(tensor([1, 1], { dtype: "float64" }));
+    return { is64: [r1, r2, r3].map((r) => (r.dtype === "float64" ? 1 : 0)) };
+  },
   schedulers_chain_and_follow_the_user: () => {
     const w = t([1], true);
     const opt = new optim.SGD([w], { lr: 0.1 });

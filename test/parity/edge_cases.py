@@ -226,7 +226,43 @@ def schedulers_chain_and_follow_the_user():
     return out(chained=t(chained), user=t(user))
 
 
-CASES = [schedulers_chain_and_follow_the_user, saves_only_what_gradients_need, zero_fill_copy_keep_history, fill_after_saved_output_raises, relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
+def second_backward_without_retain():
+    """1 where PyTorch raises on a second backward through the op (it saved state), else 0."""
+    def raises(make):
+        x = t([1.0, 3.0, 2.0, 0.5], True)
+        y = make(x)
+        y.backward(retain_graph=False)
+        try:
+            y.backward()
+            return 0.0
+        except RuntimeError:
+            return 1.0
+    return out(flags=t([
+        raises(lambda x: F.nll_loss(x.reshape(2, 2), torch.tensor([0, 1]))),
+        raises(lambda x: x.reshape(2, 2).min(1).values.sum()),
+        raises(lambda x: (x * 1).clamp_(0, 2).sum()),
+        raises(lambda x: x.gather(0, torch.tensor([1, 0])).sum()),
+        raises(lambda x: x[torch.tensor([1, 1])].sum()),
+        raises(lambda x: (x + 1).sum()),
+        raises(lambda x: x.reshape(2, 2).t().sum()),
+    ]))
+
+
+def pow_zero_base():
+    a, b = t([0.0, 0.0, 2.0], True), t([0.0, -1.0, 0.0], True)
+    y = a.pow(b)
+    y.sum().backward()
+    return out(y=y, ga=a.grad, gb=b.grad)
+
+
+def promotion_with_0d():
+    r1 = torch.ones(2, dtype=torch.float32) + torch.tensor(1.5, dtype=torch.float64)
+    r2 = torch.tensor(1.5, dtype=torch.float32) + torch.tensor(1.5, dtype=torch.float64)
+    r3 = torch.ones(2, dtype=torch.float32) * torch.ones(2, dtype=torch.float64)
+    return out(is64=t([1.0 if r.dtype == torch.float64 else 0.0 for r in (r1, r2, r3)]))
+
+
+CASES = [second_backward_without_retain, pow_zero_base, promotion_with_0d, schedulers_chain_and_follow_the_user, saves_only_what_gradients_need, zero_fill_copy_keep_history, fill_after_saved_output_raises, relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
          clamp_times_inf, matmul_inf, bce_logits_zero, bce_saturated, gather_strides, norm_inf_ties,
          norm_p_at_zero, t_1d_hook, expand_same_shape_hook, backward_gradient_is_copied]
 
