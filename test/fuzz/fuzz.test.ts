@@ -27,13 +27,15 @@ describe(`random programs against PyTorch ${data.torch} (${data.programs.length}
     for (const op of used) assert.ok(REPLAYED_OPS.includes(op), `no engine replay for ${op}`);
   });
 
-  it("programs exercise errors, gradients, non-finite values and empty tensors", () => {
+  it("programs exercise errors, gradients, non-finite values, empty tensors, hooks and second backwards", () => {
     const errors = data.programs.filter((p) => p.torch.steps.some((s) => "error" in s)).length;
     const grads = data.programs.filter((p) => p.torch.grads !== undefined).length;
     const nonFinite = data.programs.filter((p) => JSON.stringify(p.program.inputs).match(/"(nan|inf|-inf)"/)).length;
     const empty = data.programs.filter((p) => p.program.inputs.some((s) => s.shape.includes(0))).length;
+    const twice = data.programs.filter((p) => p.program.backward !== undefined && p.program.backward !== "once").length;
+    const hooks = data.programs.filter((p) => p.program.steps.some((s) => s.op === "hookDouble" || s.op === "retainGrad")).length;
     const n = data.programs.length;
-    assert.ok(errors > n * 0.05 && grads > n * 0.3 && nonFinite > n * 0.05 && empty > n * 0.03, JSON.stringify({ errors, grads, nonFinite, empty }));
+    assert.ok(errors > n * 0.05 && grads > n * 0.3 && nonFinite > n * 0.05 && empty > n * 0.03 && twice > n * 0.2 && hooks > n * 0.05, JSON.stringify({ errors, grads, nonFinite, empty, twice, hooks }));
   });
 
   it("the engine agrees on every value, error and gradient", () => {

@@ -2,9 +2,10 @@
 """Random autograd programs run in a real PyTorch: every value, error and gradient recorded.
 
 A program is JSON both sides interpret: float64 inputs (shapes with size-1 and size-0 dims and
-0-d tensors, some requiring grad), then steps that each apply one op to earlier values (with
-broadcasting, negative dims, keepdim, in-place updates on non-leaves). At the end the last value
-is summed and back-propagated. test/fuzz/fuzz.test.ts replays each program through the engine.
+0-d tensors, some requiring grad, some NaN/Inf values), then steps that each apply one op to
+earlier values (with broadcasting, negative dims, keepdim, in-place updates on non-leaves, hooks,
+retainGrad). At the end the last value is summed and back-propagated, sometimes twice (with the
+graph retained, or not). test/fuzz/fuzz.test.ts replays each program through the engine.
 
   /usr/bin/python3 test/fuzz/generate.py [count] [seed] [out.json]
 """
@@ -77,6 +78,8 @@ OPS = {
     "clampInplace": (1, lambda a, k: (a * 1).clamp_(k["min"], k["max"])),
     "copyInplace": (1, lambda a, k: torch.zeros(k["shape"], dtype=torch.float64).copy_(a)),
     "zeroInplace": (1, lambda a, k: (a * 1).zero_()),
+    "hookDouble": (1, lambda a, k: _hooked(a)),
+    "retainGrad": (1, lambda a, k: _retained(a)),
     "fillInplace": (1, lambda a, k: (a * 1).fill_(k["s"])),
     "clone": (1, lambda a, k: a.clone()),
     "toFloat32": (1, lambda a, k: a.to(torch.float32).to(torch.float64)),
@@ -88,6 +91,20 @@ OPS = {
     "nllLoss": (1, lambda a, k: torch.nn.functional.nll_loss(a.log_softmax(1), torch.tensor(k["targets"], dtype=torch.int64))),
     "bceSigmoid": (1, lambda a, k: torch.nn.functional.binary_cross_entropy(a.sigmoid(), torch.tensor(k["target"], dtype=torch.float64).reshape(a.shape))),
 }
+
+
+def _hooked(a):
+    y = a * 1
+    if y.requires_grad:
+        y.register_hook(lambda g: g * 2)
+    return y
+
+
+def _retained(a):
+    y = a * 1
+    if y.requires_grad:
+        y.retain_grad()
+    return y
 
 
 def rand_shape(r):
@@ -253,12 +270,25 @@ def run(program, r):
         values.append(y)
         results.append({"shape": list(y.shape), "values": enc(y.detach().reshape(-1).tolist())})
     program["steps"] = steps
+    # Some programs back-propagate twice: with the graph retained (gradients accumulate) or not
+    # (an error wherever an op saved state).
+    program["backward"] = r.choice(["once", "once", "once", "twiceRetained", "twice"])
+    # torch 1.13's mean(dim) backward keeps `self` (a second backward raises); PyTorch 2's keeps
+    # only sizes, as the engine does. Don't let that version difference decide a program.
+    if program["backward"] == "twice" and any(st["op"] == "mean" and st["kw"].get("dim") is not None for st in steps):
+        program["backward"] = "twiceRetained"
     out = {"steps": results}
     last = values[-1]
     if last.requires_grad:
         try:
-            last.sum().backward()
+            loss = last.sum()
+            loss.backward(retain_graph=program["backward"] == "twiceRetained")
+            if program["backward"] != "once":
+                loss.backward()
             out["grads"] = [None if (not l.requires_grad or l.grad is None) else enc(l.grad.reshape(-1).tolist()) for l in leaves]
+            # Gradients kept on intermediates by retainGrad.
+            out["retained"] = [enc(v.grad.reshape(-1).tolist()) if st["op"] == "retainGrad" and v.grad is not None else None
+                               for st, v in zip(steps, values[len(leaves):])]
         except RuntimeError as e:
             out["backwardError"] = type(e).__name__
     return out

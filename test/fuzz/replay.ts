@@ -7,8 +7,14 @@ import { cat, nn, tensor, Tensor, zeros } from "gradlens";
 export interface Spec { shape: number[]; values: (number | string)[]; rg: boolean }
 export interface Step { op: string; args: number[]; kw: Record<string, unknown> }
 export interface Recorded {
-  program: { inputs: Spec[]; steps: Step[] };
-  torch: { steps: ({ error: string } | { shape: number[]; values: (number | string)[] })[]; grads?: ((number | string)[] | null)[]; backwardError?: string };
+  program: { inputs: Spec[]; steps: Step[]; backward?: "once" | "twiceRetained" | "twice" };
+  torch: {
+    steps: ({ error: string } | { shape: number[]; values: (number | string)[] })[];
+    grads?: ((number | string)[] | null)[];
+    /** Per step: the gradient kept by retainGrad, or null. */
+    retained?: ((number | string)[] | null)[];
+    backwardError?: string;
+  };
 }
 
 export function decode(v: number | string): number {
@@ -58,6 +64,16 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
   clampInplace: ([a], k) => a.mul(1).clamp_(k.min, k.max),
   copyInplace: ([a], k) => zeros(k.shape, { dtype: "float64" }).copy_(a),
   zeroInplace: ([a]) => a.mul(1).zero_(),
+  hookDouble: ([a]) => {
+    const y = a.mul(1);
+    if (y.requiresGrad) y.registerHook((g) => g.mul(2));
+    return y;
+  },
+  retainGrad: ([a]) => {
+    const y = a.mul(1);
+    if (y.requiresGrad) y.retainGrad();
+    return y;
+  },
   fillInplace: ([a], k) => a.mul(1).fill_(k.s),
   clone: ([a]) => a.clone(),
   toFloat32: ([a]) => a.to("float32").to("float64"),
@@ -73,7 +89,7 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
 /** Which of the engine's registered differentiable ops each replayed op exercises. */
 export const OPS_EXERCISED: Record<string, string[]> = {
   addScalar: ["add"], mulScalar: ["mul"], powScalar: ["pow"], mulInplace: ["mul", "mul_"], addInplace: ["mul", "add_"],
-  divInplace: ["mul", "div_"], zeroInplace: ["mul", "zero_"], fillInplace: ["mul", "fill_"], clampInplace: ["mul", "clamp_"], copyInplace: ["copy_"], toFloat32: ["to"],
+  divInplace: ["mul", "div_"], hookDouble: ["mul"], retainGrad: ["mul"], zeroInplace: ["mul", "zero_"], fillInplace: ["mul", "fill_"], clampInplace: ["mul", "clamp_"], copyInplace: ["copy_"], toFloat32: ["to"],
   transpose: ["permute"], t: ["permute"], unsqueeze: ["reshape"], squeeze: ["reshape"], select: ["slice", "reshape"],
   indexRows: ["index"], nllLoss: ["logSoftmax", "nllLoss"], bceSigmoid: ["sigmoid", "binaryCrossEntropy"],
 };
@@ -121,8 +137,11 @@ export function replay(rec: Recorded, index: number): Disagreement | null {
     return null;
   }
   const op = steps[steps.length - 1].op;
+  const mode = rec.program.backward ?? "once";
   try {
-    last.sum().backward();
+    const loss = last.sum();
+    loss.backward(undefined, { retainGraph: mode === "twiceRetained" });
+    if (mode !== "once") loss.backward();
   } catch (e) {
     if (rec.torch.backwardError !== undefined) return null;
     return { index, step: steps.length, op, kind: "backward throws", detail: String((e as Error).message).slice(0, 160) };
@@ -133,6 +152,12 @@ export function replay(rec: Recorded, index: number): Disagreement | null {
     if (w === null && g === null) continue;
     if (w === null || g === null) return { index, step: steps.length, op, kind: "grad presence", detail: `input ${j}: engine ${g === null ? "none" : "a gradient"}, PyTorch ${w === null ? "none" : "a gradient"}` };
     if (!sameList(g.data, w)) return { index, step: steps.length, op, kind: "grad", detail: `input ${j}: ${JSON.stringify(Array.from(g.data).slice(0, 6))} vs PyTorch ${JSON.stringify(w.slice(0, 6))}` };
+  }
+  const retained = rec.torch.retained ?? [];
+  for (let i = 0; i < retained.length; i++) {
+    const w = retained[i], g = values[leaves.length + i].grad;
+    if (w === null) continue;
+    if (g === null || !sameList(g.data, w)) return { index, step: i, op: "retainGrad", kind: "retained grad", detail: `${g === null ? "none" : JSON.stringify(Array.from(g.data).slice(0, 6))} vs PyTorch ${JSON.stringify(w.slice(0, 6))}` };
   }
   return null;
 }
