@@ -17,9 +17,14 @@ const builds = [
     outfile: "dist/cli.js",
     platform: "node",
     format: "cjs",
-    // The CLI runs from node_modules, where its parser dependencies are installed.
-    packages: "external",
-    banner: { js: "#!/usr/bin/env node" },
+    // Self-contained: the parser (typescript-estree and TypeScript) is bundled, so installing the
+    // engine doesn't add the linter's dependencies to a user's project. ESM dependencies that
+    // read import.meta.url get this file's URL (a CommonJS bundle has no import.meta).
+    define: { "import.meta.url": "__gradlensImportMetaUrl" },
+    // Mapped lines for stack traces, without embedding the bundled dependencies' sources.
+    sourcesContent: false,
+    minifyWhitespace: true,
+    banner: { js: '#!/usr/bin/env node\nconst __gradlensImportMetaUrl = require("url").pathToFileURL(__filename).href;' },
   },
 ];
 
