@@ -21,6 +21,11 @@ export interface Storage {
   data: Data;
   version: number;
   lastInplaceOp: string | null;
+  /**
+   * Set when a storage-sharing view (view, reshape, squeeze, …) of a tensor in the graph was
+   * taken: an in-place write to either would change both tensors' values but only one's history.
+   */
+  sharedBy?: string;
 }
 
 export type Scalar = number;
@@ -35,8 +40,8 @@ export class Tensor {
   /** The recorded op that produced this tensor (null for leaves). */
   gradNode: Node | null = null;
   /**
-   * Set on the result of a view op (view, reshape, transpose, select, slice, ...). PyTorch's views
-   * share storage with their base; gradlens's are copies, so an in-place write into one would
+   * Set on the result of a copying view op (transpose, t, permute, expand, select, slice). PyTorch's
+   * views share storage with their base; these are copies here, so an in-place write into one would
    * silently miss the base: in-place ops refuse it, naming the op (see ops/inplace.ts).
    */
   viewOf: string | null = null;
@@ -268,17 +273,17 @@ export class Tensor {
 
   // ---- shape --------------------------------------------------------------------------------
 
-  reshape(...shape: (number | readonly number[])[]): Tensor { return asView(sh.reshape(this, shape, "reshape"), "reshape"); }
-  view(...shape: (number | readonly number[])[]): Tensor { return asView(sh.reshape(this, shape, "view"), "view"); }
-  flatten(): Tensor { return asView(sh.reshape(this, [-1], "flatten"), "flatten"); }
+  reshape(...shape: (number | readonly number[])[]): Tensor { return sharedView(sh.reshape(this, shape, "reshape"), "reshape"); }
+  view(...shape: (number | readonly number[])[]): Tensor { return sharedView(sh.reshape(this, shape, "view"), "view"); }
+  flatten(): Tensor { return sharedView(sh.reshape(this, [-1], "flatten"), "flatten"); }
   transpose(dim0: number, dim1: number): Tensor { return asView(sh.transpose(this, dim0, dim1), "transpose"); }
   t(): Tensor { return asView(sh.t(this), "t"); }
   get T(): Tensor { return asView(sh.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)), "T"); }
   permute(...dims: (number | readonly number[])[]): Tensor {
     return asView(sh.permute(this, (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[]), "permute");
   }
-  squeeze(dim?: number): Tensor { return asView(sh.squeeze(this, dim), "squeeze"); }
-  unsqueeze(dim: number): Tensor { return asView(sh.unsqueeze(this, dim), "unsqueeze"); }
+  squeeze(dim?: number): Tensor { return sharedView(sh.squeeze(this, dim), "squeeze"); }
+  unsqueeze(dim: number): Tensor { return sharedView(sh.unsqueeze(this, dim), "unsqueeze"); }
   expand(...sizes: (number | readonly number[])[]): Tensor { return asView(sh.expand(this, sizes), "expand"); }
   expandAs(other: Tensor): Tensor { return asView(sh.expand(this, [other.shape]), "expandAs"); }
 
@@ -311,7 +316,13 @@ export class Tensor {
   }
 }
 
-/** Marks a view op's result (a fresh tensor: ops never return their input, see viewOf). */
+/** A storage-sharing view recorded in the graph marks the storage (see Storage.sharedBy). */
+function sharedView(t: Tensor, op: string): Tensor {
+  if (t.gradNode !== null) t.storage.sharedBy ??= op;
+  return t;
+}
+
+/** Marks a copying view op's result (a fresh tensor: ops never return their input, see viewOf). */
 function asView(t: Tensor, op: string): Tensor {
   t.viewOf = op;
   return t;

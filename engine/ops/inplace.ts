@@ -18,6 +18,13 @@ function guard(self: Tensor, op: string, other: Tensor | null): void {
         `and rebuild the tensor from the result.`,
     );
   }
+  if (isGradEnabled() && self.requiresGrad && self.storage.sharedBy !== undefined) {
+    throw new Error(
+      `${op}: in-place write into a tensor that shares its storage with a view made by ${self.storage.sharedBy}(): the write ` +
+        `would change both tensors' values but only this one's gradient history (PyTorch rebases the other's). ` +
+        `Use the out-of-place op (\`y = y.${op.slice(0, -1)}(...)\`), or clone() before taking the view.`,
+    );
+  }
   if (isGradEnabled() && self.isLeaf && self.requiresGrad) {
     throw new Error(
       `${op}: a leaf tensor that requires grad is being used in an in-place operation. ` +

@@ -175,17 +175,33 @@ describe("autograd semantics", () => {
 });
 
 describe("in-place writes into views", () => {
-  it("refuse, naming the view op: the write would not reach the base (views are copies here)", () => {
-    const x = tensor([1, 2], { dtype: "float64", requiresGrad: true });
+  it("into a copying view (transpose, select, slice, …) refuse: the write would not reach the base", () => {
+    const x = tensor([[1, 2], [3, 4]], { dtype: "float64", requiresGrad: true });
     const y = x.mul(1);
-    assert.throws(() => y.view(2).mul_(3), /mul_: in-place write into the result of view\(\), which in gradlens is a copy/);
-    assert.throws(() => y.select(0, 1).zero_(), /zero_: in-place write into the result of select\(\)/);
+    assert.throws(() => y.select(0, 1).zero_(), /zero_: in-place write into the result of select\(\), which in gradlens is a copy/);
+    assert.throws(() => y.t().mul_(3), /mul_: in-place write into the result of t\(\)/);
+    // Even under noGrad: the values would silently not reach y.
+    assert.throws(() => noGrad(() => y.slice(1, 0, 1).fill_(0)), /fill_: in-place write into the result of slice\(\)/);
+  });
+
+  it("through a storage-sharing view (view, reshape, …) in either direction refuse: only one history would change", () => {
+    const x = tensor([1, 2], { dtype: "float64", requiresGrad: true });
+    // The example: PyTorch gives x.grad [3, 3] by rebasing y's history; we refuse instead of [1, 1].
+    const y = x.mul(1);
+    assert.throws(() => y.view(2).mul_(3), /mul_: in-place write into a tensor that shares its storage with a view made by view\(\)/);
+    const y2 = x.mul(1);
+    y2.reshape(2, 1);
+    assert.throws(() => y2.mul_(3), /mul_: in-place write into a tensor that shares its storage with a view made by reshape\(\)/);
     // A view of a leaf that requires grad: refused as well (PyTorch raises for it too).
-    assert.throws(() => x.view(2).add_(1), /add_: in-place write into the result of view\(\)/);
+    assert.throws(() => x.view(2).add_(1), /add_: in-place write into a tensor that shares its storage with a view/);
     assert.deepEqual(Array.from(x.data), [1, 2], "the leaf is untouched");
     // Out of place still works and is what the message suggests.
-    const z = y.view(2).mul(3);
+    const z = x.mul(1).view(2).mul(3);
     z.sum().backward();
     assert.deepEqual(Array.from(x.grad!.data), [3, 3]);
+    // Without gradients involved, writes through shared views behave as in PyTorch.
+    const base = tensor([1, 2]);
+    base.view(2).mul_(10);
+    assert.deepEqual(Array.from(base.data), [10, 20]);
   });
 });
