@@ -26,6 +26,8 @@ export interface Storage {
    * taken: an in-place write to either would change both tensors' values but only one's history.
    */
   sharedBy?: string;
+  /** Set when a copying view (transpose, select, …) of a tensor in the graph was taken from it. */
+  copiedBy?: string;
 }
 
 export type Scalar = number;
@@ -276,21 +278,21 @@ export class Tensor {
   reshape(...shape: (number | readonly number[])[]): Tensor { return sharedView(sh.reshape(this, shape, "reshape"), "reshape"); }
   view(...shape: (number | readonly number[])[]): Tensor { return sharedView(sh.reshape(this, shape, "view"), "view"); }
   flatten(): Tensor { return sharedView(sh.reshape(this, [-1], "flatten"), "flatten"); }
-  transpose(dim0: number, dim1: number): Tensor { return asView(sh.transpose(this, dim0, dim1), "transpose"); }
-  t(): Tensor { return asView(sh.t(this), "t"); }
-  get T(): Tensor { return asView(sh.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)), "T"); }
+  transpose(dim0: number, dim1: number): Tensor { return asView(sh.transpose(this, dim0, dim1), "transpose", this); }
+  t(): Tensor { return asView(sh.t(this), "t", this); }
+  get T(): Tensor { return asView(sh.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)), "T", this); }
   permute(...dims: (number | readonly number[])[]): Tensor {
-    return asView(sh.permute(this, (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[]), "permute");
+    return asView(sh.permute(this, (dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[]), "permute", this);
   }
   squeeze(dim?: number): Tensor { return sharedView(sh.squeeze(this, dim), "squeeze"); }
   unsqueeze(dim: number): Tensor { return sharedView(sh.unsqueeze(this, dim), "unsqueeze"); }
-  expand(...sizes: (number | readonly number[])[]): Tensor { return asView(sh.expand(this, sizes), "expand"); }
-  expandAs(other: Tensor): Tensor { return asView(sh.expand(this, [other.shape]), "expandAs"); }
+  expand(...sizes: (number | readonly number[])[]): Tensor { return asView(sh.expand(this, sizes), "expand", this); }
+  expandAs(other: Tensor): Tensor { return asView(sh.expand(this, [other.shape]), "expandAs", this); }
 
   // ---- indexing -----------------------------------------------------------------------------
 
-  select(dim: number, index: number): Tensor { return asView(idx.select(this, dim, index), "select"); }
-  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return asView(idx.slice(this, dim, start, end, step), "slice"); }
+  select(dim: number, index: number): Tensor { return asView(idx.select(this, dim, index), "select", this); }
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return asView(idx.slice(this, dim, start, end, step), "slice", this); }
   /** Gathers slices along dimension 0 (rows) by an index tensor or array, like `x[idx]`. */
   index(indices: Tensor | readonly number[]): Tensor { return idx.indexRows(this, indices); }
   gather(dim: number, indices: Tensor): Tensor { return idx.gather(this, dim, indices); }
@@ -322,8 +324,12 @@ function sharedView(t: Tensor, op: string): Tensor {
   return t;
 }
 
-/** Marks a copying view op's result (a fresh tensor: ops never return their input, see viewOf). */
-function asView(t: Tensor, op: string): Tensor {
+/**
+ * Marks a copying view op's result (a fresh tensor: ops never return their input, see viewOf),
+ * and, in a graph, the base's storage: PyTorch's view would see a later write to the base.
+ */
+function asView(t: Tensor, op: string, base: Tensor): Tensor {
   t.viewOf = op;
+  if (t.gradNode !== null) base.storage.copiedBy ??= op;
   return t;
 }

@@ -25,6 +25,12 @@ function guard(self: Tensor, op: string, other: Tensor | null): void {
         `Use the out-of-place op (\`y = y.${op.slice(0, -1)}(...)\`), or clone() before taking the view.`,
     );
   }
+  if (isGradEnabled() && self.requiresGrad && self.storage.copiedBy !== undefined) {
+    throw new Error(
+      `${op}: in-place write into a tensor that ${self.storage.copiedBy}() was taken from: in gradlens that view is a copy, so it ` +
+        `would keep the old values and history (PyTorch's view would see the write). Use the out-of-place op (\`y = y.${op.slice(0, -1)}(...)\`).`,
+    );
+  }
   if (isGradEnabled() && self.isLeaf && self.requiresGrad) {
     throw new Error(
       `${op}: a leaf tensor that requires grad is being used in an in-place operation. ` +

@@ -182,6 +182,11 @@ describe("in-place writes into views", () => {
     assert.throws(() => y.t().mul_(3), /mul_: in-place write into the result of t\(\)/);
     // Even under noGrad: the values would silently not reach y.
     assert.throws(() => noGrad(() => y.slice(1, 0, 1).fill_(0)), /fill_: in-place write into the result of slice\(\)/);
+    // And the other way round: writing into the base after a copying view was taken from it.
+    const h = x.mul(1);
+    const row = h.select(0, 0);
+    assert.throws(() => h.mul_(2), /mul_: in-place write into a tensor that select\(\) was taken from/);
+    assert.deepEqual(row.tolist(), [1, 2]);
   });
 
   it("through a storage-sharing view (view, reshape, …) in either direction refuse: only one history would change", () => {
