@@ -6,7 +6,7 @@
  */
 import { enableGrad } from "../autograd/gradMode";
 import { Tensor } from "../tensor";
-import { checkOptions } from "../options";
+import { checkBooleanOption, checkNumberOption, checkOptions } from "../options";
 import { clearGrad, ZeroGradOptions } from "../nn/module";
 import { probe } from "../probe";
 
@@ -17,6 +17,12 @@ export interface ParamGroupInput {
 
 export type ParamGroup = { params: Tensor[]; lr: number; initialLr?: number } & Record<string, unknown>;
 export type Params = Iterable<Tensor> | ParamGroupInput[];
+
+/** The type of every optimizer option (the constructors' own lists say which apply). */
+const OPTION_TYPES: Record<string, "number" | "boolean" | "pair"> = {
+  lr: "number", momentum: "number", dampening: "number", weightDecay: "number", eps: "number",
+  nesterov: "boolean", maximize: "boolean", amsgrad: "boolean", betas: "pair",
+};
 
 export abstract class Optimizer {
   readonly paramGroups: ParamGroup[] = [];
@@ -58,6 +64,15 @@ export abstract class Optimizer {
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     if (params.some((p) => seen.has(p))) throw new Error(`${name}: some parameters appear in more than one parameter group`);
     const merged = { ...this.defaults, ...group, params } as ParamGroup;
+    // Each option has its default's type: `{ lr: "0.1" }` or `{ nesterov: 1 }` names the option.
+    for (const [key, type] of Object.entries(OPTION_TYPES)) {
+      const v = merged[key];
+      if (type === "number") checkNumberOption(name, key, v);
+      else if (type === "boolean") checkBooleanOption(name, key, v);
+      else if (v !== undefined && !(Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number"))) {
+        throw new TypeError(`${name}: option "${key}" must be an array of 2 numbers, got ${JSON.stringify(v)}`);
+      }
+    }
     this.validate(merged);
     merged.initialLr = merged.lr;
     this.paramGroups.push(merged);

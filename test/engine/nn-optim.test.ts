@@ -226,6 +226,11 @@ describe("strict options: a wrong call is an error naming what was wrong", () =>
     assert.throws(() => new optim.AdamW(params(), { weight_decay: 0.1 } as never), /AdamW: unknown option "weight_decay" \(did you mean "weightDecay"\?\)/);
     assert.throws(() => new optim.Adam(params(), { foreach: true } as never), /Adam: option "foreach" is not supported yet/);
   });
+  it("option values have their types, or the error names the option and what was given", () => {
+    assert.throws(() => new optim.SGD(params(), { lr: "0.1" } as never), /SGD: option "lr" must be a number, got the string "0\.1"/);
+    assert.throws(() => new optim.SGD(params(), { lr: 0.1, nesterov: 1 } as never), /SGD: option "nesterov" must be true or false, got the number 1/);
+    assert.throws(() => new optim.Adam(params(), { betas: 0.9 } as never), /Adam: option "betas" must be an array of 2 numbers, got 0\.9/);
+  });
   it("parameter groups are checked the same way", () => {
     assert.throws(() => new optim.SGD([[1, 2]] as never), /SGD: each parameter group must be an object like \{ params: model\.parameters\(\), lr: 0\.01 \}, got an array/);
     assert.throws(() => new optim.SGD([{ params: params(), lr: 0.1, momentom: 0.5 }] as never), /SGD parameter group: unknown option "momentom" \(did you mean "momentum"\?\)/);
