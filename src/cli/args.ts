@@ -18,6 +18,7 @@ export interface LintArgs {
 export type Args = LintArgs | { command: "help" } | { command: "version" };
 
 export const USAGE = `usage: gradlens lint [options] [paths or globs...]
+       gradlens lsp [--stdio]        the language server, for editors (LSP over stdio)
 
 Checks training loops for missing or misplaced zeroGrad() calls.
 Paths default to the current folder (files listed in .gitignore are skipped).
@@ -47,7 +48,7 @@ export function parseArgs(argv: string[], isTTY: boolean): Args {
   if (argv.length === 0 || argv[0] === "-h" || argv[0] === "--help" || argv[0] === "help") return { command: "help" };
   if (argv[0] === "-v" || argv[0] === "--version") return { command: "version" };
   const [command, ...rest] = argv;
-  if (command !== "lint") throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "lint")`);
+  if (command !== "lint") throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "lint" or "lsp")`);
   const args: LintArgs = {
     command: "lint", paths: [], format: "stylish", fix: false, placement: "after-step", engineModules: ["gradlens"],
     color: isTTY && !process.env.NO_COLOR,

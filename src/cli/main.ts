@@ -18,8 +18,21 @@ export function main(argv: string[], cwd = process.cwd()): { stdout: string; std
   }
 }
 
+/** `gradlens lsp [--stdio]`: the language server, for any editor (it runs until the client exits). */
+function runLanguageServer(): void {
+  // Loaded only here, so `gradlens lint` doesn't pay for the protocol library.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createConnection, ProposedFeatures } = require("vscode-languageserver/node") as typeof import("vscode-languageserver/node");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startServer } = require("../server/server") as typeof import("../server/server");
+  startServer(createConnection(ProposedFeatures.all));
+}
+
 // The bundle is also loaded on worker threads (deeply nested files); only the main thread runs the CLI.
-if (isMainThread && require.main === module) {
+if (isMainThread && require.main === module && process.argv[2] === "lsp") {
+  if (!process.argv.includes("--stdio") && !process.argv.includes("--node-ipc")) process.argv.push("--stdio");
+  runLanguageServer();
+} else if (isMainThread && require.main === module) {
   const { stdout, stderr, exitCode } = main(process.argv.slice(2));
   process.stdout.write(stdout);
   process.stderr.write(stderr);

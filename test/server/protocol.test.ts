@@ -1,0 +1,150 @@
+/**
+ * The language server through the real protocol: `dist/cli.js lsp --stdio` in a child process,
+ * driven by a client built on vscode-languageserver-protocol. Documents are opened, edited and
+ * closed; diagnostics, code actions (each edit applied to the text and re-linted) and fix-all are
+ * asserted.
+ */
+import * as assert from "node:assert/strict";
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  CodeAction, CodeActionRequest, createProtocolConnection, Diagnostic, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification, InitializeRequest, InitializedNotification, ProtocolConnection, PublishDiagnosticsNotification,
+  PublishDiagnosticsParams, StreamMessageReader, StreamMessageWriter, TextEdit,
+} from "vscode-languageserver-protocol/node";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import { lintText } from "../../src/analysis/lint";
+
+const cli = path.resolve(__dirname, "../../dist/cli.js");
+const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "../fixtures/lint", name), "utf8");
+
+class Client {
+  readonly child: ChildProcess;
+  readonly conn: ProtocolConnection;
+  readonly published: PublishDiagnosticsParams[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor() {
+    this.child = spawn(process.execPath, [cli, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "pipe"] });
+    this.conn = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
+    this.conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
+      this.published.push(p);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.conn.listen();
+  }
+
+  async start(): Promise<void> {
+    await this.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: null });
+    await this.conn.sendNotification(InitializedNotification.type, {});
+  }
+
+  /** The next publish for `uri` satisfying `ok`, waiting up to `ms`. */
+  async diagnostics(uri: string, ok: (p: PublishDiagnosticsParams) => boolean = () => true, ms = 10_000): Promise<PublishDiagnosticsParams> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const hit = [...this.published].reverse().find((p) => p.uri === uri && ok(p));
+      if (hit) return hit;
+      if (Date.now() > deadline) throw new Error(`no matching diagnostics for ${uri}; got ${JSON.stringify(this.published.map((p) => [p.uri, p.version, p.diagnostics.length]))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  stop(): void {
+    this.conn.dispose();
+    this.child.kill();
+  }
+}
+
+function apply(text: string, edits: TextEdit[]): string {
+  const doc = TextDocument.create("file:///x.ts", "typescript", 0, text);
+  return TextDocument.applyEdits(doc, edits);
+}
+
+describe("gradlens lsp (the language server over stdio)", function () {
+  this.timeout(60_000);
+  let client: Client;
+  beforeEach(async () => {
+    client = new Client();
+    await client.start();
+  });
+  afterEach(() => client.stop());
+
+  it("publishes diagnostics on open with source, code, documentation link, related locations and fix data", async () => {
+    const uri = "file:///tmp/gradlens-lsp/bad.ts";
+    const text = fixture("invalid-no-zero.ts");
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    const p = await client.diagnostics(uri);
+    assert.equal(p.version, 1);
+    assert.equal(p.diagnostics.length, 1);
+    const d = p.diagnostics[0];
+    assert.equal(d.source, "gradlens");
+    assert.equal(d.code, "missing-zero-grad");
+    assert.match(d.codeDescription!.href, /#missing-zero-grad$/);
+    assert.equal(d.range.start.line, 10); // line 11, 0-based
+    assert.ok(d.relatedInformation!.some((r) => /re-applies the old gradients/.test(r.message)));
+    assert.equal((d.data as { version: number }).version, 1);
+  });
+
+  it("offers quick fixes from the stored data (preferred first) that remove the finding, plus suppressions", async () => {
+    const uri = "file:///tmp/gradlens-lsp/fix.ts";
+    const text = fixture("invalid-no-zero.ts");
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    const [d] = (await client.diagnostics(uri)).diagnostics;
+    const all = (await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } })) as CodeAction[];
+    assert.ok(all.some((a) => a.kind === "source.fixAll.gradlens"), "fix-all is offered too");
+    const actions = all.filter((a) => a.kind === "quickfix");
+    const titles = actions.map((a) => a.title);
+    assert.deepEqual(titles.slice(-2), ["Disable missing-zero-grad for this line", "Disable missing-zero-grad for this file"]);
+    assert.equal(actions.filter((a) => a.isPreferred).length, 1);
+    assert.equal(actions[0].isPreferred, true);
+    for (const a of actions) {
+      const after = apply(text, a.edit!.changes![uri]);
+      assert.deepEqual(lintText(after, "fix.ts").findings, [], `"${a.title}" leaves a finding:\n${after}`);
+    }
+  });
+
+  it("fix-all (source.fixAll.gradlens) rewrites the document like gradlens lint --fix", async () => {
+    const uri = "file:///tmp/gradlens-lsp/all.ts";
+    const text = fixture("invalid-accumulation-defeated.ts");
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    await client.diagnostics(uri, (p) => p.diagnostics.length > 0);
+    const actions = (await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ["source.fixAll.gradlens"] } })) as CodeAction[];
+    assert.equal(actions.length, 1);
+    const fixed = apply(text, actions[0].edit!.changes![uri]);
+    assert.deepEqual(lintText(fixed, "all.ts").findings, []);
+  });
+
+  it("debounces a burst of 50 edits into one publish of the final version; a parse error keeps the last diagnostics; close clears", async () => {
+    const uri = "file:///tmp/gradlens-lsp/edit.ts";
+    const text = fixture("invalid-no-zero.ts");
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    await client.diagnostics(uri, (p) => p.version === 1);
+    const before = client.published.length;
+    for (let v = 2; v <= 51; v++) {
+      await client.conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: v }, contentChanges: [{ text: text + `\n// edit ${v}\n` }] });
+    }
+    const last = await client.diagnostics(uri, (p) => p.version === 51);
+    assert.equal(last.diagnostics.length, 1);
+    assert.equal(client.published.length - before, 1, "one publish for the burst");
+    // Break the syntax: no publish replaces the good diagnostics.
+    await client.conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: 52 }, contentChanges: [{ text: text + "\nfor (;;) {\n" }] });
+    await new Promise((r) => setTimeout(r, 800));
+    assert.ok(!client.published.some((p) => p.uri === uri && p.version === 52), "a file that does not parse keeps its diagnostics");
+    await client.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+    const closed = await client.diagnostics(uri, (p) => p.diagnostics.length === 0);
+    assert.deepEqual(closed.diagnostics, [] as Diagnostic[]);
+  });
+
+  it("a clean file gets an empty publish, and a file without the engine import gets no findings", async () => {
+    const good = "file:///tmp/gradlens-lsp/good.ts", plain = "file:///tmp/gradlens-lsp/plain.ts";
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: good, languageId: "typescript", version: 1, text: fixture("valid-zero-after-step.ts") } });
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: plain, languageId: "typescript", version: 1, text: "declare const o: { step(): void }; for (;;) o.step();\n" } });
+    assert.deepEqual((await client.diagnostics(good)).diagnostics, []);
+    assert.deepEqual((await client.diagnostics(plain)).diagnostics, []);
+  });
+});
