@@ -4,11 +4,46 @@
  * the pending run) and on save, and cleared on close. A document that stops parsing keeps its
  * last good diagnostics; nothing the analysis throws reaches the client.
  */
-import { CodeAction, CodeActionKind, Connection, Diagnostic, TextDocuments, TextDocumentSyncKind } from "vscode-languageserver";
+import { CodeAction, CodeActionKind, CodeLens, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, TextDocuments, TextDocumentSyncKind } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { fixText, lintText } from "../analysis/lint";
 import { FIX_ALL_KIND, quickFixes } from "./codeActions";
 import { findingToDiagnostic, noticeToDiagnostic } from "./diagnostics";
+import type { Finding } from "../analysis/core/types";
+
+/** The `gradlens` settings section (resource-scoped), with the defaults used when a client has none. */
+export interface Settings {
+  lint: { enable: boolean; run: "onType" | "onSave" };
+  /** Per rule: "off" | "info" | "warning" | "error" (absent: the rule's own severity). */
+  rules: Record<string, string>;
+  engineModules: string[];
+  codeLens: { enable: boolean };
+}
+
+export const DEFAULT_SETTINGS: Settings = { lint: { enable: true, run: "onType" }, rules: {}, engineModules: [], codeLens: { enable: true } };
+
+function withDefaults(raw: unknown): Settings {
+  const r = (raw ?? {}) as Partial<Settings>;
+  return {
+    lint: { ...DEFAULT_SETTINGS.lint, ...(r.lint ?? {}) },
+    rules: { ...(r.rules ?? {}) },
+    engineModules: Array.isArray(r.engineModules) ? r.engineModules.filter((m): m is string => typeof m === "string") : [],
+    codeLens: { ...DEFAULT_SETTINGS.codeLens, ...(r.codeLens ?? {}) },
+  };
+}
+
+const SEVERITY: Record<string, DiagnosticSeverity> = { info: DiagnosticSeverity.Information, warning: DiagnosticSeverity.Warning, error: DiagnosticSeverity.Error };
+
+/** Loops with findings, for CodeLens: the loop's line (0-based) and how many findings it has. */
+function loopsWithProblems(findings: readonly Finding[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const f of findings) {
+    const loop = f.related.find((r) => r.message === "in this loop");
+    const line = (loop ?? f).line - 1;
+    out.set(line, (out.get(line) ?? 0) + 1);
+  }
+  return out;
+}
 
 export interface ServerOptions {
   /** Debounce for edits, in milliseconds. */
@@ -28,12 +63,37 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const pending = new Map<string, ReturnType<typeof setTimeout>>();
   const failedOnce = new Set<string>();
 
-  const analyse = (doc: TextDocument): Diagnostic[] | null => {
+  let canConfigure = false;
+  const settingsCache = new Map<string, Promise<Settings>>();
+  const settingsFor = (uri: string): Promise<Settings> => {
+    if (!canConfigure) return Promise.resolve(DEFAULT_SETTINGS);
+    let s = settingsCache.get(uri);
+    if (s === undefined) {
+      s = connection.workspace.getConfiguration({ scopeUri: uri, section: "gradlens" }).then(withDefaults, () => DEFAULT_SETTINGS);
+      settingsCache.set(uri, s);
+    }
+    return s;
+  };
+  const lenses = new Map<string, Map<number, number>>();
+
+  const analyse = (doc: TextDocument, settings: Settings): Diagnostic[] | null => {
     try {
-      const result = lintText(doc.getText(), fileOf(doc.uri), { engineModules: options.engineModules });
+      // Fault injection for the resilience test: an analysis that throws must not stop the server.
+      const fault = process.env.GRADLENS_LSP_FAULT;
+      if (fault !== undefined && fault !== "" && doc.getText().includes(fault)) throw new Error("injected analysis fault");
+      const engineModules = [...(options.engineModules ?? []), ...settings.engineModules];
+      const result = lintText(doc.getText(), fileOf(doc.uri), { engineModules: engineModules.length > 0 ? engineModules : undefined });
       // A parse problem is never shown as a gradient finding: keep the last good diagnostics.
       if (result.errors.length > 0) return null;
-      return [...result.findings.map((f) => findingToDiagnostic(f, doc.uri, doc.version)), ...result.notices.map(noticeToDiagnostic)];
+      const shown = result.findings.filter((f) => settings.rules[f.rule] !== "off");
+      lenses.set(doc.uri, loopsWithProblems(shown));
+      const diagnostics = shown.map((f) => {
+        const d = findingToDiagnostic(f, doc.uri, doc.version);
+        const level = settings.rules[f.rule];
+        if (level !== undefined && SEVERITY[level] !== undefined) d.severity = SEVERITY[level];
+        return d;
+      });
+      return [...diagnostics, ...result.notices.map(noticeToDiagnostic)];
     } catch (e) {
       if (!failedOnce.has(doc.uri)) {
         failedOnce.add(doc.uri);
@@ -43,11 +103,19 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
   };
 
-  const publish = (doc: TextDocument) => {
+  const publish = async (doc: TextDocument) => {
     pending.delete(doc.uri);
     if (!LANGUAGES.has(doc.languageId) && !/\.(ts|tsx|js|jsx|mts|cts|mjs|cjs)$/.test(doc.uri)) return;
-    const diagnostics = analyse(doc);
-    if (diagnostics !== null) void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+    const settings = await settingsFor(doc.uri);
+    if (!settings.lint.enable) {
+      lenses.delete(doc.uri);
+      void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [] });
+      return;
+    }
+    // The newest text: settings may have taken a round trip.
+    const current = documents.get(doc.uri) ?? doc;
+    const diagnostics = analyse(current, settings);
+    if (diagnostics !== null) void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics });
   };
 
   const schedule = (doc: TextDocument, delay: number) => {
@@ -56,26 +124,55 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     pending.set(doc.uri, setTimeout(() => {
       // Analyse the newest text (the timer may fire after further edits were applied).
       const current = documents.get(doc.uri);
-      if (current !== undefined) publish(current);
+      if (current !== undefined) void publish(current);
     }, delay));
   };
 
-  connection.onInitialize(() => ({
-    capabilities: {
-      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
-      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
-    },
-    serverInfo: { name: "gradlens", version: "0.1.0" },
-  }));
+  connection.onInitialize((params) => {
+    canConfigure = params.capabilities.workspace?.configuration === true;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+        codeLensProvider: { resolveProvider: false },
+      },
+      serverInfo: { name: "gradlens", version: "0.1.0" },
+    };
+  });
+  connection.onInitialized(() => {
+    if (canConfigure) void connection.client.register(DidChangeConfigurationNotification.type, { section: "gradlens" }).catch(() => undefined);
+  });
+  // New settings: forget the cached ones and re-lint every open document.
+  connection.onDidChangeConfiguration(() => {
+    settingsCache.clear();
+    for (const doc of documents.all()) schedule(doc, 0);
+  });
 
   documents.onDidOpen((e) => schedule(e.document, 0));
-  documents.onDidChangeContent((e) => schedule(e.document, debounceMs));
+  documents.onDidChangeContent((e) => {
+    void settingsFor(e.document.uri).then((s) => {
+      if (s.lint.run === "onType") schedule(e.document, debounceMs);
+    });
+  });
   documents.onDidSave((e) => schedule(e.document, 0));
   documents.onDidClose((e) => {
     const had = pending.get(e.document.uri);
     if (had !== undefined) clearTimeout(had);
     pending.delete(e.document.uri);
+    lenses.delete(e.document.uri);
+    settingsCache.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  // "⚠ N gradient problems" above each loop with findings (the tracing issue adds "▶ Trace").
+  connection.onCodeLens(async (params): Promise<CodeLens[]> => {
+    const settings = await settingsFor(params.textDocument.uri);
+    if (!settings.codeLens.enable) return [];
+    const found = lenses.get(params.textDocument.uri) ?? new Map<number, number>();
+    return [...found].map(([line, n]) => ({
+      range: { start: { line, character: 0 }, end: { line, character: 0 } },
+      command: { title: `⚠ ${n} gradient problem${n === 1 ? "" : "s"}`, command: "gradlens.revealProblems", arguments: [params.textDocument.uri, line] },
+    }));
   });
 
   connection.onCodeAction((params): CodeAction[] => {

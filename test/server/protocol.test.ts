@@ -9,7 +9,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  CodeAction, CodeActionRequest, createProtocolConnection, Diagnostic, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
+  CodeAction, CodeActionRequest, CodeLens, CodeLensRequest, ConfigurationRequest, createProtocolConnection, DidChangeConfigurationNotification, LogMessageNotification, Diagnostic, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification, InitializeRequest, InitializedNotification, ProtocolConnection, PublishDiagnosticsNotification,
   PublishDiagnosticsParams, StreamMessageReader, StreamMessageWriter, TextEdit,
 } from "vscode-languageserver-protocol/node";
@@ -25,18 +25,24 @@ class Client {
   readonly published: PublishDiagnosticsParams[] = [];
   private waiters: (() => void)[] = [];
 
-  constructor() {
-    this.child = spawn(process.execPath, [cli, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "pipe"] });
+  /** What the client answers to workspace/configuration (null: the client has no configuration support). */
+  settings: Record<string, unknown> | null = null;
+  readonly logs: string[] = [];
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.child = spawn(process.execPath, [cli, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "pipe"], env });
     this.conn = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
       this.published.push(p);
       for (const w of this.waiters.splice(0)) w();
     });
+    this.conn.onNotification(LogMessageNotification.type, (m) => this.logs.push(m.message));
+    this.conn.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => this.settings));
     this.conn.listen();
   }
 
-  async start(): Promise<void> {
-    await this.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: null });
+  async start(configurable = false): Promise<void> {
+    await this.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: configurable ? { workspace: { configuration: true } } : {}, workspaceFolders: null });
     await this.conn.sendNotification(InitializedNotification.type, {});
   }
 
@@ -146,5 +152,60 @@ describe("gradlens lsp (the language server over stdio)", function () {
     await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: plain, languageId: "typescript", version: 1, text: "declare const o: { step(): void }; for (;;) o.step();\n" } });
     assert.deepEqual((await client.diagnostics(good)).diagnostics, []);
     assert.deepEqual((await client.diagnostics(plain)).diagnostics, []);
+  });
+
+  it("shows a CodeLens above each loop with problems", async () => {
+    const uri = "file:///tmp/gradlens-lsp/lens.ts";
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text: fixture("invalid-no-zero.ts") } });
+    await client.diagnostics(uri, (p) => p.diagnostics.length > 0);
+    const lenses = (await client.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri } })) as CodeLens[];
+    assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command!.title]), [[8, "⚠ 1 gradient problem"]]);
+  });
+});
+
+describe("gradlens lsp: settings and resilience", function () {
+  this.timeout(60_000);
+
+  it("reads resource settings: rule severities, rules off, lint disabled; a configuration change re-lints", async () => {
+    const client = new Client();
+    try {
+      client.settings = { rules: { "missing-zero-grad": "error" } };
+      await client.start(true);
+      const uri = "file:///tmp/gradlens-lsp/settings.ts";
+      await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text: fixture("invalid-no-zero.ts") } });
+      const first = await client.diagnostics(uri, (p) => p.diagnostics.length > 0);
+      assert.equal(first.diagnostics[0].severity, 1, "error severity from settings");
+      client.settings = { rules: { "missing-zero-grad": "off" } };
+      const before = client.published.length;
+      await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      await client.diagnostics(uri, (p) => client.published.indexOf(p) >= before);
+      assert.deepEqual(client.published[client.published.length - 1].diagnostics, [], "rule turned off");
+      client.settings = { lint: { enable: false } };
+      await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      client.settings = { rules: { "missing-zero-grad": "info" } };
+      const mark = client.published.length;
+      await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      const info = await client.diagnostics(uri, (p) => client.published.indexOf(p) >= mark && p.diagnostics.length > 0);
+      assert.equal(info.diagnostics[0].severity, 3, "info severity");
+    } finally {
+      client.stop();
+    }
+  });
+
+  it("an analysis that throws is logged once, and the server keeps serving other documents", async () => {
+    const client = new Client({ ...process.env, GRADLENS_LSP_FAULT: "INJECT_FAULT_HERE" });
+    try {
+      await client.start();
+      const bad = "file:///tmp/gradlens-lsp/crash.ts", good = "file:///tmp/gradlens-lsp/after.ts";
+      await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: bad, languageId: "typescript", version: 1, text: fixture("invalid-no-zero.ts") + "\n// INJECT_FAULT_HERE\n" } });
+      await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: good, languageId: "typescript", version: 1, text: fixture("invalid-no-zero.ts") } });
+      const p = await client.diagnostics(good, (x) => x.diagnostics.length > 0);
+      assert.equal(p.diagnostics.length, 1);
+      assert.ok(!client.published.some((x) => x.uri === bad), "nothing published for the crashing document");
+      assert.ok(client.logs.some((m) => /analysis failed for \/tmp\/gradlens-lsp\/crash\.ts/.test(m)), JSON.stringify(client.logs));
+      assert.equal(client.child.exitCode, null, "the server is still running");
+    } finally {
+      client.stop();
+    }
   });
 });
