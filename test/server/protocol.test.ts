@@ -9,7 +9,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  CodeAction, CodeActionRequest, CodeLens, CodeLensRequest, ConfigurationRequest, createProtocolConnection, DidChangeConfigurationNotification, LogMessageNotification, Diagnostic, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
+  CodeAction, CodeActionRequest, CodeLens, CodeLensRequest, ConfigurationRequest, createProtocolConnection, DidChangeConfigurationNotification, Diagnostic, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification, InitializeRequest, InitializedNotification, ProtocolConnection, PublishDiagnosticsNotification,
   PublishDiagnosticsParams, StreamMessageReader, StreamMessageWriter, TextEdit,
 } from "vscode-languageserver-protocol/node";
@@ -36,7 +36,9 @@ class Client {
       this.published.push(p);
       for (const w of this.waiters.splice(0)) w();
     });
-    this.conn.onNotification(LogMessageNotification.type, (m) => this.logs.push(m.message));
+    this.conn.onNotification("window/logMessage", (m: { message: string }) => {
+      this.logs.push(m.message);
+    });
     this.conn.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => this.settings));
     this.conn.listen();
   }
