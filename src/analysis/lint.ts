@@ -7,8 +7,20 @@ import { applyEdits } from "./core/textEdits";
 import { lintTypeScript } from "./typescript/lintTypeScript";
 import { SyntaxProblem, TS_EXTENSIONS } from "./typescript/parse";
 import { lintInLargeStack } from "./largeStack";
+import { explainTypeScript } from "./typescript/explain";
 
 export { RULES } from "./rules/index";
+export type { SiteExplanation } from "./typescript/explain";
+
+/** What each recognised backward/step/zero is to the analysis (hover text); [] where nothing is known. */
+export function explainText(text: string, file: string, options: LintOptions = {}): import("./typescript/explain").SiteExplanation[] {
+  if (!isLintable(file)) return [];
+  try {
+    return explainTypeScript(text, file, options);
+  } catch {
+    return []; // explaining is best effort: never an error for the editor
+  }
+}
 export type { Finding, Fix, LintOptions, LintResult } from "./core/types";
 
 export function isLintable(file: string): boolean {

@@ -6,7 +6,7 @@
  */
 import { CodeAction, CodeActionKind, CodeLens, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, TextDocuments, TextDocumentSyncKind } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { fixText, lintText } from "../analysis/lint";
+import { explainText, fixText, lintText, SiteExplanation } from "../analysis/lint";
 import { FIX_ALL_KIND, quickFixes } from "./codeActions";
 import { findingToDiagnostic, noticeToDiagnostic } from "./diagnostics";
 import type { Finding } from "../analysis/core/types";
@@ -135,6 +135,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
         codeLensProvider: { resolveProvider: false },
+        hoverProvider: true,
       },
       serverInfo: { name: "gradlens", version: "0.1.0" },
     };
@@ -160,8 +161,27 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (had !== undefined) clearTimeout(had);
     pending.delete(e.document.uri);
     lenses.delete(e.document.uri);
+    explained.delete(e.document.uri);
     settingsCache.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  // Hover: what a backward/step/zeroGrad is to the analysis (computed on demand, per version).
+  const explained = new Map<string, { version: number; sites: SiteExplanation[] }>();
+  connection.onHover(async (params) => {
+    const doc = documents.get(params.textDocument.uri);
+    if (doc === undefined) return null;
+    let cached = explained.get(doc.uri);
+    if (cached === undefined || cached.version !== doc.version) {
+      const settings = await settingsFor(doc.uri);
+      const engineModules = [...(options.engineModules ?? []), ...settings.engineModules];
+      cached = { version: doc.version, sites: explainText(doc.getText(), fileOf(doc.uri), { engineModules: engineModules.length > 0 ? engineModules : undefined }) };
+      explained.set(doc.uri, cached);
+    }
+    const offset = doc.offsetAt(params.position);
+    const site = cached.sites.find((s) => s.range[0] <= offset && offset <= s.range[1]);
+    if (site === undefined) return null;
+    return { contents: { kind: "markdown", value: site.markdown }, range: { start: doc.positionAt(site.range[0]), end: doc.positionAt(site.range[1]) } };
   });
 
   // "⚠ N gradient problems" above each loop with findings (the tracing issue adds "▶ Trace").

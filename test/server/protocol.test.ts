@@ -9,7 +9,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  CodeAction, CodeActionRequest, CodeLens, CodeLensRequest, ConfigurationRequest, createProtocolConnection, DidChangeConfigurationNotification, Diagnostic, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
+  CodeAction, CodeActionRequest, CodeLens, Hover, HoverRequest, CodeLensRequest, ConfigurationRequest, createProtocolConnection, DidChangeConfigurationNotification, Diagnostic, DidChangeTextDocumentNotification, DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification, InitializeRequest, InitializedNotification, ProtocolConnection, PublishDiagnosticsNotification,
   PublishDiagnosticsParams, StreamMessageReader, StreamMessageWriter, TextEdit,
 } from "vscode-languageserver-protocol/node";
@@ -154,6 +154,24 @@ describe("gradlens lsp (the language server over stdio)", function () {
     await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: plain, languageId: "typescript", version: 1, text: "declare const o: { step(): void }; for (;;) o.step();\n" } });
     assert.deepEqual((await client.diagnostics(good)).diagnostics, []);
     assert.deepEqual((await client.diagnostics(plain)).diagnostics, []);
+  });
+
+  it("explains a step and a backward on hover: which optimizer, what it owns, and the problem found", async () => {
+    const uri = "file:///tmp/gradlens-lsp/hover.ts";
+    const text = fixture("invalid-no-zero.ts");
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    await client.diagnostics(uri, (p) => p.diagnostics.length > 0);
+    const stepLine = text.split("\n").findIndex((l) => l.includes("optimizer.step()"));
+    const col = text.split("\n")[stepLine].indexOf("step");
+    const hover = (await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: stepLine, character: col } })) as Hover;
+    const value = (hover.contents as { value: string }).value;
+    assert.match(value, /steps the optimizer `optimizer` \(it owns the parameters of `model`\)/);
+    assert.match(value, /⚠ .*missing-zero-grad/);
+    const back = text.split("\n").findIndex((l) => l.includes("backward()"));
+    const h2 = (await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: back, character: text.split("\n")[back].indexOf("backward") } })) as Hover;
+    assert.match((h2.contents as { value: string }).value, /adds this loss's gradients/);
+    // Elsewhere: nothing.
+    assert.equal(await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 0, character: 0 } }), null);
   });
 
   it("shows a CodeLens above each loop with problems", async () => {
