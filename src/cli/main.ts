@@ -2,6 +2,8 @@
 import { isMainThread } from "node:worker_threads";
 import { parseArgs, USAGE, UsageError } from "./args";
 import { runLint } from "./lintCommand";
+import { serveAnalysisJobs } from "../server/analysisWorker";
+import { lintText } from "../analysis/lint";
 
 const VERSION = "0.1.0";
 
@@ -25,14 +27,17 @@ function runLanguageServer(): void {
   const { createConnection, ProposedFeatures } = require("vscode-languageserver/node") as typeof import("vscode-languageserver/node");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startServer } = require("../server/server") as typeof import("../server/server");
-  startServer(createConnection(ProposedFeatures.all));
+  startServer(createConnection(ProposedFeatures.all), { workerEntry: __filename });
 }
 
-// The bundle is also loaded on worker threads (deeply nested files); only the main thread runs the CLI.
-if (isMainThread && require.main === module && process.argv[2] === "lsp") {
+// The bundle is also loaded on worker threads (deeply nested files, the language server's
+// analysis); only the main thread runs the CLI.
+if (!isMainThread) {
+  serveAnalysisJobs(lintText);
+} else if (require.main === module && process.argv[2] === "lsp") {
   if (!process.argv.includes("--stdio") && !process.argv.includes("--node-ipc")) process.argv.push("--stdio");
   runLanguageServer();
-} else if (isMainThread && require.main === module) {
+} else if (require.main === module) {
   const { stdout, stderr, exitCode } = main(process.argv.slice(2));
   process.stdout.write(stdout);
   process.stderr.write(stderr);

@@ -8,19 +8,21 @@ import { CodeAction, CodeActionKind, CodeLens, Connection, Diagnostic, Diagnosti
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { explainText, fixText, lintText, SiteExplanation } from "../analysis/lint";
 import { FIX_ALL_KIND, quickFixes } from "./codeActions";
-import { findingToDiagnostic, noticeToDiagnostic } from "./diagnostics";
+import { findingToDiagnostic, noticeToDiagnostic, SOURCE } from "./diagnostics";
+import { AnalysisWorker } from "./analysisWorker";
+import type { LintResult } from "../analysis/core/types";
 import type { Finding } from "../analysis/core/types";
 
 /** The `gradlens` settings section (resource-scoped), with the defaults used when a client has none. */
 export interface Settings {
-  lint: { enable: boolean; run: "onType" | "onSave" };
+  lint: { enable: boolean; run: "onType" | "onSave"; timeBudgetMs: number };
   /** Per rule: "off" | "info" | "warning" | "error" (absent: the rule's own severity). */
   rules: Record<string, string>;
   engineModules: string[];
   codeLens: { enable: boolean };
 }
 
-export const DEFAULT_SETTINGS: Settings = { lint: { enable: true, run: "onType" }, rules: {}, engineModules: [], codeLens: { enable: true } };
+export const DEFAULT_SETTINGS: Settings = { lint: { enable: true, run: "onType", timeBudgetMs: 2000 }, rules: {}, engineModules: [], codeLens: { enable: true } };
 
 function withDefaults(raw: unknown): Settings {
   const r = (raw ?? {}) as Partial<Settings>;
@@ -49,6 +51,8 @@ export interface ServerOptions {
   /** Debounce for edits, in milliseconds. */
   debounceMs?: number;
   engineModules?: string[];
+  /** A file that serves analysis jobs when loaded on a worker (the CLI bundle); without it, in-thread. */
+  workerEntry?: string;
 }
 
 const LANGUAGES = new Set(["typescript", "javascript", "typescriptreact", "javascriptreact"]);
@@ -76,13 +80,37 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
   const lenses = new Map<string, Map<number, number>>();
 
-  const analyse = (doc: TextDocument, settings: Settings): Diagnostic[] | null => {
+  const worker = options.workerEntry !== undefined ? new AnalysisWorker(options.workerEntry) : null;
+
+  /** The lint of a document within its time budget; null (logged) when the analysis failed. */
+  const lintWithin = async (doc: TextDocument, settings: Settings): Promise<LintResult | "timeout" | null> => {
+    const engineModules = [...(options.engineModules ?? []), ...settings.engineModules];
+    const lintOptions = { engineModules: engineModules.length > 0 ? engineModules : undefined };
+    const failed = (e: unknown) => {
+      if (!failedOnce.has(doc.uri)) {
+        failedOnce.add(doc.uri);
+        connection.console.error(`gradlens: analysis failed for ${fileOf(doc.uri)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      }
+      return null;
+    };
+    // Fault injection for the resilience test: an analysis that throws must not stop the server.
+    const fault = process.env.GRADLENS_LSP_FAULT;
+    if (fault !== undefined && fault !== "" && doc.getText().includes(fault)) return failed(new Error("injected analysis fault"));
+    if (worker === null) {
+      try {
+        return lintText(doc.getText(), fileOf(doc.uri), lintOptions);
+      } catch (e) {
+        return failed(e);
+      }
+    }
+    const outcome = await worker.lint(doc.getText(), fileOf(doc.uri), lintOptions, settings.lint.timeBudgetMs);
+    if ("timedOut" in outcome) return "timeout";
+    if ("error" in outcome) return failed(outcome.error);
+    return outcome.result;
+  };
+
+  const analyse = (doc: TextDocument, settings: Settings, result: LintResult): Diagnostic[] | null => {
     try {
-      // Fault injection for the resilience test: an analysis that throws must not stop the server.
-      const fault = process.env.GRADLENS_LSP_FAULT;
-      if (fault !== undefined && fault !== "" && doc.getText().includes(fault)) throw new Error("injected analysis fault");
-      const engineModules = [...(options.engineModules ?? []), ...settings.engineModules];
-      const result = lintText(doc.getText(), fileOf(doc.uri), { engineModules: engineModules.length > 0 ? engineModules : undefined });
       // A parse problem is never shown as a gradient finding: keep the last good diagnostics.
       if (result.errors.length > 0) return null;
       const shown = result.findings.filter((f) => settings.rules[f.rule] !== "off");
@@ -103,9 +131,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
   };
 
+  /** Bumped by every configuration change: a run started under older settings doesn't publish. */
+  let generation = 0;
   const publish = async (doc: TextDocument) => {
     pending.delete(doc.uri);
     if (!LANGUAGES.has(doc.languageId) && !/\.(ts|tsx|js|jsx|mts|cts|mjs|cjs)$/.test(doc.uri)) return;
+    const started = generation;
     const settings = await settingsFor(doc.uri);
     if (!settings.lint.enable) {
       lenses.delete(doc.uri);
@@ -114,7 +145,19 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
     // The newest text: settings may have taken a round trip.
     const current = documents.get(doc.uri) ?? doc;
-    const diagnostics = analyse(current, settings);
+    const result = await lintWithin(current, settings);
+    // A newer version or newer settings arrived meanwhile: their own run publishes.
+    if (documents.get(current.uri)?.version !== current.version || generation !== started) return;
+    if (result === "timeout") {
+      const budget = settings.lint.timeBudgetMs.toLocaleString("en");
+      const diagnostic: Diagnostic = {
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Information, source: SOURCE,
+        message: `not analysed: the analysis took longer than ${budget} ms (gradlens.lint.timeBudgetMs)`,
+      };
+      void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics: [diagnostic] });
+      return;
+    }
+    const diagnostics = result === null ? null : analyse(current, settings, result);
     if (diagnostics !== null) void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics });
   };
 
@@ -141,16 +184,24 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     };
   });
   connection.onInitialized(() => {
+    worker?.warm();
     if (canConfigure) void connection.client.register(DidChangeConfigurationNotification.type, { section: "gradlens" }).catch(() => undefined);
   });
   // New settings: forget the cached ones and re-lint every open document.
   connection.onDidChangeConfiguration(() => {
+    generation++;
     settingsCache.clear();
     for (const doc of documents.all()) schedule(doc, 0);
   });
 
-  documents.onDidOpen((e) => schedule(e.document, 0));
+  // Opening also reports a content change (same version): the open handler lints that one.
+  const opened = new Map<string, number>();
+  documents.onDidOpen((e) => {
+    opened.set(e.document.uri, e.document.version);
+    schedule(e.document, 0);
+  });
   documents.onDidChangeContent((e) => {
+    if (opened.get(e.document.uri) === e.document.version) return;
     void settingsFor(e.document.uri).then((s) => {
       if (s.lint.run === "onType") schedule(e.document, debounceMs);
     });
@@ -162,6 +213,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     pending.delete(e.document.uri);
     lenses.delete(e.document.uri);
     explained.delete(e.document.uri);
+    opened.delete(e.document.uri);
     settingsCache.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
@@ -216,6 +268,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return actions;
   });
 
+  connection.onShutdown(() => worker?.dispose());
   documents.listen(connection);
   connection.listen();
 }

@@ -15,6 +15,7 @@ import {
 } from "vscode-languageserver-protocol/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { lintText } from "../../src/analysis/lint";
+import { stressPrograms } from "../../bench/stress";
 
 const cli = path.resolve(__dirname, "../../dist/cli.js");
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "../fixtures/lint", name), "utf8");
@@ -207,6 +208,29 @@ describe("gradlens lsp: settings and resilience", function () {
       await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
       const info = await client.diagnostics(uri, (p) => client.published.indexOf(p) >= mark && p.diagnostics.length > 0);
       assert.equal(info.diagnostics[0].severity, 3, "info severity");
+    } finally {
+      client.stop();
+    }
+  });
+
+  it("a document past its time budget gets one information diagnostic, and the server keeps serving", async () => {
+    const client = new Client();
+    try {
+      client.settings = { lint: { timeBudgetMs: 20 } };
+      await client.start(true);
+      const slow = "file:///tmp/gradlens-lsp/slow.ts";
+      const text = stressPrograms().find((p) => p.name.startsWith("switch"))!.text;
+      await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: slow, languageId: "typescript", version: 1, text } });
+      const p = await client.diagnostics(slow);
+      assert.equal(p.diagnostics.length, 1);
+      assert.equal(p.diagnostics[0].severity, 3);
+      assert.match(String(p.diagnostics[0].message), /not analysed: the analysis took longer than 20 ms \(gradlens\.lint\.timeBudgetMs\)/);
+      // A normal budget again: the next document is analysed by a fresh worker.
+      client.settings = {};
+      await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      const ok = "file:///tmp/gradlens-lsp/after-slow.ts";
+      await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: ok, languageId: "typescript", version: 1, text: fixture("invalid-no-zero.ts") } });
+      assert.equal((await client.diagnostics(ok, (x) => x.diagnostics.length > 0)).diagnostics[0].code, "missing-zero-grad");
     } finally {
       client.stop();
     }
