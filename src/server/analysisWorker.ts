@@ -1,7 +1,7 @@
 /**
- * The analysis off the server's request thread: one long-lived worker runs `lintText`, so a slow
- * document never blocks other requests, and a run past its time budget is cut off (the worker is
- * terminated and replaced) instead of hanging the server.
+ * The analysis off the server's request thread: one long-lived worker runs `lintText`, one
+ * document at a time, so a slow document never blocks other requests, and a run past its time
+ * budget is cut off (the worker is terminated and replaced) instead of hanging the server.
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { LintOptions, LintResult } from "../analysis/core/types";
@@ -14,8 +14,9 @@ export type Outcome = { result: LintResult } | { timedOut: true } | { error: str
 export class AnalysisWorker {
   private worker: Worker | null = null;
   private nextId = 0;
-  /** Jobs sent and not answered, with the worker running them. */
-  private readonly pending = new Map<number, { job: Job; on: Worker; resolve: (r: Reply) => void }>();
+  /** Jobs wait here and go to the worker one at a time, so a job's budget counts only its own run. */
+  private readonly queue: { job: Job; budgetMs: number; resolve: (o: Outcome) => void }[] = [];
+  private running: { id: number; finish: (o: Outcome) => void } | null = null;
 
   /** `entry`: the file that, loaded on a worker, serves jobs (the CLI bundle). */
   constructor(private readonly entry: string) {}
@@ -24,58 +25,48 @@ export class AnalysisWorker {
     if (this.worker !== null) return this.worker;
     const w = new Worker(this.entry, { workerData: { gradlensAnalysisWorker: true } });
     w.on("message", (r: Reply) => {
-      this.pending.get(r.id)?.resolve(r);
-      this.pending.delete(r.id);
+      if (this.running?.id === r.id) this.running.finish("result" in r ? { result: r.result } : { error: r.error });
     });
-    w.on("error", (e) => this.settle(w, String(e)));
-    w.on("exit", () => this.settle(w, "the analysis worker stopped"));
+    const lost = (error: string) => {
+      if (this.worker !== w) return; // retired on purpose: its job already ended
+      this.worker = null;
+      this.running?.finish({ error });
+    };
+    w.on("error", (e) => lost(String(e)));
+    w.on("exit", () => lost("the analysis worker stopped"));
     w.unref();
     this.worker = w;
     return w;
   }
 
-  /**
-   * A worker ended: jobs it still had are sent to the next worker if it was retired on purpose
-   * (another job's timeout), else they fail with `error`.
-   */
-  private settle(w: Worker, error: string): void {
-    const retired = this.worker !== w;
-    if (!retired) this.worker = null;
-    for (const [id, p] of this.pending) {
-      if (p.on !== w) continue;
-      if (retired) {
-        p.on = this.current();
-        p.on.postMessage(p.job);
-      } else {
-        this.pending.delete(id);
-        p.resolve({ id, error });
-      }
-    }
+  private pump(): void {
+    if (this.running !== null) return;
+    const next = this.queue.shift();
+    if (next === undefined) return;
+    const worker = this.current();
+    let done = false;
+    const finish = (o: Outcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.running = null;
+      next.resolve(o);
+      this.pump();
+    };
+    const timer = setTimeout(() => {
+      // Cut it off: retire the worker (a fresh one serves the next job).
+      if (this.worker === worker) this.worker = null;
+      void worker.terminate();
+      finish({ timedOut: true });
+    }, next.budgetMs);
+    this.running = { id: next.job.id, finish };
+    worker.postMessage(next.job);
   }
 
   lint(text: string, file: string, options: LintOptions, budgetMs: number): Promise<Outcome> {
-    const id = this.nextId++;
-    const job: Job = { id, text, file, options };
     return new Promise<Outcome>((resolve) => {
-      const worker = this.current();
-      const timer = setTimeout(() => {
-        const p = this.pending.get(id);
-        this.pending.delete(id);
-        // Cut it off: retire its worker; the jobs queued behind it move to a fresh one.
-        if (p !== undefined && this.worker === p.on) {
-          this.worker = null;
-          void p.on.terminate();
-        }
-        resolve({ timedOut: true });
-      }, budgetMs);
-      this.pending.set(id, {
-        job, on: worker,
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve("result" in r ? { result: r.result } : { error: r.error });
-        },
-      });
-      worker.postMessage(job);
+      this.queue.push({ job: { id: this.nextId++, text, file, options }, budgetMs, resolve });
+      this.pump();
     });
   }
 
