@@ -76,7 +76,7 @@ describe("gradlens lint (CLI)", () => {
     const text = fixture("invalid-no-zero.ts").split("\n")[10];
     assert.equal(text.slice(f.column - 1, f.endColumn - 1), "loss.backward()");
     assert.deepEqual(f.related.map((r: { message: string }) => r.message), ["`optimizer.step()` re-applies the old gradients here", "in this loop"]);
-    assert.deepEqual(f.fixes.map((x: { title: string }) => x.title), ["Call optimizer.zeroGrad() after optimizer.step()", "Call optimizer.zeroGrad() at the start of the loop"]);
+    assert.deepEqual(f.fixes.map((x: { title: string }) => x.title), ["Insert `optimizer.zeroGrad()` after `optimizer.step()`", "Insert `optimizer.zeroGrad()` at the start of the loop"]);
     assert.deepEqual(Object.keys(f.fixes[0].edits[0]), ["start", "end", "text"]);
   });
 

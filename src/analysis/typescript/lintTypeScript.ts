@@ -223,7 +223,7 @@ class Reporter {
           const afterStep = this.writer.insertAfter(this.program.siteNodes[anchor.id], zeroCode(anchor.text));
           if (afterStep) {
             candidates.push({
-              fix: { title: `Call ${zeroCode(anchor.text)} after ${anchor.text}${manual ? " is updated" : ".step()"}`, placement: "after-step", edits: afterStep },
+              fix: { title: `Insert \`${zeroCode(anchor.text)}\` after ${manual ? `\`${anchor.text}\` is updated` : `\`${anchor.text}.step()\``}`, placement: "after-step", edits: afterStep },
               patches: anchorEvent ? [{ kind: "insert-after", fn: anchor.fn, site: anchor.id, event: zeroFor(anchorEvent.key) }] : null,
             });
           }
@@ -234,7 +234,7 @@ class Reporter {
             const body = this.program.loopBodies[loop.id];
             if (loopStart) {
               candidates.push({
-                fix: { title: `Call ${zeroCode(loop.name)} at the start of the loop`, placement: "loop-start", edits: loopStart },
+                fix: { title: `Insert \`${zeroCode(loop.name)}\` at the start of the loop`, placement: "loop-start", edits: loopStart },
                 patches: key !== null && body !== undefined ? [{ kind: "insert-at-block", fn: this.program.loops[loop.id].fn, block: body, event: zeroFor(key) }] : null,
               });
             }
@@ -268,13 +268,13 @@ class Reporter {
           if (remove && step.fn === zero.fn) {
             const insert = this.writer.insertAfter(this.program.siteNodes[step.id], zeroSource, remove.comment);
             if (insert && !overlaps(remove.edits, insert)) {
-              candidates.push({ fix: { title: `Move ${zeroSource} after ${step.text}.step()`, placement: "after-step", edits: [...remove.edits, ...insert] }, patches: moveTo("insert-after", step.fn, step.id) });
+              candidates.push({ fix: { title: `Move \`${zeroSource}\` after \`${step.text}.step()\``, placement: "after-step", edits: [...remove.edits, ...insert] }, patches: moveTo("insert-after", step.fn, step.id) });
             }
           }
           if (remove && r.kind === "discarded-before-step" && back.fn === zero.fn) {
             const insert = this.writer.insertBefore(this.program.siteNodes[back.id], zeroSource, remove.comment);
             if (insert && !overlaps(remove.edits, insert)) {
-              candidates.push({ fix: { title: `Move ${zeroSource} before the backward()`, placement: "before-backward", edits: [...remove.edits, ...insert] }, patches: moveTo("insert-before", back.fn, back.id) });
+              candidates.push({ fix: { title: `Move \`${zeroSource}\` before \`${back.text ? `${back.text}.backward()` : "backward()"}\``, placement: "before-backward", edits: [...remove.edits, ...insert] }, patches: moveTo("insert-before", back.fn, back.id) });
             }
           }
           fixes = this.verify(candidates, "zero-grad-discards-gradients", step.text, id, r.key);
