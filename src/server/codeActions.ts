@@ -8,6 +8,8 @@ import type { TextDocument } from "vscode-languageserver-textdocument";
 import { DiagnosticData, SOURCE } from "./diagnostics";
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.gradlens`;
+/** Executed by the server: asks the client to open a rule's documentation (window/showDocument). */
+export const SHOW_DOCS = "gradlens.showDocumentation";
 
 function isOurs(d: Diagnostic): d is Diagnostic & { data: DiagnosticData } {
   return d.source === SOURCE && typeof d.code === "string" && d.data !== undefined;
@@ -39,6 +41,9 @@ export function quickFixes(doc: TextDocument, diagnostics: readonly Diagnostic[]
     }
     out.push({ title: `Disable ${d.data.rule} for this line`, kind: CodeActionKind.QuickFix, diagnostics: [d], edit: { changes: { [doc.uri]: [disableLine(doc, d.data.line, d.data.rule)] } } });
     out.push({ title: `Disable ${d.data.rule} for this file`, kind: CodeActionKind.QuickFix, diagnostics: [d], edit: { changes: { [doc.uri]: [disableFile(doc, d.data.rule)] } } });
+    if (d.codeDescription !== undefined) {
+      out.push({ title: `Show documentation for ${d.data.rule}`, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title: `Show documentation for ${d.data.rule}`, command: SHOW_DOCS, arguments: [d.codeDescription.href] } });
+    }
   }
   return out;
 }

@@ -7,7 +7,7 @@
 import { CodeAction, CodeActionKind, CodeLens, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, TextDocuments, TextDocumentSyncKind } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { explainText, fixText, lintText, SiteExplanation } from "../analysis/lint";
-import { FIX_ALL_KIND, quickFixes } from "./codeActions";
+import { FIX_ALL_KIND, quickFixes, SHOW_DOCS } from "./codeActions";
 import { findingToDiagnostic, noticeToDiagnostic, SOURCE } from "./diagnostics";
 import { AnalysisWorker } from "./analysisWorker";
 import type { LintResult } from "../analysis/core/types";
@@ -179,6 +179,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
         codeLensProvider: { resolveProvider: false },
         hoverProvider: true,
+        executeCommandProvider: { commands: [SHOW_DOCS] },
       },
       serverInfo: { name: "gradlens", version: "0.1.0" },
     };
@@ -216,6 +217,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     opened.delete(e.document.uri);
     settingsCache.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  connection.onExecuteCommand(async (params) => {
+    const url = params.arguments?.[0];
+    if (params.command === SHOW_DOCS && typeof url === "string") await connection.window.showDocument({ uri: url, external: true }).catch(() => undefined);
   });
 
   // Hover: what a backward/step/zeroGrad is to the analysis (computed on demand, per version).

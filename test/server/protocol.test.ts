@@ -108,10 +108,20 @@ describe("gradlens lsp (the language server over stdio)", function () {
     assert.ok(all.some((a) => a.kind === "source.fixAll.gradlens"), "fix-all is offered too");
     const actions = all.filter((a) => a.kind === "quickfix");
     const titles = actions.map((a) => a.title);
-    assert.deepEqual(titles.slice(-2), ["Disable missing-zero-grad for this line", "Disable missing-zero-grad for this file"]);
+    assert.deepEqual(titles.slice(-3), ["Disable missing-zero-grad for this line", "Disable missing-zero-grad for this file", "Show documentation for missing-zero-grad"]);
+    assert.equal(titles[0], "Insert `optimizer.zeroGrad()` after `optimizer.step()`");
     assert.equal(actions.filter((a) => a.isPreferred).length, 1);
     assert.equal(actions[0].isPreferred, true);
-    for (const a of actions) {
+    // The documentation action asks the client to open the rule's page.
+    const docs = actions[actions.length - 1];
+    const shown: string[] = [];
+    client.conn.onRequest("window/showDocument", (p: { uri: string }) => {
+      shown.push(p.uri);
+      return { success: true };
+    });
+    await client.conn.sendRequest("workspace/executeCommand", docs.command);
+    assert.deepEqual(shown, [d.codeDescription!.href]);
+    for (const a of actions.filter((x) => x.edit !== undefined)) {
       const after = apply(text, a.edit!.changes![uri]);
       assert.deepEqual(lintText(after, "fix.ts").findings, [], `"${a.title}" leaves a finding:\n${after}`);
     }
