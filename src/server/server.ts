@@ -82,17 +82,20 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   const worker = options.workerEntry !== undefined ? new AnalysisWorker(options.workerEntry) : null;
 
+  /** Logs an analysis failure once per document (the client never sees it as an error); null. */
+  const logFailure = (doc: TextDocument, e: unknown): null => {
+    if (!failedOnce.has(doc.uri)) {
+      failedOnce.add(doc.uri);
+      connection.console.error(`gradlens: analysis failed for ${fileOf(doc.uri)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+    return null;
+  };
+
   /** The lint of a document within its time budget; null (logged) when the analysis failed. */
   const lintWithin = async (doc: TextDocument, settings: Settings): Promise<LintResult | "timeout" | null> => {
     const engineModules = [...(options.engineModules ?? []), ...settings.engineModules];
     const lintOptions = { engineModules: engineModules.length > 0 ? engineModules : undefined };
-    const failed = (e: unknown) => {
-      if (!failedOnce.has(doc.uri)) {
-        failedOnce.add(doc.uri);
-        connection.console.error(`gradlens: analysis failed for ${fileOf(doc.uri)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      }
-      return null;
-    };
+    const failed = (e: unknown) => logFailure(doc, e);
     // Fault injection for the resilience test: an analysis that throws must not stop the server.
     const fault = process.env.GRADLENS_LSP_FAULT;
     if (fault !== undefined && fault !== "" && doc.getText().includes(fault)) return failed(new Error("injected analysis fault"));
@@ -123,11 +126,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       });
       return [...diagnostics, ...result.notices.map(noticeToDiagnostic)];
     } catch (e) {
-      if (!failedOnce.has(doc.uri)) {
-        failedOnce.add(doc.uri);
-        connection.console.error(`gradlens: analysis failed for ${fileOf(doc.uri)}: ${(e as Error).stack ?? e}`);
-      }
-      return null;
+      return logFailure(doc, e);
     }
   };
 

@@ -3,11 +3,9 @@
  * is to the analysis — which optimizer, what that optimizer owns, and what a step applies — so an
  * editor can show it on hover. Built from the same graph and findings as the lint.
  */
-import type { Finding, LintOptions } from "../core/types";
+import type { LintOptions } from "../core/types";
 import { LineIndex } from "../core/textEdits";
-import { buildProgram } from "./graphBuilder";
-import { DEFAULT_ENGINE_MODULES, importsEngine, lintTypeScript } from "./lintTypeScript";
-import { parseTypeScript } from "./parse";
+import { lintTypeScript } from "./lintTypeScript";
 
 export interface SiteExplanation {
   kind: "backward" | "step" | "zero";
@@ -25,17 +23,11 @@ function ownership(sources: Set<string> | undefined): string {
   return ` (it owns the parameters of ${names.join(" and ")})`;
 }
 
-/** Explanations for every recognised gradient event; [] for files that don't use the engine or don't parse. */
+/** Explanations for every recognised gradient event; [] for files that don't use the engine (throws where the lint does). */
 export function explainTypeScript(text: string, file: string, options: LintOptions = {}): SiteExplanation[] {
-  let parsed;
-  try {
-    parsed = parseTypeScript(text, file);
-  } catch {
-    return [];
-  }
-  if (!options.force && !importsEngine(parsed.ast, options.engineModules ?? DEFAULT_ENGINE_MODULES)) return [];
-  const program = buildProgram(parsed);
-  const findings: Finding[] = lintTypeScript(text, file, { ...options, fixes: false }).findings;
+  // One parse and one graph: the lint's own (it throws on a file that doesn't parse).
+  const { findings, program } = lintTypeScript(text, file, { ...options, fixes: false });
+  if (program === undefined) return [];
   const lines = new LineIndex(text);
   const at = (offset: number) => lines.position(offset);
   const findingsAt = (start: number, end: number) => findings.filter((f) => f.range[0] >= start && f.range[1] <= end);

@@ -23,6 +23,8 @@ export interface FrontEndResult {
   findings: Finding[];
   notices: Notice[];
   analysed: boolean;
+  /** The graph that was analysed (explain.ts reads its sites), when the file was analysed. */
+  program?: TsProgram;
 }
 
 /** Does the file import or require one of the engine modules? */
@@ -81,7 +83,7 @@ export function lintTypeScript(text: string, file: string, options: LintOptions)
   if (reporter.unverified > 0) {
     notices.push({ file, line: 1, column: 1, message: `fixes not offered for ${reporter.unverified} candidate${reporter.unverified === 1 ? "" : "s"}: checking them would exceed the fix-verification budget` });
   }
-  return { findings, notices, analysed: true };
+  return { findings, notices, analysed: true, program };
 }
 
 function ruleOf(r: RawFinding): RuleId {
