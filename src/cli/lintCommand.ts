@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fixText, lintText, LintResult } from "../analysis/lint";
 import type { LintArgs } from "./args";
-import { collectFiles } from "./files";
+import { collectFiles } from "../server/files";
 import { formatJson } from "./formatters/json";
 import { formatSarif } from "./formatters/sarif";
 import { formatStylish } from "./formatters/stylish";

@@ -3,7 +3,8 @@ import { isMainThread } from "node:worker_threads";
 import { parseArgs, USAGE, UsageError } from "./args";
 import { runLint } from "./lintCommand";
 import { serveAnalysisJobs } from "../server/analysisWorker";
-import { lintText } from "../analysis/lint";
+import { ANALYSIS_JOBS } from "../server/analysisJobs";
+import { FileSelectionError } from "../server/files";
 
 const VERSION = "0.1.0";
 
@@ -15,7 +16,7 @@ export function main(argv: string[], cwd = process.cwd()): { stdout: string; std
     const out = runLint(args, cwd, VERSION);
     return { stdout: out.stdout, stderr: "", exitCode: out.exitCode };
   } catch (e) {
-    if (e instanceof UsageError) return { stdout: "", stderr: `gradlens: ${e.message}\n\n${USAGE}\n`, exitCode: 2 };
+    if (e instanceof UsageError || e instanceof FileSelectionError) return { stdout: "", stderr: `gradlens: ${e.message}\n\n${USAGE}\n`, exitCode: 2 };
     return { stdout: "", stderr: `gradlens: internal error: ${(e as Error).stack ?? e}\n`, exitCode: 2 };
   }
 }
@@ -33,7 +34,7 @@ function runLanguageServer(): void {
 // The bundle is also loaded on worker threads (deeply nested files, the language server's
 // analysis); only the main thread runs the CLI.
 if (!isMainThread) {
-  serveAnalysisJobs(lintText);
+  serveAnalysisJobs(ANALYSIS_JOBS);
 } else if (require.main === module && process.argv[2] === "lsp") {
   if (!process.argv.includes("--stdio") && !process.argv.includes("--node-ipc")) process.argv.push("--stdio");
   runLanguageServer();

@@ -1,24 +1,35 @@
 /**
- * The analysis off the server's request thread: one long-lived worker runs `lintText`, one
- * document at a time, so a slow document never blocks other requests, and a run past its time
- * budget is cut off (the worker is terminated and replaced) instead of hanging the server.
+ * The analysis off the server's request thread: one long-lived worker runs the analysis (lint,
+ * fix-all and hover explanations), one job at a time, so a slow document never blocks other
+ * requests, and a run past its time budget is cut off (the worker is terminated and replaced)
+ * instead of hanging the server.
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { LintOptions, LintResult } from "../analysis/core/types";
+import type { SiteExplanation } from "../analysis/typescript/explain";
 
-interface Job { id: number; text: string; file: string; options: LintOptions }
-type Reply = { id: number; result: LintResult } | { id: number; error: string };
+/** What the worker can be asked to do, and what each job answers. */
+export interface AnalysisJobs {
+  lint(text: string, file: string, options: LintOptions): LintResult;
+  fix(text: string, file: string, options: LintOptions): { text: string; applied: number };
+  explain(text: string, file: string, options: LintOptions): SiteExplanation[];
+}
+export type JobKind = keyof AnalysisJobs;
+type Answer<K extends JobKind> = ReturnType<AnalysisJobs[K]>;
 
-export type Outcome = { result: LintResult } | { timedOut: true } | { error: string };
+interface Job { id: number; kind: JobKind; text: string; file: string; options: LintOptions }
+type Reply = { id: number; result: unknown } | { id: number; error: string };
+
+export type Outcome<T> = { result: T } | { timedOut: true } | { error: string };
 
 export class AnalysisWorker {
   private worker: Worker | null = null;
   private nextId = 0;
   /** Jobs wait here and go to the worker one at a time, so a job's budget counts only its own run. */
-  private readonly queue: { job: Job; budgetMs: number; resolve: (o: Outcome) => void }[] = [];
-  private running: { id: number; finish: (o: Outcome) => void } | null = null;
+  private readonly queue: { job: Job; budgetMs: number; resolve: (o: Outcome<unknown>) => void }[] = [];
+  private running: { id: number; finish: (o: Outcome<unknown>) => void } | null = null;
 
-  /** `entry`: the file that, loaded on a worker, serves jobs (the CLI bundle). */
+  /** `entry`: the file that, loaded on a worker, serves jobs (the CLI or server bundle). */
   constructor(private readonly entry: string) {}
 
   private current(): Worker {
@@ -45,7 +56,7 @@ export class AnalysisWorker {
     if (next === undefined) return;
     const worker = this.current();
     let done = false;
-    const finish = (o: Outcome) => {
+    const finish = (o: Outcome<unknown>) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -63,9 +74,9 @@ export class AnalysisWorker {
     worker.postMessage(next.job);
   }
 
-  lint(text: string, file: string, options: LintOptions, budgetMs: number): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
-      this.queue.push({ job: { id: this.nextId++, text, file, options }, budgetMs, resolve });
+  run<K extends JobKind>(kind: K, text: string, file: string, options: LintOptions, budgetMs: number): Promise<Outcome<Answer<K>>> {
+    return new Promise((resolve) => {
+      this.queue.push({ job: { id: this.nextId++, kind, text, file, options }, budgetMs, resolve: resolve as (o: Outcome<unknown>) => void });
       this.pump();
     });
   }
@@ -83,12 +94,12 @@ export class AnalysisWorker {
 }
 
 /** Worker side: true (and serving) when this thread is an analysis worker. */
-export function serveAnalysisJobs(lint: (text: string, file: string, options: LintOptions) => LintResult): boolean {
+export function serveAnalysisJobs(jobs: AnalysisJobs): boolean {
   if (isMainThread || !(workerData as { gradlensAnalysisWorker?: boolean } | null)?.gradlensAnalysisWorker) return false;
   parentPort!.on("message", (job: Job) => {
     let reply: Reply;
     try {
-      reply = { id: job.id, result: lint(job.text, job.file, job.options) };
+      reply = { id: job.id, result: jobs[job.kind](job.text, job.file, job.options) };
     } catch (e) {
       reply = { id: job.id, error: String((e as Error).stack ?? e) };
     }

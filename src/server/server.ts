@@ -1,40 +1,25 @@
 /**
- * The gradlens language server: the analysis served over LSP (`gradlens lsp --stdio`). Pure Node,
- * no `vscode` import. Diagnostics are pushed on open, on change (debounced; a newer edit cancels
- * the pending run) and on save, and cleared on close. A document that stops parsing keeps its
- * last good diagnostics; nothing the analysis throws reaches the client.
+ * The gradlens language server: the analysis served over LSP (`gradlens lsp --stdio`, and
+ * `dist/server.js` for VS Code). Pure Node, no `vscode` import. Diagnostics are pushed on open, on
+ * change (debounced; a newer edit cancels the pending run) and on save, and cleared on close. A
+ * document that stops parsing keeps its last good diagnostics; nothing the analysis throws
+ * reaches the client.
  */
-import { CodeAction, CodeActionKind, CodeLens, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, TextDocuments, TextDocumentSyncKind } from "vscode-languageserver";
+import * as fs from "node:fs";
+import { fileURLToPath } from "node:url";
+import { CodeAction, CodeActionKind, CodeLens, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, TextDocuments, TextEdit, TextDocumentSyncKind } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { explainText, fixText, lintText, SiteExplanation } from "../analysis/lint";
+import type { Finding, LintOptions, LintResult } from "../analysis/core/types";
+import type { SiteExplanation } from "../analysis/typescript/explain";
+import { ANALYSIS_JOBS } from "./analysisJobs";
+import { AnalysisJobs, AnalysisWorker, JobKind, Outcome } from "./analysisWorker";
 import { FIX_ALL_KIND, quickFixes, SHOW_DOCS } from "./codeActions";
 import { findingToDiagnostic, noticeToDiagnostic, SOURCE } from "./diagnostics";
-import { AnalysisWorker } from "./analysisWorker";
-import type { LintResult } from "../analysis/core/types";
-import type { Finding } from "../analysis/core/types";
+import { isGitIgnored } from "./files";
+import { LINT_FILES_REQUEST, LintFilesParams, LintFilesResult, REVEAL_PROBLEMS_COMMAND, STATUS_NOTIFICATION, StatusParams } from "./protocol";
+import { DEFAULT_SETTINGS, SEVERITY, Settings, withDefaults } from "./settings";
 
-/** The `gradlens` settings section (resource-scoped), with the defaults used when a client has none. */
-export interface Settings {
-  lint: { enable: boolean; run: "onType" | "onSave"; timeBudgetMs: number };
-  /** Per rule: "off" | "info" | "warning" | "error" (absent: the rule's own severity). */
-  rules: Record<string, string>;
-  engineModules: string[];
-  codeLens: { enable: boolean };
-}
-
-export const DEFAULT_SETTINGS: Settings = { lint: { enable: true, run: "onType", timeBudgetMs: 2000 }, rules: {}, engineModules: [], codeLens: { enable: true } };
-
-function withDefaults(raw: unknown): Settings {
-  const r = (raw ?? {}) as Partial<Settings>;
-  return {
-    lint: { ...DEFAULT_SETTINGS.lint, ...(r.lint ?? {}) },
-    rules: { ...(r.rules ?? {}) },
-    engineModules: Array.isArray(r.engineModules) ? r.engineModules.filter((m): m is string => typeof m === "string") : [],
-    codeLens: { ...DEFAULT_SETTINGS.codeLens, ...(r.codeLens ?? {}) },
-  };
-}
-
-const SEVERITY: Record<string, DiagnosticSeverity> = { info: DiagnosticSeverity.Information, warning: DiagnosticSeverity.Warning, error: DiagnosticSeverity.Error };
+export { DEFAULT_SETTINGS, type Settings } from "./settings";
 
 /** Loops with findings, for CodeLens: the loop's line (0-based) and how many findings it has. */
 function loopsWithProblems(findings: readonly Finding[]): Map<number, number> {
@@ -51,14 +36,37 @@ export interface ServerOptions {
   /** Debounce for edits, in milliseconds. */
   debounceMs?: number;
   engineModules?: string[];
-  /** A file that serves analysis jobs when loaded on a worker (the CLI bundle); without it, in-thread. */
+  /** A file that serves analysis jobs when loaded on a worker (the CLI or server bundle); without it, in-thread. */
   workerEntry?: string;
 }
 
 const LANGUAGES = new Set(["typescript", "javascript", "typescriptreact", "javascriptreact"]);
+const LINTABLE = /\.(ts|tsx|js|jsx|mts|cts|mjs|cjs)$/;
 
 function fileOf(uri: string): string {
-  return uri.startsWith("file://") ? decodeURIComponent(uri.slice(7)) : uri;
+  if (!uri.startsWith("file:")) return uri;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return uri;
+  }
+}
+
+/** One edit replacing only what differs (so the cursor, folds and undo stay where they were). */
+function changedSpan(doc: TextDocument, next: string): TextEdit {
+  const text = doc.getText();
+  let start = 0;
+  while (start < text.length && start < next.length && text[start] === next[start]) start++;
+  let end = 0;
+  while (end < text.length - start && end < next.length - start && text[text.length - 1 - end] === next[next.length - 1 - end]) end++;
+  return { range: { start: doc.positionAt(start), end: doc.positionAt(text.length - end) }, newText: next.slice(start, next.length - end) };
+}
+
+/** What one analysis of a text comes to: diagnostics to publish (null: keep the last ones) and the status. */
+interface Analysed {
+  diagnostics: Diagnostic[] | null;
+  status: StatusParams;
+  lenses: Map<number, number>;
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
@@ -78,86 +86,111 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
     return s;
   };
+  const lintOptionsFor = (settings: Settings): LintOptions => {
+    const engineModules = [...(options.engineModules ?? []), ...settings.engineModules];
+    return { engineModules: engineModules.length > 0 ? engineModules : undefined };
+  };
   const lenses = new Map<string, Map<number, number>>();
 
   const worker = options.workerEntry !== undefined ? new AnalysisWorker(options.workerEntry) : null;
 
-  /** Logs an analysis failure once per document (the client never sees it as an error); null. */
-  const logFailure = (doc: TextDocument, e: unknown): null => {
-    if (!failedOnce.has(doc.uri)) {
-      failedOnce.add(doc.uri);
-      connection.console.error(`gradlens: analysis failed for ${fileOf(doc.uri)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    }
-    return null;
-  };
-
-  /** The lint of a document within its time budget; null (logged) when the analysis failed. */
-  const lintWithin = async (doc: TextDocument, settings: Settings): Promise<LintResult | "timeout" | null> => {
-    const engineModules = [...(options.engineModules ?? []), ...settings.engineModules];
-    const lintOptions = { engineModules: engineModules.length > 0 ? engineModules : undefined };
-    const failed = (e: unknown) => logFailure(doc, e);
+  /** Runs an analysis job on the worker within the budget (in-thread without a worker). */
+  const run = async <K extends JobKind>(kind: K, text: string, uri: string, settings: Settings): Promise<Outcome<ReturnType<AnalysisJobs[K]>>> => {
+    const file = fileOf(uri);
     // Fault injection for the resilience test: an analysis that throws must not stop the server.
     const fault = process.env.GRADLENS_LSP_FAULT;
-    if (fault !== undefined && fault !== "" && doc.getText().includes(fault)) return failed(new Error("injected analysis fault"));
-    if (worker === null) {
-      try {
-        return lintText(doc.getText(), fileOf(doc.uri), lintOptions);
-      } catch (e) {
-        return failed(e);
-      }
-    }
-    const outcome = await worker.lint(doc.getText(), fileOf(doc.uri), lintOptions, settings.lint.timeBudgetMs);
-    if ("timedOut" in outcome) return "timeout";
-    if ("error" in outcome) return failed(outcome.error);
-    return outcome.result;
-  };
-
-  const analyse = (doc: TextDocument, settings: Settings, result: LintResult): Diagnostic[] | null => {
+    if (kind === "lint" && fault !== undefined && fault !== "" && text.includes(fault)) return { error: "Error: injected analysis fault" };
+    if (worker !== null) return worker.run(kind, text, file, lintOptionsFor(settings), settings.lint.timeBudgetMs);
     try {
-      // A parse problem is never shown as a gradient finding: keep the last good diagnostics.
-      if (result.errors.length > 0) return null;
-      const shown = result.findings.filter((f) => settings.rules[f.rule] !== "off");
-      lenses.set(doc.uri, loopsWithProblems(shown));
-      const diagnostics = shown.map((f) => {
-        const d = findingToDiagnostic(f, doc.uri, doc.version);
-        const level = settings.rules[f.rule];
-        if (level !== undefined && SEVERITY[level] !== undefined) d.severity = SEVERITY[level];
-        return d;
-      });
-      return [...diagnostics, ...result.notices.map(noticeToDiagnostic)];
+      return { result: ANALYSIS_JOBS[kind](text, file, lintOptionsFor(settings)) as ReturnType<AnalysisJobs[K]> };
     } catch (e) {
-      return logFailure(doc, e);
+      return { error: String((e as Error).stack ?? e) };
     }
   };
 
-  /** Bumped by every configuration change: a run started under older settings doesn't publish. */
-  let generation = 0;
-  const publish = async (doc: TextDocument) => {
-    pending.delete(doc.uri);
-    if (!LANGUAGES.has(doc.languageId) && !/\.(ts|tsx|js|jsx|mts|cts|mjs|cjs)$/.test(doc.uri)) return;
-    const started = generation;
-    const settings = await settingsFor(doc.uri);
-    if (!settings.lint.enable) {
-      lenses.delete(doc.uri);
-      void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: [] });
-      return;
-    }
-    // The newest text: settings may have taken a round trip.
-    const current = documents.get(doc.uri) ?? doc;
-    const result = await lintWithin(current, settings);
-    // A newer version or newer settings arrived meanwhile: their own run publishes.
-    if (documents.get(current.uri)?.version !== current.version || generation !== started) return;
-    if (result === "timeout") {
+  /** Logs an analysis failure once per document (the client never sees it as an error). */
+  const logFailure = (uri: string, e: unknown): void => {
+    if (failedOnce.has(uri)) return;
+    failedOnce.add(uri);
+    connection.console.error(`gradlens: analysis failed for ${fileOf(uri)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  };
+
+  /** Lints a text under the document's settings: what to publish and the status to report. */
+  const analyse = async (uri: string, text: string, version: number, settings: Settings): Promise<Analysed> => {
+    const status = (state: StatusParams["state"], problems = 0, detail?: string): StatusParams => ({ uri, state, problems, detail });
+    if (!settings.lint.enable) return { diagnostics: [], status: status("disabled", 0, "gradlens.lint.enable is off"), lenses: new Map() };
+    const outcome = await run("lint", text, uri, settings);
+    if ("timedOut" in outcome) {
       const budget = settings.lint.timeBudgetMs.toLocaleString("en");
       const diagnostic: Diagnostic = {
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Information, source: SOURCE,
         message: `not analysed: the analysis took longer than ${budget} ms (gradlens.lint.timeBudgetMs)`,
       };
-      void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics: [diagnostic] });
-      return;
+      return { diagnostics: [diagnostic], status: status("timedOut", 0, `took longer than ${budget} ms`), lenses: new Map() };
     }
-    const diagnostics = result === null ? null : analyse(current, settings, result);
-    if (diagnostics !== null) void connection.sendDiagnostics({ uri: current.uri, version: current.version, diagnostics });
+    if ("error" in outcome) {
+      logFailure(uri, outcome.error);
+      return { diagnostics: null, status: status("failed", 0, "the analysis failed: see the GradLens output"), lenses: lenses.get(uri) ?? new Map() };
+    }
+    const result: LintResult = outcome.result;
+    // A parse problem is never shown as a gradient finding: keep the last good diagnostics.
+    if (result.errors.length > 0) {
+      const e = result.errors[0];
+      return { diagnostics: null, status: status("parseError", 0, `line ${e.line}: ${e.message}`), lenses: lenses.get(uri) ?? new Map() };
+    }
+    const shown = result.findings.filter((f) => settings.rules[f.rule] !== "off");
+    const diagnostics = shown.map((f) => {
+      const d = findingToDiagnostic(f, uri, version);
+      const level = settings.rules[f.rule];
+      if (level !== undefined && SEVERITY[level] !== undefined) d.severity = SEVERITY[level];
+      return d;
+    });
+    const state = result.analysed ? "analysed" : "skipped";
+    return {
+      diagnostics: [...diagnostics, ...result.notices.map(noticeToDiagnostic)],
+      status: status(state, shown.length, result.analysed ? undefined : "imports no engine module (gradlens.engineModules)"),
+      lenses: loopsWithProblems(shown),
+    };
+  };
+
+  const lastStatus = new Map<string, StatusParams>();
+  const report = (uri: string, version: number | undefined, a: Analysed): void => {
+    lenses.set(uri, a.lenses);
+    lastStatus.set(uri, a.status);
+    if (a.diagnostics !== null) void connection.sendDiagnostics({ uri, version, diagnostics: a.diagnostics });
+    void connection.sendNotification(STATUS_NOTIFICATION, a.status);
+  };
+
+  /** Bumped by every configuration change: a run started under older settings doesn't publish. */
+  let generation = 0;
+  const isLintable = (doc: TextDocument) => LANGUAGES.has(doc.languageId) || LINTABLE.test(doc.uri);
+  const publish = async (doc: TextDocument): Promise<void> => {
+    pending.delete(doc.uri);
+    if (!isLintable(doc)) return;
+    const started = generation;
+    const settings = await settingsFor(doc.uri);
+    // The newest text: settings may have taken a round trip.
+    const current = documents.get(doc.uri) ?? doc;
+    const analysed = await analyse(current.uri, current.getText(), current.version, settings);
+    // A newer version or newer settings arrived meanwhile: their own run publishes.
+    if (documents.get(current.uri)?.version !== current.version || generation !== started) return;
+    report(current.uri, current.version, analysed);
+  };
+
+  /** Files linted from disk (Lint Workspace) keep their diagnostics when closed in the editor. */
+  const fromDisk = new Map<string, string | undefined>();
+  const lintFromDisk = async (uri: string, root: string | undefined): Promise<StatusParams | null> => {
+    let text: string;
+    try {
+      text = fs.readFileSync(fileOf(uri), "utf8");
+    } catch {
+      return null;
+    }
+    const settings = await settingsFor(uri);
+    const analysed = await analyse(uri, text, -1, settings);
+    fromDisk.set(uri, root);
+    if (documents.get(uri) === undefined) report(uri, undefined, analysed);
+    return analysed.status;
   };
 
   const schedule = (doc: TextDocument, delay: number) => {
@@ -191,6 +224,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onDidChangeConfiguration(() => {
     generation++;
     settingsCache.clear();
+    explained.clear();
     for (const doc of documents.all()) schedule(doc, 0);
   });
 
@@ -208,14 +242,18 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
   documents.onDidSave((e) => schedule(e.document, 0));
   documents.onDidClose((e) => {
-    const had = pending.get(e.document.uri);
+    const uri = e.document.uri;
+    const had = pending.get(uri);
     if (had !== undefined) clearTimeout(had);
-    pending.delete(e.document.uri);
-    lenses.delete(e.document.uri);
-    explained.delete(e.document.uri);
-    opened.delete(e.document.uri);
-    settingsCache.delete(e.document.uri);
-    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    pending.delete(uri);
+    lenses.delete(uri);
+    explained.delete(uri);
+    opened.delete(uri);
+    settingsCache.delete(uri);
+    lastStatus.delete(uri);
+    // A workspace-linted file shows what is on disk again; any other file is cleared.
+    if (fromDisk.has(uri)) void lintFromDisk(uri, fromDisk.get(uri));
+    else void connection.sendDiagnostics({ uri, diagnostics: [] });
   });
 
   connection.onExecuteCommand(async (params) => {
@@ -223,20 +261,46 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (params.command === SHOW_DOCS && typeof url === "string") await connection.window.showDocument({ uri: url, external: true }).catch(() => undefined);
   });
 
+  // Lint Workspace: the client lists the files (with the editor's own excludes), the server
+  // honours .gitignore, lints each (open ones as the editor has them) and publishes.
+  connection.onRequest(LINT_FILES_REQUEST, async (params: LintFilesParams): Promise<LintFilesResult> => {
+    const result: LintFilesResult = { linted: 0, analysed: 0, problems: 0, filesWithProblems: 0 };
+    const root = params.root !== undefined ? fileOf(params.root) : undefined;
+    for (const uri of params.uris) {
+      if (!LINTABLE.test(uri) || uri.endsWith(".d.ts")) continue;
+      if (root !== undefined && isGitIgnored(fileOf(uri), root)) continue;
+      const open = documents.get(uri);
+      let status: StatusParams | null | undefined;
+      if (open !== undefined) {
+        await publish(open);
+        status = lastStatus.get(uri);
+      } else {
+        status = await lintFromDisk(uri, root);
+      }
+      if (status === null || status === undefined) continue;
+      result.linted++;
+      if (status.state === "analysed") result.analysed++;
+      result.problems += status.problems;
+      if (status.problems > 0) result.filesWithProblems++;
+    }
+    return result;
+  });
+
   // Hover: what a backward/step/zeroGrad is to the analysis (computed on demand, per version).
-  const explained = new Map<string, { version: number; sites: SiteExplanation[] }>();
+  const explained = new Map<string, { version: number; sites: Promise<SiteExplanation[]> }>();
   connection.onHover(async (params) => {
     const doc = documents.get(params.textDocument.uri);
     if (doc === undefined) return null;
     let cached = explained.get(doc.uri);
     if (cached === undefined || cached.version !== doc.version) {
-      const settings = await settingsFor(doc.uri);
-      const engineModules = [...(options.engineModules ?? []), ...settings.engineModules];
-      cached = { version: doc.version, sites: explainText(doc.getText(), fileOf(doc.uri), { engineModules: engineModules.length > 0 ? engineModules : undefined }) };
+      const sites = settingsFor(doc.uri)
+        .then((settings) => run("explain", doc.getText(), doc.uri, settings))
+        .then((o) => ("result" in o ? o.result : []));
+      cached = { version: doc.version, sites };
       explained.set(doc.uri, cached);
     }
     const offset = doc.offsetAt(params.position);
-    const site = cached.sites.find((s) => s.range[0] <= offset && offset <= s.range[1]);
+    const site = (await cached.sites).find((s) => s.range[0] <= offset && offset <= s.range[1]);
     if (site === undefined) return null;
     return { contents: { kind: "markdown", value: site.markdown }, range: { start: doc.positionAt(site.range[0]), end: doc.positionAt(site.range[1]) } };
   });
@@ -248,26 +312,29 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const found = lenses.get(params.textDocument.uri) ?? new Map<number, number>();
     return [...found].map(([line, n]) => ({
       range: { start: { line, character: 0 }, end: { line, character: 0 } },
-      command: { title: `⚠ ${n} gradient problem${n === 1 ? "" : "s"}`, command: "gradlens.revealProblems", arguments: [params.textDocument.uri, line] },
+      command: { title: `⚠ ${n} gradient problem${n === 1 ? "" : "s"}`, command: REVEAL_PROBLEMS_COMMAND, arguments: [params.textDocument.uri, line] },
     }));
   });
 
-  connection.onCodeAction((params): CodeAction[] => {
+  connection.onCodeAction(async (params): Promise<CodeAction[]> => {
     const doc = documents.get(params.textDocument.uri);
     if (doc === undefined) return [];
     const only = params.context.only;
     const wants = (kind: string) => only === undefined || only.some((k) => kind === k || kind.startsWith(`${k}.`));
     const actions: CodeAction[] = wants(CodeActionKind.QuickFix) ? quickFixes(doc, params.context.diagnostics) : [];
-    if (wants(FIX_ALL_KIND)) {
-      try {
-        const text = doc.getText();
-        const fixed = fixText(text, fileOf(doc.uri), { engineModules: options.engineModules });
-        if (fixed.applied > 0 && fixed.text !== text) {
-          const whole = { start: doc.positionAt(0), end: doc.positionAt(text.length) };
-          actions.push({ title: `Fix all gradlens problems (${fixed.applied})`, kind: FIX_ALL_KIND, edit: { changes: { [doc.uri]: [{ range: whole, newText: fixed.text }] } } });
-        }
-      } catch (e) {
-        connection.console.error(`gradlens: fix-all failed for ${fileOf(doc.uri)}: ${(e as Error).message}`);
+    // Fix-all re-runs the analysis (on the worker): when asked for by kind (on save), or beside
+    // the quick fixes of one of our problems; not on every lightbulb query elsewhere.
+    const ours = params.context.diagnostics.some((d) => d.source === SOURCE);
+    if (only !== undefined ? wants(FIX_ALL_KIND) : ours) {
+      const text = doc.getText();
+      const settings = await settingsFor(doc.uri);
+      if (!settings.lint.enable) return actions;
+      const outcome = await run("fix", text, doc.uri, settings);
+      if ("error" in outcome) connection.console.error(`gradlens: fix-all failed for ${fileOf(doc.uri)}: ${outcome.error}`);
+      // The document changed while fixing: these edits belong to an older text.
+      if ("result" in outcome && outcome.result.applied > 0 && outcome.result.text !== text && documents.get(doc.uri)?.version === doc.version) {
+        const n = outcome.result.applied;
+        actions.push({ title: `Fix all gradlens problems (${n})`, kind: FIX_ALL_KIND, edit: { changes: { [doc.uri]: [changedSpan(doc, outcome.result.text)] } } });
       }
     }
     return actions;

@@ -1,10 +1,15 @@
-/** Which files `gradlens lint` looks at: explicit files, folders walked (honouring .gitignore), globs. */
+/**
+ * Which files get linted, for the CLI and the server's Lint Workspace: explicit files, folders
+ * walked (honouring .gitignore), globs.
+ */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import ignore, { Ignore } from "ignore";
 import { globSync } from "tinyglobby";
 import { isLintable } from "../analysis/lint";
-import { UsageError } from "./args";
+
+/** A path or glob that selects no file: a usage error for the CLI. */
+export class FileSelectionError extends Error {}
 
 const ALWAYS_SKIPPED = new Set(["node_modules", ".git", ".hg", ".svn"]);
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -75,7 +80,7 @@ export function collectFiles(inputs: string[], cwd: string): string[] {
     if (GLOB_CHARS.test(input) && !fs.existsSync(abs)) {
       const matches = globSync(input, { cwd, absolute: true, ignore: ["**/node_modules/**", "**/.git/**"] })
         .filter((f) => isLintable(f) && !ignoredBy(ancestorLayers(path.dirname(f), cwd), f, false));
-      if (matches.length === 0) throw new UsageError(`no files match ${JSON.stringify(input)}`);
+      if (matches.length === 0) throw new FileSelectionError(`no files match ${JSON.stringify(input)}`);
       out.push(...matches.sort());
       continue;
     }
@@ -83,10 +88,27 @@ export function collectFiles(inputs: string[], cwd: string): string[] {
     try {
       stat = fs.statSync(abs);
     } catch {
-      throw new UsageError(`no such file or folder: ${input}`);
+      throw new FileSelectionError(`no such file or folder: ${input}`);
     }
     if (stat.isDirectory()) walk(abs, ancestorLayers(abs, cwd), out);
     else out.push(abs); // an explicit file is linted even if ignored
   }
   return [...new Set(out)].map((f) => path.relative(cwd, f) || f);
+}
+
+/** True when a .gitignore between `root` and the file (inclusive) excludes it or a folder above it. */
+export function isGitIgnored(file: string, root: string): boolean {
+  const abs = path.resolve(file);
+  const top = path.resolve(root);
+  if (!abs.startsWith(top + path.sep)) return false;
+  const rel = path.relative(top, abs).split(path.sep);
+  if (rel.slice(0, -1).some((part) => ALWAYS_SKIPPED.has(part))) return true;
+  const layers = ancestorLayers(path.dirname(abs), top);
+  // A folder on the way down can be ignored as a whole ("build/").
+  let dir = top;
+  for (const part of rel.slice(0, -1)) {
+    dir = path.join(dir, part);
+    if (ignoredBy(layers, dir, true)) return true;
+  }
+  return ignoredBy(layers, abs, false);
 }
