@@ -18,6 +18,9 @@ describe("linting the examples", () => {
     assert.ok(findings[0].line > fnLine && findings[0].line < nextFn, `finding at line ${findings[0].line}`);
     assert.equal(findings[0].rule, "missing-zero-grad");
     assert.match(findings[0].message, /never called between steps/);
+    // Both placements are offered, the zero right after the step first (the main block runs the
+    // buggy function after the good one, each with a fresh model and optimizer).
+    assert.deepEqual(findings[0].fixes.map((f) => f.placement), ["after-step", "loop-start"]);
   });
 
   it("accepts the gradient-accumulation and manual-SGD examples", () => {

@@ -53,6 +53,12 @@ export type GraphEvent =
   | { kind: "step"; site: number; key: string; manual: boolean }
   | { kind: "zero"; site: number; target: ZeroTarget }
   /**
+   * A new value bound to an optimizer variable (`const opt = new optim.SGD(...)`, `const { opt } =
+   * setup()`): a different optimizer from the one the name held before, so its gradient state
+   * starts clean (a loop re-run with a fresh model and optimizer inherits nothing).
+   */
+  | { kind: "fresh"; site: -1; key: string }
+  /**
    * A call to a function of the same file; args are receiver texts (null when not a simple name),
    * `fn:<id>` for a function of the file passed as a value. `callee` is null for a call of a
    * parameter (`$i`, a callback), resolved through the binding.

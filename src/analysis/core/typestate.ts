@@ -421,7 +421,7 @@ export class TypestateAnalysis {
     for (const block of fn.blocks) {
       for (const ev of block.events) {
         let hit = false;
-        if (ev.kind === "step") hit = ev.key === this.key;
+        if (ev.kind === "step" || ev.kind === "fresh") hit = ev.key === this.key;
         else if (ev.kind === "zero") {
           hit = this.oracle.clears(ev.target, identity, this.key, this.part, this.manual) !== "no";
           if (hit && sites[ev.site].loop >= 0) marked.add(outermost(sites[ev.site].loop));
@@ -733,6 +733,11 @@ export class TypestateAnalysis {
         if (this.agnostic) return [base];
         const k = env.resolve(ev.key);
         return k === this.key ? this.onStep(ev.site, base, sink) : [base];
+      }
+      case "fresh": {
+        if (this.agnostic || env.resolve(ev.key) !== this.key) return [base];
+        // A new optimizer: nothing accumulated, applied or discarded yet (tokens and the entry lane stay).
+        return base[0] === "L" || base[0] === "P" ? [base] : ["C"];
       }
       case "zero": {
         if (this.agnostic) return [base];

@@ -7,7 +7,7 @@
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import { norm } from "../core/optimizers";
 import type { Block, Cond, FunctionGraph, GraphEvent, GuardVar, Loop, OptimizerFacts, ProgramGraph, Site, ZeroTarget } from "../core/cfg";
-import { elementOf, looksLikeOptimizerCollection } from "../core/optimizers";
+import { elementOf, looksLikeOptimizerCollection, looksLikeOptimizerName } from "../core/optimizers";
 import { boundedLoopCounter, ConditionReader, GuardScope, intLiteral, UNKNOWN } from "./conditions";
 import { ClassTable } from "./classes";
 import { forEachChild, Node, ParsedFile, typeAnnotationOf } from "./parse";
@@ -291,6 +291,11 @@ class FunctionBuilder implements Namer, GuardScope {
   }
 
   /** A write to a local name: counters tick or restart, guards reading it are forgotten. */
+  /** A declaration binding a new value to an optimizer name (it can't throw: no block split). */
+  private fresh(key: string): void {
+    this.blocks[this.cur].events.push({ kind: "fresh", site: -1, key });
+  }
+
   private write(name: string, op: PendingWrite["op"]): void {
     const ev: PendingWrite["ev"] = { kind: "write", site: -1, tick: [], reset: [], forget: [] };
     this.blocks[this.cur].events.push(ev);
@@ -485,11 +490,15 @@ class FunctionBuilder implements Namer, GuardScope {
   private declarator(d: TSESTree.VariableDeclarator): void {
     if (d.init) this.expr(d.init);
     if (d.id.type !== "Identifier") {
-      for (const name of patternNames(d.id)) this.write(name, "other");
+      for (const name of patternNames(d.id)) {
+        this.write(name, "other");
+        if (d.init && looksLikeOptimizerName(name)) this.fresh(name);
+      }
       return;
     }
     const key = d.id.name;
     this.recordFacts(key, d.init, typeAnnotationOf(d.id));
+    if (d.init && (looksLikeOptimizerName(key) || constructsOptimizer(d.init))) this.fresh(key);
     this.assigned(key, d.init ?? null);
     if (!d.init) return;
     // `const params = model.parameters()` makes `params` a parameter collection.
@@ -1238,6 +1247,14 @@ function isOptimizerCollectionType(t: TSESTree.TypeNode): boolean {
 }
 
 /** `[new SGD(..), new Adam(..)]` / `new Map([["g", new Adam(..)], ...])`: every element an optimizer. */
+/** `new optim.SGD(...)` (through parentheses and casts). */
+function constructsOptimizer(init: TSESTree.Node): boolean {
+  const v = unwrap(init);
+  if (v.type !== "NewExpression") return false;
+  const name = calleeName(v.callee);
+  return name !== null && isOptimizerClassName(name);
+}
+
 function constructsOptimizers(n: TSESTree.ArrayExpression | TSESTree.NewExpression): boolean {
   const isOpt = (e: TSESTree.Node | null): boolean => {
     const u = e ? unwrap(e) : null;
