@@ -8,7 +8,20 @@ const watch = process.argv.includes("--watch");
 const common = { bundle: true, sourcemap: true, target: "node20", logLevel: "warning" };
 
 const builds = [
-  { ...common, entryPoints: ["src/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", external: ["vscode"] },
+  // The VS Code extension: the thin client (vscode-languageclient bundled, vscode external)...
+  { ...common, entryPoints: ["src/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", external: ["vscode"], minify: true, sourcesContent: false },
+  // ...and the language server it starts, parser included (also loaded on its analysis worker).
+  {
+    ...common,
+    entryPoints: ["src/server/main.ts"],
+    outfile: "dist/server.js",
+    platform: "node",
+    format: "cjs",
+    define: { "import.meta.url": "__gradlensImportMetaUrl" },
+    banner: { js: 'const __gradlensImportMetaUrl = require("url").pathToFileURL(__filename).href;' },
+    minify: true,
+    sourcesContent: false,
+  },
   { ...common, entryPoints: ["engine/index.ts"], outfile: "dist/engine.js", platform: "neutral", format: "cjs", mainFields: ["module", "main"] },
   { ...common, entryPoints: ["engine/index.ts"], outfile: "dist/engine.mjs", platform: "neutral", format: "esm", mainFields: ["module", "main"] },
   {

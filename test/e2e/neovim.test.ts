@@ -12,6 +12,15 @@ import * as path from "node:path";
 import { lintText } from "../../src/analysis/lint";
 
 const root = path.resolve(__dirname, "../..");
+/** The README's fenced code block of `lang` that contains `marker` (the snippet users copy). */
+export function readmeBlock(lang: string, marker: string): string {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+  const blocks = [...readme.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]);
+  const block = blocks.find((b) => b.includes(marker));
+  if (block === undefined) throw new Error(`README.md has no ${lang} block with ${marker}`);
+  return block;
+}
+
 const hasNvim = spawnSync("nvim", ["--version"], { encoding: "utf8" }).status === 0;
 
 describe("end to end in headless Neovim (gradlens lsp)", function () {
@@ -36,8 +45,15 @@ describe("end to end in headless Neovim (gradlens lsp)", function () {
       GRADLENS_NODE: process.execPath, GRADLENS_CLI: path.join(root, "dist/cli.js"), GRADLENS_E2E_RESULT: resultFile,
       GRADLENS_E2E_DRIVER: path.join(root, "test/e2e/nvim-driver.lua"),
     };
+    // The README's snippet is the configuration, with `npx gradlens` pointing at this build.
+    const readmeSnippet = readmeBlock("lua", "vim.lsp.start_client");
+    assert.ok(readmeSnippet.includes("'npx', 'gradlens'"), readmeSnippet);
+    const snippet = readmeSnippet.replace("'npx', 'gradlens'", "os.getenv('GRADLENS_NODE'), os.getenv('GRADLENS_CLI')");
+    const init = path.join(dir, "config/nvim/init.lua");
+    fs.mkdirSync(path.dirname(init), { recursive: true });
+    fs.writeFileSync(init, snippet);
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn("nvim", ["--headless", "--clean", "-n", "-c", "lua dofile(os.getenv('GRADLENS_E2E_DRIVER'))", file], { env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("nvim", ["--headless", "-u", init, "-i", "NONE", "-n", "-c", "lua dofile(os.getenv('GRADLENS_E2E_DRIVER'))", file], { env, stdio: ["ignore", "pipe", "pipe"] });
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       child.on("close", (c) => { clearTimeout(timer); resolve(c); });
     });
@@ -47,6 +63,7 @@ describe("end to end in headless Neovim (gradlens lsp)", function () {
     assert.equal(result.diagnostic.code, "missing-zero-grad");
     assert.equal(result.diagnostic.source, "gradlens");
     assert.equal(result.diagnostic.line, 10);
+    assert.equal(result.diagnostic.hasData, true, "the diagnostic's data (its fixes) reached the code action request");
     assert.ok(result.titles.includes("Disable missing-zero-grad for this line"));
     const fixed = fs.readFileSync(file, "utf8");
     assert.match(fixed, /optimizer\.step\(\);\n\s+optimizer\.zeroGrad\(\);/, fixed);

@@ -16,6 +16,9 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { lintText } from "../../src/analysis/lint";
 import { stressPrograms } from "../../bench/stress";
+import { LINT_FILES_REQUEST, LintFilesResult, STATUS_NOTIFICATION, StatusParams } from "../../src/server/protocol";
+import { pathToFileURL } from "node:url";
+import * as os from "node:os";
 
 const cli = path.resolve(__dirname, "../../dist/cli.js");
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "../fixtures/lint", name), "utf8");
@@ -29,12 +32,31 @@ class Client {
   /** What the client answers to workspace/configuration (null: the client has no configuration support). */
   settings: Record<string, unknown> | null = null;
   readonly logs: string[] = [];
+  readonly statuses: StatusParams[] = [];
 
-  constructor(env: NodeJS.ProcessEnv = process.env) {
-    this.child = spawn(process.execPath, [cli, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "pipe"], env });
+  /** The latest status for `uri` satisfying `ok`. */
+  async status(uri: string, ok: (st: StatusParams) => boolean, ms = 10_000): Promise<StatusParams> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const hit = [...this.statuses].reverse().find((st) => st.uri === uri && ok(st));
+      if (hit) return hit;
+      if (Date.now() > deadline) throw new Error(`no matching status for ${uri}; got ${JSON.stringify(this.statuses)}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  constructor(env: NodeJS.ProcessEnv = process.env, args: string[] = ["lsp", "--stdio"]) {
+    this.child = spawn(process.execPath, [cli, ...args], { stdio: ["pipe", "pipe", "pipe"], env });
     this.conn = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
       this.published.push(p);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.conn.onNotification(STATUS_NOTIFICATION, (st: StatusParams) => {
+      this.statuses.push(st);
       for (const w of this.waiters.splice(0)) w();
     });
     this.conn.onNotification("window/logMessage", (m: { message: string }) => {
@@ -261,5 +283,100 @@ describe("gradlens lsp: settings and resilience", function () {
     } finally {
       client.stop();
     }
+  });
+});
+
+describe("gradlens lsp: the README's editor configurations", function () {
+  this.timeout(60_000);
+
+  it("the Helix block's command and args start a server that publishes the finding", async () => {
+    const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    const toml = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes("[language-server.gradlens]"));
+    assert.ok(toml, "README has the Helix languages.toml block");
+    const command = /^command = "([^"]+)"$/m.exec(toml)![1];
+    const args = JSON.parse(/^args = (\[.*\])$/m.exec(toml)![1]) as string[];
+    assert.equal(toml.match(/^language-servers = \[.*"gradlens"\]$/gm)?.length, 2, "both languages list the gradlens server");
+    // `npx gradlens …` runs this package's bin, dist/cli.js.
+    assert.equal(command, "npx");
+    assert.equal(args[0], "gradlens");
+    const client = new Client(process.env, args.slice(1));
+    try {
+      await client.start();
+      const uri = "file:///tmp/gradlens-lsp/helix.ts";
+      await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text: fixture("invalid-no-zero.ts") } });
+      const p = await client.diagnostics(uri, (d) => d.diagnostics.length > 0);
+      assert.equal(p.diagnostics[0].code, "missing-zero-grad");
+    } finally {
+      client.stop();
+    }
+  });
+});
+
+describe("gradlens lsp: status, Lint Workspace, fix-all", function () {
+  this.timeout(60_000);
+  let client: Client;
+  beforeEach(async () => {
+    client = new Client();
+    await client.start();
+  });
+  afterEach(() => client.stop());
+  const open = (uri: string, text: string, version = 1) =>
+    client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version, text } });
+
+  it("reports each document's status: analysed with its problem count, not a training script, does not parse", async () => {
+    await open("file:///tmp/gradlens-lsp/s1.ts", fixture("invalid-no-zero.ts"));
+    await open("file:///tmp/gradlens-lsp/s2.ts", "const x = 1;\n");
+    await open("file:///tmp/gradlens-lsp/s3.ts", 'import { optim } from "gradlens";\nfor (;; {\n');
+    assert.deepEqual(await client.status("file:///tmp/gradlens-lsp/s1.ts", () => true), { uri: "file:///tmp/gradlens-lsp/s1.ts", state: "analysed", problems: 1 });
+    assert.equal((await client.status("file:///tmp/gradlens-lsp/s2.ts", () => true)).state, "skipped");
+    const broken = await client.status("file:///tmp/gradlens-lsp/s3.ts", () => true);
+    assert.equal(broken.state, "parseError");
+    assert.match(broken.detail!, /^line \d+: .*expected/);
+  });
+
+  it("lints files from disk: .gitignore'd and node_modules files are passed over, closed files keep their disk diagnostics", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-ws-"));
+    const write = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+      return pathToFileURL(path.join(dir, rel)).href;
+    };
+    const buggy = fixture("invalid-no-zero.ts");
+    write(".gitignore", "build/\nignored.ts\n");
+    const a = write("src/a.ts", buggy);
+    const uris = [a, write("build/b.ts", buggy), write("ignored.ts", buggy), write("node_modules/m/index.ts", buggy),
+      write("clean.ts", fixture("valid-zero-at-loop-top.ts")), write("other.ts", "export const x = 1;\n"), write("types.d.ts", "declare const y: number;\n")];
+    try {
+      const r = (await client.conn.sendRequest(LINT_FILES_REQUEST, { uris, root: pathToFileURL(dir).href })) as LintFilesResult;
+      assert.deepEqual(r, { linted: 3, analysed: 2, problems: 1, filesWithProblems: 1 });
+      assert.equal((await client.diagnostics(a)).diagnostics[0].code, "missing-zero-grad");
+      for (const skipped of uris.slice(1, 4)) assert.ok(!client.published.some((p) => p.uri === skipped), `${skipped} was linted`);
+      // Opened and fixed in the editor (unsaved): clean; closed: back to what is on disk.
+      await open(a, fixture("valid-zero-at-loop-top.ts"), 1);
+      await client.diagnostics(a, (p) => p.version === 1 && p.diagnostics.length === 0);
+      const before = client.published.length;
+      await client.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: a } });
+      const after = await client.diagnostics(a, (p) => client.published.indexOf(p) >= before);
+      assert.equal(after.diagnostics.length, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("offers fix-all beside a problem's quick fixes (not on every lightbulb query), as an edit of only what changes", async () => {
+    const uri = "file:///tmp/gradlens-lsp/fa.ts";
+    const text = fixture("invalid-no-zero.ts");
+    await open(uri, text);
+    const d = (await client.diagnostics(uri, (p) => p.diagnostics.length > 0)).diagnostics[0];
+    const at = { start: d.range.start, end: d.range.start };
+    const onProblem = (await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: at, context: { diagnostics: [d] } })) as CodeAction[];
+    const all = onProblem.find((a) => a.kind === "source.fixAll.gradlens");
+    assert.ok(all, onProblem.map((a) => a.title).join("\n"));
+    assert.equal(all.title, "Fix all gradlens problems (1)");
+    const [edit] = all.edit!.changes![uri];
+    assert.ok(edit.range.start.line > 0 && edit.newText.split("\n").length <= 2, JSON.stringify(edit));
+    assert.deepEqual(lintText(apply(text, [edit]), "fa.ts").findings, []);
+    const elsewhere = (await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [] } })) as CodeAction[];
+    assert.deepEqual(elsewhere, []);
   });
 });

@@ -1,0 +1,28 @@
+/**
+ * The language client: starts the bundled server (`dist/server.js`) with VS Code's own Node over
+ * IPC and syncs TypeScript/JavaScript files to it. All analysis happens in that process.
+ */
+import * as vscode from "vscode";
+import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
+
+/** The documents gradlens analyses (files on disk and unsaved buffers). */
+export const DOCUMENT_SELECTOR = ["typescript", "javascript", "typescriptreact", "javascriptreact"].flatMap((language) => [
+  { scheme: "file", language },
+  { scheme: "untitled", language },
+]);
+
+export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
+  const module = context.asAbsolutePath("dist/server.js");
+  const server: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6019"] } },
+  };
+  const client: LanguageClientOptions = {
+    documentSelector: DOCUMENT_SELECTOR,
+    outputChannel: output,
+    // The server reads `gradlens.*` per resource through workspace/configuration and registers
+    // for its changes itself; nothing to synchronise here.
+    diagnosticCollectionName: "gradlens",
+  };
+  return new LanguageClient("gradlens", "GradLens", server, client);
+}
