@@ -26,15 +26,19 @@ execFileSync(codeServer, [...common, "--install-extension", vsix], { stdio: "ign
 const port = Number(process.env.PORT) || (await new Promise((ok) => {
   const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); });
 }));
-const child = spawn(codeServer, ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", ...common, folder], { stdio: ["ignore", "ignore", "inherit"] });
+// Its own process group, so stopping takes its extension host and language server along.
+const child = spawn(codeServer, ["--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", ...common, folder], { stdio: ["ignore", "ignore", "inherit"], detached: true });
 console.log(`\nGradLens in VS Code: http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}\nOpen missing-zero-grad.ts and press Ctrl+. on the squiggle. Ctrl+C stops the server.\n`);
 const stop = () => {
-  child.kill();
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 };
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, stop);
 child.on("exit", (code) => {
   rmSync(dir, { recursive: true, force: true });
   process.exit(code ?? 0);
