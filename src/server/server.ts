@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { CodeAction, CodeActionKind, CodeLens, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, TextDocuments, TextEdit, TextDocumentSyncKind } from "vscode-languageserver";
+import { CodeAction, CodeActionKind, CodeLens, CodeLensRefreshRequest, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, TextDocuments, TextEdit, TextDocumentSyncKind } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import type { Finding, LintOptions, LintResult } from "../analysis/core/types";
 import type { SiteExplanation } from "../analysis/typescript/explain";
@@ -154,8 +154,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 
   const lastStatus = new Map<string, StatusParams>();
+  let canRefreshLenses = false;
   const report = (uri: string, version: number | undefined, a: Analysed): void => {
+    const lensesBefore = JSON.stringify([...(lenses.get(uri) ?? [])]);
     lenses.set(uri, a.lenses);
+    // The editor asked for lenses when the text changed, before this result: ask it again.
+    if (canRefreshLenses && JSON.stringify([...a.lenses]) !== lensesBefore) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
     lastStatus.set(uri, a.status);
     if (a.diagnostics !== null) void connection.sendDiagnostics({ uri, version, diagnostics: a.diagnostics });
     void connection.sendNotification(STATUS_NOTIFICATION, a.status);
@@ -205,6 +209,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.onInitialize((params) => {
     canConfigure = params.capabilities.workspace?.configuration === true;
+    canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },

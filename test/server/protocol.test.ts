@@ -33,6 +33,7 @@ class Client {
   settings: Record<string, unknown> | null = null;
   readonly logs: string[] = [];
   readonly statuses: StatusParams[] = [];
+  lensRefreshes = 0;
 
   /** The latest status for `uri` satisfying `ok`. */
   async status(uri: string, ok: (st: StatusParams) => boolean, ms = 10_000): Promise<StatusParams> {
@@ -63,11 +64,16 @@ class Client {
       this.logs.push(m.message);
     });
     this.conn.onRequest(ConfigurationRequest.type, (params) => params.items.map(() => this.settings));
+    this.conn.onRequest("workspace/codeLens/refresh", () => {
+      this.lensRefreshes++;
+      return null;
+    });
     this.conn.listen();
   }
 
-  async start(configurable = false): Promise<void> {
-    await this.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: configurable ? { workspace: { configuration: true } } : {}, workspaceFolders: null });
+  async start(configurable = false, lensRefresh = false): Promise<void> {
+    const workspace = { ...(configurable ? { configuration: true } : {}), ...(lensRefresh ? { codeLens: { refreshSupport: true } } : {}) };
+    await this.conn.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: { workspace }, workspaceFolders: null });
     await this.conn.sendNotification(InitializedNotification.type, {});
   }
 
@@ -378,5 +384,33 @@ describe("gradlens lsp: status, Lint Workspace, fix-all", function () {
     assert.deepEqual(lintText(apply(text, [edit]), "fa.ts").findings, []);
     const elsewhere = (await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [] } })) as CodeAction[];
     assert.deepEqual(elsewhere, []);
+  });
+});
+
+describe("gradlens lsp: CodeLens refresh", function () {
+  this.timeout(60_000);
+
+  it("asks a client that supports it to refresh lenses when a document's loops with problems change", async () => {
+    const client = new Client();
+    try {
+      await client.start(false, true);
+      const uri = "file:///tmp/gradlens-lsp/refresh.ts";
+      const text = fixture("invalid-no-zero.ts");
+      await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+      await client.diagnostics(uri, (p) => p.diagnostics.length > 0);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(client.lensRefreshes, 1);
+      // The same problems again (a comment added): no refresh. Fixed: a refresh.
+      await client.conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: 2 }, contentChanges: [{ text: text + "// more\n" }] });
+      await client.diagnostics(uri, (p) => p.version === 2);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(client.lensRefreshes, 1);
+      await client.conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: 3 }, contentChanges: [{ text: fixture("valid-zero-at-loop-top.ts") }] });
+      await client.diagnostics(uri, (p) => p.version === 3);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(client.lensRefreshes, 2);
+    } finally {
+      client.stop();
+    }
   });
 });
