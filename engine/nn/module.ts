@@ -99,6 +99,7 @@ export class Module {
         out.push([modName ? `${modName}.${name}` : name, p]);
       }
     }
+    if (probe.sink !== null) probe.sink.namedParameters?.(this, out);
     return out;
   }
 

@@ -104,6 +104,7 @@ export abstract class Optimizer {
       if (typeof closure !== "function") throw new TypeError(`${this.constructor.name}.step: closure must be a function`);
       loss = enableGrad(closure);
     }
+    if (probe.sink !== null) probe.sink.beforeStep?.(this, this.params);
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (p.grad === null) continue;

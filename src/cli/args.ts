@@ -15,9 +15,26 @@ export interface LintArgs {
   color: boolean;
 }
 
-export type Args = LintArgs | { command: "help" } | { command: "version" };
+/** `gradlens run <file>` (no tracing) and `gradlens trace <file>`. */
+export interface RunArgs {
+  command: "run" | "trace";
+  file: string;
+  /** After `--`: the script's own arguments. */
+  scriptArgs: string[];
+  steps?: number;
+  timeoutSeconds?: number;
+  logEvery?: number;
+  json?: string;
+  out?: string;
+  color: boolean;
+}
+
+export type Args = LintArgs | RunArgs | { command: "help" } | { command: "version" };
 
 export const USAGE = `usage: gradlens lint [options] [paths or globs...]
+       gradlens trace <file> [--steps N] [--timeout S] [--log-every N] [--json F] [--out F] [-- args]
+                                     run a training script and record loss and gradients per step
+       gradlens run <file> [-- args]  run a TypeScript or JavaScript training script (no tracing)
        gradlens lsp [--stdio]        the language server, for editors (LSP over stdio)
 
 Checks training loops for missing or misplaced zeroGrad() calls.
@@ -48,7 +65,8 @@ export function parseArgs(argv: string[], isTTY: boolean): Args {
   if (argv.length === 0 || argv[0] === "-h" || argv[0] === "--help" || argv[0] === "help") return { command: "help" };
   if (argv[0] === "-v" || argv[0] === "--version") return { command: "version" };
   const [command, ...rest] = argv;
-  if (command !== "lint") throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "lint" or "lsp")`);
+  if (command === "run" || command === "trace") return parseRunArgs(command, rest, isTTY);
+  if (command !== "lint") throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "lint", "trace", "run" or "lsp")`);
   const args: LintArgs = {
     command: "lint", paths: [], format: "stylish", fix: false, placement: "after-step", engineModules: ["gradlens"],
     color: isTTY && !process.env.NO_COLOR,
@@ -71,5 +89,40 @@ export function parseArgs(argv: string[], isTTY: boolean): Args {
     }
   }
   if (args.paths.length === 0) args.paths.push(".");
+  return args;
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function parseRunArgs(command: "run" | "trace", rest: string[], isTTY: boolean): RunArgs {
+  const dashes = rest.indexOf("--");
+  const own = dashes >= 0 ? rest.slice(0, dashes) : rest;
+  const args: RunArgs = { command, file: "", scriptArgs: dashes >= 0 ? rest.slice(dashes + 1) : [], color: isTTY && !process.env.NO_COLOR };
+  const traceOnly = (flag: string) => {
+    if (command === "run") throw new UsageError(`${flag} is an option of gradlens trace (gradlens run only runs the script)`);
+  };
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i];
+    const flag = a.split("=")[0];
+    const consumes = !a.includes("=");
+    switch (flag) {
+      case "--steps": traceOnly(flag); args.steps = positiveInt(takeValue(own, i, flag), flag); if (consumes) i++; break;
+      case "--timeout": args.timeoutSeconds = positiveInt(takeValue(own, i, flag), flag); if (consumes) i++; break;
+      case "--log-every": traceOnly(flag); args.logEvery = positiveInt(takeValue(own, i, flag), flag); if (consumes) i++; break;
+      case "--json": traceOnly(flag); args.json = takeValue(own, i, flag); if (consumes) i++; break;
+      case "--out": traceOnly(flag); args.out = takeValue(own, i, flag); if (consumes) i++; break;
+      case "--no-color": args.color = false; break;
+      case "-h": case "--help": throw new UsageError(`gradlens ${command} <file>: see the usage below`);
+      default:
+        if (a.startsWith("-")) throw new UsageError(`unknown option ${JSON.stringify(a)} (the script's own arguments go after --)`);
+        if (args.file !== "") throw new UsageError(`gradlens ${command} takes one script, got ${JSON.stringify(args.file)} and ${JSON.stringify(a)} (the script's own arguments go after --)`);
+        args.file = a;
+    }
+  }
+  if (args.file === "") throw new UsageError(`gradlens ${command} needs a script to run`);
   return args;
 }

@@ -5,6 +5,9 @@ import { runLint } from "./lintCommand";
 import { serveAnalysisJobs } from "../server/analysisWorker";
 import { ANALYSIS_JOBS } from "../server/analysisJobs";
 import { FileSelectionError } from "../server/files";
+import { CHILD_ENV } from "../trace/protocol";
+import { runTraceChild } from "../trace/child";
+import { runTraceCommand } from "./traceCommand";
 
 const VERSION = "0.1.0";
 
@@ -13,6 +16,7 @@ export function main(argv: string[], cwd = process.cwd()): { stdout: string; std
     const args = parseArgs(argv, Boolean(process.stdout.isTTY));
     if (args.command === "help") return { stdout: USAGE + "\n", stderr: "", exitCode: 0 };
     if (args.command === "version") return { stdout: `gradlens ${VERSION}\n`, stderr: "", exitCode: 0 };
+    if (args.command !== "lint") throw new Error("gradlens run/trace are asynchronous: use mainAsync");
     const out = runLint(args, cwd, VERSION);
     return { stdout: out.stdout, stderr: "", exitCode: out.exitCode };
   } catch (e) {
@@ -31,16 +35,40 @@ function runLanguageServer(): void {
   startServer(createConnection(ProposedFeatures.all), { workerEntry: __filename });
 }
 
+/** Every command, including the ones that run a script (asynchronous): the exit code. */
+async function mainAsync(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv, Boolean(process.stdout.isTTY));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`gradlens: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.command === "run" || args.command === "trace") return runTraceCommand(args, process.cwd(), { stdout: process.stdout, stderr: process.stderr });
+  const { stdout, stderr, exitCode } = main(argv);
+  process.stdout.write(stdout);
+  process.stderr.write(stderr);
+  return exitCode;
+}
+
 // The bundle is also loaded on worker threads (deeply nested files, the language server's
 // analysis); only the main thread runs the CLI.
 if (!isMainThread) {
   serveAnalysisJobs(ANALYSIS_JOBS);
+} else if (process.env[CHILD_ENV] === "1") {
+  // The child process of `gradlens trace` / `gradlens run`: this bundle runs the user's script.
+  runTraceChild();
 } else if (require.main === module && process.argv[2] === "lsp") {
   if (!process.argv.includes("--stdio") && !process.argv.includes("--node-ipc")) process.argv.push("--stdio");
   runLanguageServer();
 } else if (require.main === module) {
-  const { stdout, stderr, exitCode } = main(process.argv.slice(2));
-  process.stdout.write(stdout);
-  process.stderr.write(stderr);
-  process.exitCode = exitCode;
+  void mainAsync(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (e: unknown) => {
+    process.stderr.write(`gradlens: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 2;
+  });
 }

@@ -1,0 +1,99 @@
+/**
+ * `gradlens trace <file>` and `gradlens run <file>`: the script runs in a child process through
+ * src/trace/runner.ts (this bundle is also the child). `trace` shows progress, then a summary:
+ * steps, final loss, gradient norms per parameter, alerts with file:line; `--json` writes the trace.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { startRun } from "../trace/runner";
+import type { TraceEvent } from "../trace/protocol";
+import { stringifyTrace, toTraceJson } from "../trace/traceJson";
+import type { RunArgs } from "./args";
+
+export interface Streams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+const rel = (cwd: string, file: string) => {
+  const r = path.relative(cwd, file);
+  return r.startsWith("..") ? file : r;
+};
+
+function fmt(n: number | null | undefined): string {
+  if (n === null || n === undefined) return "-";
+  if (!Number.isFinite(n)) return String(n);
+  return Math.abs(n) >= 1e4 || (Math.abs(n) < 1e-3 && n !== 0) ? n.toExponential(2) : n.toPrecision(4);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
+}
+
+export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): Promise<number> {
+  const traced = args.command === "trace";
+  const bundle = __filename;
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) io.stderr.write("\r\x1b[K");
+    progressShown = false;
+  };
+  let lastPlain = 0;
+  const onEvent = (e: TraceEvent) => {
+    if (e.type === "output") {
+      clearProgress();
+      (e.stream === "stdout" ? io.stdout : io.stderr).write(e.text);
+    } else if (traced && e.type === "step") {
+      if (io.stderr.isTTY) {
+        io.stderr.write(`\r\x1b[Kgradlens trace: step ${e.step.toLocaleString("en")}${args.steps ? ` of ${args.steps.toLocaleString("en")}` : ""}  loss ${fmt(e.loss)}`);
+        progressShown = true;
+      } else if (e.step - lastPlain >= 100) {
+        lastPlain = e.step;
+        io.stderr.write(`gradlens trace: step ${e.step}  loss ${fmt(e.loss)}\n`);
+      }
+    }
+  };
+  const run = startRun({
+    file: args.file, args: args.scriptArgs, cwd, timeoutSeconds: args.timeoutSeconds, entry: bundle, engine: path.join(path.dirname(bundle), "engine.js"),
+    options: { trace: traced, ...(args.steps !== undefined ? { maxSteps: args.steps } : {}), ...(args.logEvery !== undefined ? { logEvery: args.logEvery } : {}) },
+    onEvent,
+  });
+  const stop = () => run.stop();
+  process.once("SIGINT", stop);
+  const end = await run.done;
+  process.removeListener("SIGINT", stop);
+  clearProgress();
+  const failed = end.reason !== "exit" && end.reason !== "maxSteps";
+  if (!traced) {
+    if (failed && end.reason !== "error") io.stderr.write(`gradlens run: ${end.message ?? end.reason}\n`);
+    return end.code ?? 1;
+  }
+  const trace = toTraceJson(run.events);
+  if (args.json !== undefined) fs.writeFileSync(path.resolve(cwd, args.json), stringifyTrace(trace) + "\n");
+  const lines: string[] = [];
+  const seconds = (end.durationMs / 1000).toFixed(1);
+  lines.push(`\ngradlens trace ${rel(cwd, trace.file || path.resolve(cwd, args.file))}: ${trace.steps.length.toLocaleString("en")} step${trace.steps.length === 1 ? "" : "s"} in ${seconds} s` + (failed ? ` — ${end.message ?? end.error?.message ?? end.reason}` : end.reason === "maxSteps" ? ` — ${end.message}` : ""));
+  if (end.error?.location) lines.push(`  error at ${rel(cwd, end.error.location.file)}:${end.error.location.line}: ${end.error.message}`);
+  const last = trace.steps.at(-1);
+  if (last !== undefined) lines.push(`final loss ${fmt(last.loss)} (step ${last.step})`);
+  if (trace.params.length > 0 && trace.steps.length > 0) {
+    const rows = [["parameter", "shape", "max grad norm", "last grad norm", "last update ratio"]];
+    for (const p of trace.params) {
+      const logged = trace.steps.map((s) => s.params.find((q) => q.name === p.name)).filter((q) => q !== undefined);
+      const max = logged.reduce((m, q) => (Number.isFinite(q.gradNorm) ? Math.max(m, q.gradNorm) : m), 0);
+      const lastStat = logged.at(-1);
+      rows.push([p.name, `[${p.shape.join(", ")}]`, fmt(max), fmt(lastStat?.gradNorm), fmt(lastStat?.updateRatio)]);
+    }
+    lines.push(table(rows));
+  }
+  if (trace.alerts.length > 0) {
+    lines.push(`${trace.alerts.length} alert${trace.alerts.length === 1 ? "" : "s"}:`);
+    for (const a of trace.alerts) lines.push(`  ${rel(cwd, a.file)}:${a.line}  ${a.kind}  ${a.message}`);
+  } else if (trace.steps.length > 0) {
+    lines.push("no alerts");
+  }
+  if (args.json !== undefined) lines.push(`trace written to ${args.json}`);
+  io.stdout.write(lines.join("\n") + "\n");
+  return failed ? (end.code !== null && end.code !== 0 ? end.code : 1) : 0;
+}

@@ -1,0 +1,65 @@
+/**
+ * Where in the user's own code a call came from: the first stack frame outside the engine, the
+ * tracer and Node, mapped through the script's source map (TypeScript lines, not emitted ones).
+ * Frames come as V8 CallSites (no string formatting) and mapped positions are cached per site.
+ */
+import { findSourceMap } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { RunError, SourceLocation } from "./protocol";
+
+export class Locator {
+  private readonly cache = new Map<string, SourceLocation | null>();
+
+  /** `internal(file)`: frames to skip (the engine copies, this bundle). */
+  constructor(private readonly internal: (file: string) => boolean) {}
+
+  here(): SourceLocation | null {
+    const saved = Error.prepareStackTrace;
+    const savedLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 30;
+    Error.prepareStackTrace = (_e, sites) => sites;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, this.here);
+    const sites = holder.stack ?? [];
+    Error.prepareStackTrace = saved;
+    Error.stackTraceLimit = savedLimit;
+    for (const site of sites) {
+      const file = site.getFileName();
+      if (file === undefined || file === null || file.startsWith("node:") || this.internal(file)) continue;
+      const line = site.getLineNumber() ?? 0, column = site.getColumnNumber() ?? 0;
+      const key = `${file}:${line}:${column}`;
+      let hit = this.cache.get(key);
+      if (hit === undefined) this.cache.set(key, (hit = mapped(file, line, column)));
+      if (hit !== null) return hit;
+    }
+    return null;
+  }
+
+  /** An error as the run's end reports it: message, the (source-mapped) stack, the user's line. */
+  error(e: unknown): RunError {
+    if (!(e instanceof Error)) return { message: String(e) };
+    const stack = e.stack ?? String(e);
+    const explicit = (e as { gradlensLocation?: SourceLocation }).gradlensLocation;
+    return { message: `${e.name}: ${e.message}`, stack, location: explicit ?? this.fromStack(stack) ?? undefined };
+  }
+
+  /** The first user frame of a formatted stack ("at f (file:line:col)" or "at file:line:col"). */
+  fromStack(stack: string): SourceLocation | null {
+    for (const m of stack.matchAll(/^\s*at (?:.*? \()?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):(\d+)\)?$/gm)) {
+      const file = m[1].startsWith("file://") ? fileURLToPath(m[1]) : m[1];
+      if (this.internal(file)) continue;
+      return { file, line: Number(m[2]), column: Number(m[3]) };
+    }
+    return null;
+  }
+}
+
+function mapped(file: string, line: number, column: number): SourceLocation | null {
+  const path = file.startsWith("file://") ? fileURLToPath(file) : file;
+  const map = findSourceMap(path);
+  if (map === undefined) return { file: path, line, column };
+  const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+  if (entry.originalSource === undefined || entry.originalLine === undefined) return { file: path, line, column };
+  const source = entry.originalSource.startsWith("file://") ? fileURLToPath(entry.originalSource) : entry.originalSource;
+  return { file: source.startsWith("/") || /^[A-Za-z]:\\/.test(source) ? source : path, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
+}
