@@ -1,0 +1,73 @@
+/** `gradlens trace` and `gradlens run` as a user types them: the built CLI in a child process. */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const root = path.resolve(__dirname, "../..");
+const cli = (args: string[], cwd = root) => spawnSync(process.execPath, [path.join(root, "dist/cli.js"), ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+
+describe("gradlens trace / gradlens run (CLI)", function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-trace-cli-"));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("traces the missing-zero example: the script's output, a summary with the alert at file:line, and the JSON trace", () => {
+    const json = path.join(dir, "trace.json");
+    const r = cli(["trace", "examples/missing-zero-grad.ts", "--json", json]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /step +with zeroGrad +without zeroGrad/); // the script's own output
+    assert.match(r.stdout, /gradlens trace examples\/missing-zero-grad\.ts: 120 steps in \d+\.\d s/);
+    assert.match(r.stdout, /^parameter +shape +max grad norm +last grad norm +last update ratio$/m);
+    assert.match(r.stdout, /^0\.weight +\[16, 3\]/m);
+    assert.match(r.stdout, /^ {2}examples\/missing-zero-grad\.ts:43 {2}accumulated-gradients {2}confirmed at runtime: step 62 applied gradients of 2 backward passes/m);
+    const trace = JSON.parse(fs.readFileSync(json, "utf8"));
+    assert.deepEqual(Object.keys(trace), ["file", "params", "steps", "alerts", "exit"]);
+    assert.equal(trace.file, path.join(root, "examples/missing-zero-grad.ts"));
+    assert.deepEqual(trace.params[0], { name: "0.weight", shape: [16, 3] });
+    assert.equal(trace.steps.length, 120);
+    assert.deepEqual(Object.keys(trace.steps[0]), ["step", "loss", "params"]);
+    assert.deepEqual(Object.keys(trace.steps[0].params[0]), ["name", "gradNorm", "gradMaxAbs", "gradMeanAbs", "weightNorm", "updateRatio", "nonFinite"]);
+    assert.deepEqual(trace.alerts.map((a: { kind: string; line: number }) => [a.kind, a.line]), [["accumulated-gradients", 43]]);
+    assert.equal(trace.exit.code, 0);
+  });
+
+  it("gradlens run runs a TypeScript script (no tracing) with its arguments and exit code", () => {
+    const file = path.join(dir, "args.ts");
+    fs.writeFileSync(file, 'const n: number = Number(process.argv[2]);\nconsole.log(`got ${n} and ${process.argv[3]}`);\nprocess.exitCode = n;\n');
+    const r = cli(["run", file, "--", "4", "--flag"]);
+    assert.equal(r.stdout, "got 4 and --flag\n");
+    assert.equal(r.status, 4);
+  });
+
+  it("a failing script: non-zero exit, its error with the user's line, the partial summary", () => {
+    const file = path.join(dir, "fails.ts");
+    fs.writeFileSync(file, 'import { nn, optim, randn } from "gradlens";\nconst m = new nn.Linear(2, 1);\nconst o = new optim.SGD(m.parameters(), { lr: 0.1 });\nfor (let i = 0; i < 3; i++) { o.zeroGrad(); m.forward(randn(2, 2)).sum().backward(); o.step(); }\nthrow new RangeError("bad batch");\n');
+    const r = cli(["trace", file], dir);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /RangeError: bad batch\n\s+at .*fails\.ts:5:7/);
+    assert.match(r.stdout, /gradlens trace fails\.ts: 3 steps in .* — RangeError: bad batch/);
+    assert.match(r.stdout, /error at fails\.ts:5: RangeError: bad batch/);
+  });
+
+  it("usage errors name what was wrong (exit 2)", () => {
+    const cases: [string[], RegExp][] = [
+      [["trace"], /gradlens trace needs a script to run/],
+      [["run", "a.ts", "--steps", "3"], /--steps is an option of gradlens trace/],
+      [["trace", "a.ts", "--steps", "0"], /--steps must be a positive whole number, got "0"/],
+      [["trace", "a.ts", "b.ts"], /takes one script/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(args);
+      assert.equal(r.status, 2, args.join(" "));
+      assert.match(r.stderr, message);
+    }
+    const missing = cli(["trace", "nope.ts"]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stdout, /no such file: nope\.ts/);
+  });
+});
