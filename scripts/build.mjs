@@ -2,7 +2,7 @@
 // (CommonJS + ESM, plus .d.ts), and the CLI. `--watch` rebuilds on change.
 import * as esbuild from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 const watch = process.argv.includes("--watch");
 const common = { bundle: true, sourcemap: true, target: "node20", logLevel: "warning" };
@@ -39,13 +39,24 @@ const builds = [
     minifyWhitespace: true,
     banner: { js: '#!/usr/bin/env node\nconst __gradlensImportMetaUrl = require("url").pathToFileURL(__filename).href;' },
   },
+  // The trace view (webview and HTML report): browser code with uPlot bundled in.
+  { ...common, entryPoints: ["media/traceView.ts"], outfile: "media/build/traceView.js", platform: "browser", format: "iife", minify: true, sourcemap: false },
 ];
 
+/** The view's styles: uPlot's, then ours. */
+function buildStyles() {
+  mkdirSync("media/build", { recursive: true });
+  writeFileSync("media/build/traceView.css", readFileSync("node_modules/uplot/dist/uPlot.min.css", "utf8") + "\n" + readFileSync("media/traceView.css", "utf8"));
+}
+
 if (watch) {
+  buildStyles();
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log("watching for changes...");
 } else {
   rmSync("dist", { recursive: true, force: true });
+  rmSync("media/build", { recursive: true, force: true });
+  buildStyles();
   await Promise.all(builds.map((b) => esbuild.build(b)));
   chmodSync("dist/cli.js", 0o755);
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], { stdio: "inherit" });

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { startRun } from "../trace/runner";
 import type { TraceEvent } from "../trace/protocol";
 import { stringifyTrace, toTraceJson } from "../trace/traceJson";
+import { reportHtml, viewAssetsDir } from "../trace/report";
 import type { RunArgs } from "./args";
 
 export interface Streams {
@@ -94,6 +95,10 @@ export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): 
     lines.push("no alerts");
   }
   if (args.json !== undefined) lines.push(`trace written to ${args.json}`);
+  if (args.out !== undefined) {
+    fs.writeFileSync(path.resolve(cwd, args.out), reportHtml(run.events, viewAssetsDir(path.dirname(bundle))));
+    lines.push(`report written to ${args.out}`);
+  }
   io.stdout.write(lines.join("\n") + "\n");
   return failed ? (end.code !== null && end.code !== 0 ? end.code : 1) : 0;
 }

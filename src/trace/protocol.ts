@@ -89,3 +89,18 @@ export interface TraceOptions {
 }
 
 export const DEFAULT_TRACE_OPTIONS: TraceOptions = { trace: true, maxSteps: 10_000, logEvery: 1, explodingNorm: 1e4, vanishingNorm: 1e-8 };
+
+/** Host → webview. `reset` starts a new run (the view forgets the old one). */
+export type ToView =
+  | { type: "events"; events: TraceEvent[]; reset?: boolean }
+  /** A second run to overlay (Compare with fix): its loss and gradient norms. */
+  | { type: "compare"; label: string; events: TraceEvent[] }
+  | { type: "state"; running: boolean; canCompare: boolean };
+
+/** Webview → host. */
+export type FromView =
+  | { type: "ready" }
+  | { type: "reveal"; file: string; line: number }
+  | { type: "stop" }
+  | { type: "rerun" }
+  | { type: "compare" };
