@@ -349,6 +349,12 @@ function start(): void {
   }
 }
 
-/** For tests and the report: the model as drawn. */
-(window as unknown as { gradlensTrace: () => TraceModel }).gradlensTrace = () => model;
+/** For tests: the model as drawn, the zoom range and each chart's x range. */
+(window as unknown as { gradlensView: () => unknown }).gradlensView = () => ({
+  nonFiniteSteps: model.nonFiniteSteps,
+  steps: model.lossStep.length,
+  range: state.range,
+  selected: state.selected,
+  scales: Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c === null ? null : [c.scales.x.min, c.scales.x.max]])),
+});
 start();
