@@ -5,8 +5,10 @@
 import * as vscode from "vscode";
 import { State, type LanguageClient } from "vscode-languageclient/node";
 import { fixAllInFile, lintWorkspace, revealProblems } from "./client/commands";
-import { createLanguageClient } from "./client/languageClient";
+import { createLanguageClient, TRACE_COMMAND } from "./client/languageClient";
+import { RuntimeDiagnostics } from "./client/runtimeDiagnostics";
 import { DocumentStatus } from "./client/status";
+import { TracePanel } from "./client/tracePanel";
 import { REVEAL_PROBLEMS_COMMAND, STATUS_NOTIFICATION, StatusParams } from "./server/protocol";
 
 let client: LanguageClient | undefined;
@@ -14,6 +16,9 @@ let client: LanguageClient | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel("GradLens", { log: true });
   const status = new DocumentStatus();
+  const runtime = new RuntimeDiagnostics();
+  // The traced script's own output, as it prints it (the log channel would timestamp each chunk).
+  const traceOutput = vscode.window.createOutputChannel("GradLens Trace");
   const lc = createLanguageClient(context, output);
   client = lc;
   context.subscriptions.push(
@@ -27,6 +32,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("gradlens.restartServer", () => lc.restart()),
     vscode.commands.registerCommand("gradlens.showOutput", () => output.show(true)),
     vscode.commands.registerCommand(REVEAL_PROBLEMS_COMMAND, (uri: string, line: number) => revealProblems(uri, line)),
+    runtime,
+    traceOutput,
+    vscode.commands.registerCommand(TRACE_COMMAND, (uri?: string) => {
+      const target = uri !== undefined ? vscode.Uri.parse(uri) : vscode.window.activeTextEditor?.document.uri;
+      if (target === undefined) return void vscode.window.showInformationMessage("GradLens: open a training script to trace.");
+      return TracePanel.trace(context, lc, runtime, traceOutput, target);
+    }),
+    vscode.commands.registerCommand("gradlens.stopTrace", () => TracePanel.stopCurrent()),
+    vscode.commands.registerCommand("gradlens.clearRuntimeDiagnostics", () => runtime.clear()),
+    { dispose: () => TracePanel.disposeCurrent() },
     vscode.commands.registerCommand("gradlens.showVersion", () => {
       const version = (context.extension.packageJSON as { version: string }).version;
       void vscode.window.showInformationMessage(`GradLens ${version}`);
@@ -36,5 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 }
 
 export function deactivate(): Promise<void> | undefined {
+  // No run outlives the window: the panel's run (and its process group) is killed.
+  TracePanel.disposeCurrent();
   return client?.stop();
 }

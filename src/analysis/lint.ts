@@ -2,8 +2,9 @@
  * The analysis entry point: source text in, findings with verified fix edits out. Pure: no
  * vscode, no file system. Front ends are chosen by file extension.
  */
+import { trainingLoops } from "./core/trainingLoops";
+import { applyEdits, LineIndex } from "./core/textEdits";
 import type { Fix, LintOptions, LintResult } from "./core/types";
-import { applyEdits } from "./core/textEdits";
 import { lintTypeScript } from "./typescript/lintTypeScript";
 import { SyntaxProblem, TS_EXTENSIONS } from "./typescript/parse";
 import { lintInLargeStack } from "./largeStack";
@@ -46,8 +47,10 @@ export function lintUnguarded(text: string, file: string, options: LintOptions =
     return { file, findings: [], errors: [], notices: [{ file, line: 1, column: 1, message }], analysed: false };
   }
   try {
-    const { findings, notices, analysed } = lintTypeScript(text, file, options);
-    return { file, findings, errors: [], notices, analysed };
+    const { findings, notices, analysed, program } = lintTypeScript(text, file, options);
+    const lines = program !== undefined ? new LineIndex(text) : null;
+    const loops = program !== undefined ? trainingLoops(program).map((l) => lines!.position(l.headRange[0]).line) : [];
+    return { file, findings, errors: [], notices, analysed, trainingLoops: loops };
   } catch (e) {
     if (e instanceof SyntaxProblem) return { file, findings: [], errors: [{ file, line: e.line, column: e.column, message: e.message }], notices: [], analysed: false };
     throw e;

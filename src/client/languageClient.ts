@@ -4,6 +4,9 @@
  */
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
+import type { ClientOptions } from "../server/protocol";
+
+export const TRACE_COMMAND = "gradlens.traceTraining";
 
 /** The documents gradlens analyses (files on disk and unsaved buffers). */
 export const DOCUMENT_SELECTOR = ["typescript", "javascript", "typescriptreact", "javascriptreact"].flatMap((language) => [
@@ -23,6 +26,8 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
     // The server reads `gradlens.*` per resource through workspace/configuration and registers
     // for its changes itself; nothing to synchronise here.
     diagnosticCollectionName: "gradlens",
+    // "▶ Trace training" lenses run this client command.
+    initializationOptions: { traceCommand: TRACE_COMMAND } satisfies ClientOptions,
   };
   return new LanguageClient("gradlens", "GradLens", server, client);
 }

@@ -45,3 +45,14 @@ export interface LintFilesResult {
 
 /** The client-side command a CodeLens runs: reveal the problems of the loop at a line. */
 export const REVEAL_PROBLEMS_COMMAND = "gradlens.revealProblems";
+
+/** The preferred fix of every problem applied to a document's text (for Compare with fix). */
+export const FIXED_TEXT_REQUEST = "gradlens/fixedText";
+export interface FixedTextParams { uri: string }
+export interface FixedTextResult { text: string; applied: number }
+
+/** What the VS Code client tells the server it handles (initializationOptions). */
+export interface ClientOptions {
+  /** A client command that traces the loop at [uri, line]: the server adds "▶ Trace training" lenses. */
+  traceCommand?: string;
+}

@@ -16,7 +16,7 @@ import { AnalysisJobs, AnalysisWorker, JobKind, Outcome } from "./analysisWorker
 import { FIX_ALL_KIND, quickFixes, SHOW_DOCS } from "./codeActions";
 import { findingToDiagnostic, noticeToDiagnostic, SOURCE } from "./diagnostics";
 import { isGitIgnored } from "./files";
-import { LINT_FILES_REQUEST, LintFilesParams, LintFilesResult, REVEAL_PROBLEMS_COMMAND, STATUS_NOTIFICATION, StatusParams } from "./protocol";
+import { ClientOptions, FIXED_TEXT_REQUEST, FixedTextParams, FixedTextResult, LINT_FILES_REQUEST, LintFilesParams, LintFilesResult, REVEAL_PROBLEMS_COMMAND, STATUS_NOTIFICATION, StatusParams } from "./protocol";
 import { DEFAULT_SETTINGS, SEVERITY, Settings, withDefaults } from "./settings";
 
 export { DEFAULT_SETTINGS, type Settings } from "./settings";
@@ -91,6 +91,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return { engineModules: engineModules.length > 0 ? engineModules : undefined };
   };
   const lenses = new Map<string, Map<number, number>>();
+  /** Per document: 0-based lines of its training loops (for "▶ Trace training"). */
+  const loopLines = new Map<string, number[]>();
 
   const worker = options.workerEntry !== undefined ? new AnalysisWorker(options.workerEntry) : null;
 
@@ -146,6 +148,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       return d;
     });
     const state = result.analysed ? "analysed" : "skipped";
+    loopLines.set(uri, (result.trainingLoops ?? []).map((l) => l - 1));
     return {
       diagnostics: [...diagnostics, ...result.notices.map(noticeToDiagnostic)],
       status: status(state, shown.length, result.analysed ? undefined : "imports no engine module (gradlens.engineModules)"),
@@ -155,11 +158,13 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   const lastStatus = new Map<string, StatusParams>();
   let canRefreshLenses = false;
+  const loopLinesBefore = new Map<string, number[]>();
   const report = (uri: string, version: number | undefined, a: Analysed): void => {
-    const lensesBefore = JSON.stringify([...(lenses.get(uri) ?? [])]);
+    const lensesBefore = JSON.stringify([...(lenses.get(uri) ?? [])]) + JSON.stringify(loopLinesBefore.get(uri) ?? []);
     lenses.set(uri, a.lenses);
+    loopLinesBefore.set(uri, loopLines.get(uri) ?? []);
     // The editor asked for lenses when the text changed, before this result: ask it again.
-    if (canRefreshLenses && JSON.stringify([...a.lenses]) !== lensesBefore) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+    if (canRefreshLenses && JSON.stringify([...a.lenses]) + JSON.stringify(loopLines.get(uri) ?? []) !== lensesBefore) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
     lastStatus.set(uri, a.status);
     if (a.diagnostics !== null) void connection.sendDiagnostics({ uri, version, diagnostics: a.diagnostics });
     void connection.sendNotification(STATUS_NOTIFICATION, a.status);
@@ -207,7 +212,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }, delay));
   };
 
+  let traceCommand: string | undefined;
   connection.onInitialize((params) => {
+    traceCommand = (params.initializationOptions as ClientOptions | undefined)?.traceCommand;
     canConfigure = params.capabilities.workspace?.configuration === true;
     canRefreshLenses = params.capabilities.workspace?.codeLens?.refreshSupport === true;
     return {
@@ -252,6 +259,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (had !== undefined) clearTimeout(had);
     pending.delete(uri);
     lenses.delete(uri);
+    loopLines.delete(uri);
+    loopLinesBefore.delete(uri);
     explained.delete(uri);
     opened.delete(uri);
     settingsCache.delete(uri);
@@ -291,6 +300,19 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return result;
   });
 
+  // Compare with fix: the document with every preferred fix applied (the same fixText as --fix).
+  connection.onRequest(FIXED_TEXT_REQUEST, async (params: FixedTextParams): Promise<FixedTextResult | null> => {
+    const doc = documents.get(params.uri);
+    let text: string;
+    try {
+      text = doc?.getText() ?? fs.readFileSync(fileOf(params.uri), "utf8");
+    } catch {
+      return null;
+    }
+    const outcome = await run("fix", text, params.uri, await settingsFor(params.uri));
+    return "result" in outcome ? outcome.result : null;
+  });
+
   // Hover: what a backward/step/zeroGrad is to the analysis (computed on demand, per version).
   const explained = new Map<string, { version: number; sites: Promise<SiteExplanation[]> }>();
   connection.onHover(async (params) => {
@@ -314,11 +336,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onCodeLens(async (params): Promise<CodeLens[]> => {
     const settings = await settingsFor(params.textDocument.uri);
     if (!settings.codeLens.enable) return [];
-    const found = lenses.get(params.textDocument.uri) ?? new Map<number, number>();
-    return [...found].map(([line, n]) => ({
-      range: { start: { line, character: 0 }, end: { line, character: 0 } },
-      command: { title: `⚠ ${n} gradient problem${n === 1 ? "" : "s"}`, command: REVEAL_PROBLEMS_COMMAND, arguments: [params.textDocument.uri, line] },
-    }));
+    const uri = params.textDocument.uri;
+    const found = lenses.get(uri) ?? new Map<number, number>();
+    const out: CodeLens[] = [];
+    const at = (line: number) => ({ start: { line, character: 0 }, end: { line, character: 0 } });
+    // "▶ Trace training" first, then the problems, above each training loop.
+    if (traceCommand !== undefined) for (const line of loopLines.get(uri) ?? []) out.push({ range: at(line), command: { title: "▶ Trace training", command: traceCommand, arguments: [uri, line] } });
+    for (const [line, n] of found) out.push({ range: at(line), command: { title: `⚠ ${n} gradient problem${n === 1 ? "" : "s"}`, command: REVEAL_PROBLEMS_COMMAND, arguments: [uri, line] } });
+    return out;
   });
 
   connection.onCodeAction(async (params): Promise<CodeAction[]> => {

@@ -40,9 +40,10 @@ function readZip(file: string): Map<string, Buffer> {
 
 describe("the VS Code extension's manifest and package", () => {
   it("contributes exactly the commands the extension registers (the CodeLens command hidden from the palette)", () => {
-    const code = ["src/extension.ts", ...fs.readdirSync(path.join(root, "src/client")).map((f) => `src/client/${f}`)].map((f) => fs.readFileSync(path.join(root, f), "utf8")).join("\n");
-    const registered = new Set([...code.matchAll(/registerCommand\("([^"]+)"/g)].map((m) => m[1]));
-    registered.add("gradlens.revealProblems"); // registered through its constant
+    const code = ["src/extension.ts", "src/server/protocol.ts", ...fs.readdirSync(path.join(root, "src/client")).map((f) => `src/client/${f}`)].map((f) => fs.readFileSync(path.join(root, f), "utf8")).join("\n");
+    // Literal ids, and ids registered through a constant (`export const X = "gradlens.…"`).
+    const constants = new Map([...code.matchAll(/export const (\w+) = "(gradlens\.[^"]+)"/g)].map((m) => [m[1], m[2]]));
+    const registered = new Set([...code.matchAll(/registerCommand\((?:"([^"]+)"|(\w+))/g)].map((m) => m[1] ?? constants.get(m[2]) ?? `<unknown ${m[2]}>`));
     const contributed = new Set((manifest.contributes.commands as { command: string; category: string }[]).map((c) => c.command));
     assert.deepEqual([...contributed].filter((c) => !registered.has(c)), [], "contributed but not registered");
     assert.deepEqual([...registered].filter((c) => !contributed.has(c) && c !== "gradlens.revealProblems"), [], "registered but not contributed");
@@ -78,7 +79,8 @@ describe("the VS Code extension's manifest and package", () => {
       assert.ok(fs.statSync(out).size < 2 * 1024 * 1024, `${fs.statSync(out).size} bytes`);
       const entries = readZip(out);
       const files = [...entries.keys()].filter((n) => n.startsWith("extension/")).sort();
-      assert.deepEqual(files, ["extension/LICENSE.txt", "extension/changelog.md", "extension/dist/extension.js", "extension/dist/server.js", "extension/media/icon.png", "extension/package.json", "extension/readme.md"]);
+      assert.deepEqual(files, ["extension/LICENSE.txt", "extension/changelog.md", "extension/dist/engine.js", "extension/dist/engine.mjs", "extension/dist/extension.js", "extension/dist/server.js",
+        "extension/media/build/traceView.css", "extension/media/build/traceView.js", "extension/media/icon.png", "extension/package.json", "extension/readme.md"]);
       const pkg = JSON.parse(entries.get("extension/package.json")!.toString("utf8"));
       assert.equal(pkg.main, "./dist/extension.js");
       assert.equal(pkg.scripts, undefined);

@@ -158,6 +158,7 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     fs.copyFileSync(path.join(ROOT, "test/fixtures/lint/invalid-no-zero.ts"), path.join(workspace, "suppress.ts"));
     fs.copyFileSync(path.join(ROOT, "test/fixtures/lint/invalid-no-zero.ts"), path.join(workspace, "fix-all.ts"));
     fs.copyFileSync(path.join(ROOT, "test/fixtures/lint/invalid-no-zero.ts"), path.join(workspace, "after-restart.ts"));
+    fs.copyFileSync(path.join(ROOT, "examples/missing-zero-grad.ts"), path.join(workspace, "trace-me.ts"));
     fs.mkdirSync(path.join(workspace, ".vscode"));
     fs.writeFileSync(path.join(workspace, ".vscode/settings.json"), JSON.stringify({ "editor.codeActionsOnSave": { "source.fixAll.gradlens": "explicit" } }));
     server = await startCodeServer({ vsix, userSettings: USER_SETTINGS });
@@ -203,7 +204,7 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     const lens = page.locator(".codelens-decoration", { hasText: "⚠ 1 gradient problem" });
     await lens.waitFor({ timeout: 20_000 });
     await shot(page, "4-codelens");
-    await lens.locator("a").first().click();
+    await lens.locator("a", { hasText: "gradient problem" }).click();
     await page.waitForSelector(".marker-widget", { state: "visible", timeout: 10_000 });
     assert.match(await page.locator(".marker-widget").innerText(), /zeroGrad\(\)` is never called between steps/);
     await page.keyboard.press("Escape");
@@ -299,8 +300,8 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     await page.locator(".notifications-toasts", { hasText: "training script" }).waitFor({ timeout: 30_000 });
     await shot(page, "lint-workspace");
     const toast = await page.locator(".notifications-toasts").innerText();
-    // Not opened yet: never-opened.ts, fix-all.ts and after-restart.ts (the others were fixed or suppressed).
-    assert.match(toast, /GradLens: \d+ files checked, \d+ training scripts: 3 problems in 3 files\./, toast);
+    // Not opened yet: never-opened.ts, fix-all.ts, after-restart.ts and trace-me.ts (the others were fixed or suppressed).
+    assert.match(toast, /GradLens: \d+ files checked, \d+ training scripts: 4 problems in 4 files\./, toast);
     const rows = await problemRows(page);
     assert.ok(rows.some((r) => r.includes("never-opened.ts")), rows.join("\n"));
   });
@@ -334,6 +335,31 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
         await page.locator(".panel", { hasText: "GradLens" }).first().waitFor({ timeout: 5_000 });
       });
     await shot(page, "output-channel");
+  });
+
+  it("▶ Trace training runs the loop: the panel streams every step and the alert, the runtime diagnostic lands on the step's line", async () => {
+    const file = path.join(workspace, "trace-me.ts");
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    const buggyStep = lines.findIndex((l, i) => i > lines.findIndex((x) => x.includes("function trainWithoutZeroGrad")) && l.includes("optimizer.step()")) + 1;
+    await openFile(page, "trace-me.ts");
+    await goToLine(page, 40);
+    const lens = page.locator(".codelens-decoration a", { hasText: "▶ Trace training" }).last();
+    await lens.waitFor({ timeout: 20_000 });
+    await lens.click();
+    const view = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+    await view.locator("#status", { hasText: /120 steps — finished/ }).waitFor({ timeout: 60_000 });
+    const alert = view.locator("#alerts li", { hasText: "accumulated-gradients" });
+    await alert.waitFor({ timeout: 10_000 });
+    assert.match(await alert.innerText(), new RegExp(`trace-me\\.ts:${buggyStep} confirmed at runtime: step 62 applied gradients of 2 backward passes`));
+    assert.ok(await view.locator("#loss canvas").count() > 0, "the loss chart is drawn");
+    await shot(page, "trace-panel");
+    // The runtime diagnostic, beside the static one.
+    const rows = await problemRows(page);
+    const runtimeRow = new RegExp(`confirmed at runtime: step 62[\\s\\S]*gradlens \\(runtime\\)[\\s\\S]*\\[Ln ${buggyStep},`);
+    assert.ok(rows.some((r) => runtimeRow.test(r)), rows.join("\n"));
+    // An alert's link reveals its line in the editor.
+    await alert.locator("a").click();
+    await page.locator("[id='status.editor.selection']", { hasText: `Ln ${buggyStep},` }).waitFor({ timeout: 10_000 });
   });
 
   it("(7) in an untrusted folder (restricted mode) diagnostics still appear", async () => {

@@ -70,6 +70,8 @@ export interface LintResult {
   notices: Notice[];
   /** False when the file does not use the engine (no import of an engine module): nothing was checked. */
   analysed: boolean;
+  /** 1-based lines of the training loops found (the outermost loop around each step), for "▶ Trace training". */
+  trainingLoops?: number[];
 }
 
 export interface LintOptions {
