@@ -142,7 +142,9 @@ function seriesFor(names: string[], dashed = false): uPlot.Series[] {
 }
 
 let built = { params: -1, compare: false };
+let lastDrawMs = 0;
 function draw(): void {
+  const t0 = performance.now();
   drawPending = false;
   renderHeader();
   renderAlerts();
@@ -172,7 +174,10 @@ function draw(): void {
   applyRange();
   drawBars();
   drawHeatmap();
+  lastDrawMs = performance.now() - t0;
+  draws++;
 }
+let draws = 0;
 
 /** Two runs on one x axis (the union of their steps; each run null where it has no value). */
 function alignOn(xa: number[], ya: (number | null)[][], xb: number[], yb: (number | null)[][]): uPlot.AlignedData {
@@ -355,6 +360,8 @@ function start(): void {
   steps: model.lossStep.length,
   range: state.range,
   selected: state.selected,
+  lastDrawMs,
+  draws,
   scales: Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c === null ? null : [c.scales.x.min, c.scales.x.max]])),
 });
 start();

@@ -1,6 +1,7 @@
 // `npm run demo`: the bug gradlens exists for, in one screen. Trains the same model twice from the
 // same seed (with and without optimizer.zeroGrad()) and prints the two loss curves side by side.
 import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 
 const node = process.execPath;
 const runTs = (file, ...args) => execFileSync(node, ["scripts/run-ts.cjs", file, ...args], { encoding: "utf8" });
@@ -30,3 +31,13 @@ console.log("\n  (`npx gradlens lint --fix examples/` would insert optimizer.zer
 console.log("\n== 3. Intended accumulation (zeroGrad + step every 4 micro-batches) and manual SGD ==\n");
 process.stdout.write(runTs("examples/gradient-accumulation.ts"));
 process.stdout.write(runTs("examples/manual-sgd.ts"));
+
+console.log("\n== 4. gradlens trace confirms it at runtime ==\n");
+mkdirSync("demo-output", { recursive: true });
+for (const which of ["with", "without"]) {
+  const out = `demo-output/${which}-zero-grad.html`;
+  console.log(`$ npx gradlens trace scripts/demo-run.ts --out ${out} -- ${which}    (examples/missing-zero-grad.ts, ${which} zeroGrad)`);
+  execFileSync(node, ["dist/cli.js", "trace", "scripts/demo-run.ts", "--out", out, "--json", `demo-output/${which}-zero-grad.json`, "--", which], { stdio: ["ignore", "inherit", "ignore"] });
+}
+console.log("\nOpen demo-output/without-zero-grad.html next to demo-output/with-zero-grad.html: the same seed,\n" +
+  "gradient norms that pile up instead of shrinking, and the step where gradlens confirmed it.");

@@ -21,6 +21,8 @@ interface OptimizerState {
   backwardsSinceZero: number;
   stepsSinceZero: number;
   before: Float64Array[] | null;
+  /** Reused snapshot buffers, one per parameter. */
+  buffers: Float64Array[];
 }
 
 interface ParamState {
@@ -104,7 +106,7 @@ export class Recorder {
       used.add(name);
       return name;
     });
-    o = { index, params: [...params], names, backwardsSinceZero: this.backwards > 0 ? 1 : 0, stepsSinceZero: 0, before: null };
+    o = { index, params: [...params], names, backwardsSinceZero: this.backwards > 0 ? 1 : 0, stepsSinceZero: 0, before: null, buffers: [] };
     this.optimizers.set(opt, o);
     const infos: ParamInfo[] = params.map((p, i) => ({ name: names[i], shape: [...p.shape], optimizer: index }));
     this.emit({ type: "params", optimizer: index, kind: (opt.constructor as { name?: string }).name ?? "Optimizer", params: infos });
@@ -118,7 +120,12 @@ export class Recorder {
 
   beforeStep(opt: object, params: readonly TensorLike[]): void {
     const o = this.optimizer(opt, params);
-    o.before = this.logs(this.steps + 1) ? o.params.map(snapshot) : null;
+    if (!this.logs(this.steps + 1)) {
+      o.before = null;
+      return;
+    }
+    const kept = o.buffers;
+    o.before = o.params.map((p, i) => (kept[i] = snapshot(p, kept[i])));
   }
 
   step(opt: object, params: readonly TensorLike[]): void {

@@ -46,9 +46,16 @@ export function paramStats(name: string, p: TensorLike, before: Float64Array | n
   };
 }
 
-/** A copy of the weights before an update (for the update:data ratio). */
-export function snapshot(p: TensorLike): Float64Array {
-  return Float64Array.from(p.data);
+/**
+ * The weights before an update (for the update:data ratio), into `into` when it fits: one buffer
+ * per parameter for the whole run, so tracing adds no garbage per step.
+ */
+export function snapshot(p: TensorLike, into?: Float64Array): Float64Array {
+  const d = p.data;
+  const buf = into !== undefined && into.length === d.length ? into : new Float64Array(d.length);
+  if (ArrayBuffer.isView(d)) buf.set(d as unknown as ArrayLike<number>);
+  else for (let i = 0; i < d.length; i++) buf[i] = d[i];
+  return buf;
 }
 
 /** Whether a parameter's gradient holds nothing (null or all zeros): it was cleared. */
