@@ -116,7 +116,7 @@ async function viewBench(): Promise<void> {
   console.log("\nTrace view, 100,000 steps × 20 parameters, headless Chromium");
   console.log("| measurement | ms |");
   console.log("|---|---:|");
-  console.log(`| data arrives → first full draw | ${first.total.toFixed(0)} |`);
+  console.log(`| all 100,000 steps arrive in one message → first full draw (structured clone and ingest included) | ${first.total.toFixed(0)} |`);
   console.log(`| of which drawing (all charts) | ${first.draw.toFixed(0)} |`);
   console.log(`| zoom into a step range → redrawn (draw / wall, incl. the mouse drag) | ${zoom.toFixed(0)} / ${zoomWall} |`);
 }
