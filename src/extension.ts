@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import { State, type LanguageClient } from "vscode-languageclient/node";
 import { fixAllInFile, lintWorkspace, revealProblems } from "./client/commands";
 import { createLanguageClient, TRACE_COMMAND } from "./client/languageClient";
+import { InlineValues } from "./client/inlineValues";
 import { RuntimeDiagnostics } from "./client/runtimeDiagnostics";
 import { DocumentStatus } from "./client/status";
 import { TracePanel } from "./client/tracePanel";
@@ -17,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel("GradLens", { log: true });
   const status = new DocumentStatus();
   const runtime = new RuntimeDiagnostics();
+  const inline = new InlineValues();
   // The traced script's own output, as it prints it (the log channel would timestamp each chunk).
   const traceOutput = vscode.window.createOutputChannel("GradLens Trace");
   const lc = createLanguageClient(context, output);
@@ -37,10 +39,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(TRACE_COMMAND, (uri?: string) => {
       const target = uri !== undefined ? vscode.Uri.parse(uri) : vscode.window.activeTextEditor?.document.uri;
       if (target === undefined) return void vscode.window.showInformationMessage("GradLens: open a training script to trace.");
-      return TracePanel.trace(context, lc, runtime, traceOutput, target);
+      return TracePanel.trace(context, lc, runtime, inline, traceOutput, target);
     }),
     vscode.commands.registerCommand("gradlens.stopTrace", () => TracePanel.stopCurrent()),
-    vscode.commands.registerCommand("gradlens.clearRuntimeDiagnostics", () => runtime.clear()),
+    inline,
+    vscode.commands.registerCommand("gradlens.clearTraceResults", () => {
+      runtime.clear();
+      inline.clear();
+    }),
     { dispose: () => TracePanel.disposeCurrent() },
     vscode.commands.registerCommand("gradlens.showVersion", () => {
       const version = (context.extension.packageJSON as { version: string }).version;

@@ -13,6 +13,7 @@ import { FIXED_TEXT_REQUEST, FixedTextResult } from "../server/protocol";
 import { tracePage } from "../trace/page";
 import type { FromView, ToView, TraceEvent, TraceOptions } from "../trace/protocol";
 import { RunHandle, startRun } from "../trace/runner";
+import type { InlineValues } from "./inlineValues";
 import type { RuntimeDiagnostics } from "./runtimeDiagnostics";
 
 interface RunSettings { options: Partial<TraceOptions>; timeoutSeconds: number; memoryMb: number }
@@ -37,7 +38,7 @@ export class TracePanel implements vscode.Disposable {
   private ready = false;
   private file: vscode.Uri;
 
-  private constructor(private readonly context: vscode.ExtensionContext, private readonly client: LanguageClient, private readonly runtime: RuntimeDiagnostics, private readonly output: vscode.OutputChannel, file: vscode.Uri) {
+  private constructor(private readonly context: vscode.ExtensionContext, private readonly client: LanguageClient, private readonly runtime: RuntimeDiagnostics, private readonly inline: InlineValues, private readonly output: vscode.OutputChannel, file: vscode.Uri) {
     this.file = file;
     const media = vscode.Uri.joinPath(context.extensionUri, "media");
     this.panel = vscode.window.createWebviewPanel("gradlens.trace", `Trace: ${path.basename(file.fsPath)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
@@ -56,7 +57,7 @@ export class TracePanel implements vscode.Disposable {
   }
 
   /** Traces `file` in the panel (creating it, or reusing the open one). */
-  static async trace(context: vscode.ExtensionContext, client: LanguageClient, runtime: RuntimeDiagnostics, output: vscode.OutputChannel, file: vscode.Uri): Promise<TracePanel | undefined> {
+  static async trace(context: vscode.ExtensionContext, client: LanguageClient, runtime: RuntimeDiagnostics, inline: InlineValues, output: vscode.OutputChannel, file: vscode.Uri): Promise<TracePanel | undefined> {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage("GradLens: tracing runs the script's code, so it needs a trusted workspace. Linting keeps working in Restricted Mode.", "Manage Workspace Trust").then((c) => {
         if (c !== undefined) void vscode.commands.executeCommand("workbench.trust.manage");
@@ -66,7 +67,7 @@ export class TracePanel implements vscode.Disposable {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === file.toString());
     if (doc?.isDirty) await doc.save();
     let panel = TracePanel.current;
-    if (panel === undefined) panel = TracePanel.current = new TracePanel(context, client, runtime, output, file);
+    if (panel === undefined) panel = TracePanel.current = new TracePanel(context, client, runtime, inline, output, file);
     else panel.panel.reveal(undefined, true);
     panel.start(file);
     return panel;
@@ -84,6 +85,7 @@ export class TracePanel implements vscode.Disposable {
     this.compareEvents = null;
     this.queue = [];
     this.runtime.clearFile(file);
+    this.inline.clear();
     this.post({ type: "events", events: [], reset: true });
     this.output.appendLine(`▶ tracing ${file.fsPath}`);
     const s = settingsFor(file);
@@ -98,6 +100,7 @@ export class TracePanel implements vscode.Disposable {
         }
         this.events.push(e);
         if (e.type === "alert") this.runtime.add(e.alert);
+        if (e.type === "step" || e.type === "backward") this.inline.update(this.events);
         this.enqueue(e);
       },
     });

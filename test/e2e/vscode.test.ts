@@ -360,6 +360,11 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     // An alert's link reveals its line in the editor.
     await alert.locator("a").click();
     await page.locator("[id='status.editor.selection']", { hasText: `Ln ${buggyStep},` }).waitFor({ timeout: 10_000 });
+    // Compare with fix: a fixed copy runs (same seed) and its loss is overlaid; the copy is removed.
+    await view.locator("#compare").click();
+    await view.locator("#loss .u-legend", { hasText: "loss (with fix)" }).waitFor({ timeout: 60_000 });
+    await shot(page, "trace-compare");
+    assert.deepEqual(fs.readdirSync(workspace).filter((f) => f.startsWith(".gradlens-fixed-")), []);
   });
 
   it("(7) in an untrusted folder (restricted mode) diagnostics still appear", async () => {

@@ -214,6 +214,19 @@ process.exit(3);
     assert.equal(ofType(events, "alert")[0]?.alert.kind, "accumulated-gradients");
   });
 
+  it("a script past its memory cap ends with a message saying so, its steps so far kept", async () => {
+    const file = script("hungry.js", `const { nn, optim, randn } = require("gradlens");
+const m = new nn.Linear(2, 1);
+const o = new optim.SGD(m.parameters(), { lr: 0.1 });
+for (let i = 0; i < 3; i++) { o.zeroGrad(); m.forward(randn(2, 2)).sum().backward(); o.step(); }
+setTimeout(() => { const hoard = []; for (;;) hoard.push(new Array(1e6).fill(i => i)); }, 100);
+`);
+    const { end, events } = await run(file, { memoryMb: 64 });
+    assert.equal(end.reason, "memory", JSON.stringify(end));
+    assert.match(end.message!, /ran out of memory \(limit 64 MB\)/);
+    assert.equal(ofType(events, "step").length, 3);
+  });
+
   it("ends after trace.maxSteps steps, and logs statistics every logEvery steps past the first 100", async () => {
     const file = script("long.ts", LOOP("  opt.zeroGrad();\n  model.forward(randn(4, 3)).pow(2).mean().backward();\n  opt.step();", 100_000));
     const { end, events } = await run(file, { options: { maxSteps: 250, logEvery: 50 } });
