@@ -332,7 +332,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return { contents: { kind: "markdown", value: site.markdown }, range: { start: doc.positionAt(site.range[0]), end: doc.positionAt(site.range[1]) } };
   });
 
-  // "⚠ N gradient problems" above each loop with findings (the tracing issue adds "▶ Trace").
+  // Above each training loop: "▶ Trace training" (when the client can run it) and "⚠ N gradient problems".
   connection.onCodeLens(async (params): Promise<CodeLens[]> => {
     const settings = await settingsFor(params.textDocument.uri);
     if (!settings.codeLens.enable) return [];

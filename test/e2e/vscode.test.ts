@@ -385,6 +385,11 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
       const rows = await problemRows(p);
       await shot(p, "7-untrusted-diagnostics");
       assert.equal(rows.filter((r) => /\bgradlens\b[\s\S]*missing-zero-grad[\s\S]*\[Ln 42/.test(r)).length, 1, rows.join("\n"));
+      // Running the script is what trust restricts: refused, saying why.
+      await openFile(p, "train.ts");
+      await runCommand(p, "GradLens: Trace Training Run");
+      await p.locator(".notifications-toasts", { hasText: "tracing runs the script's code, so it needs a trusted workspace" }).waitFor({ timeout: 15_000 });
+      assert.equal(await p.locator(".webview.ready").count(), 0, "no trace panel opened");
       await p.close();
     } finally {
       restricted.stop();

@@ -101,6 +101,19 @@ describe("traced runs (real child processes)", function () {
     assert.ok(s3.params.some((p) => p.nonFinite > 0));
   });
 
+  it("raises exploding and vanishing once each, past the configured thresholds", async () => {
+    const file = script("norms.ts", LOOP("  opt.zeroGrad();\n  model.forward(randn(8, 3)).pow(2).mean().backward();\n  opt.step();", 6));
+    const big = (await run(file, { options: { explodingNorm: 1e-6 } })).events;
+    const exploding = ofType(big, "alert").map((e) => e.alert).filter((a) => a.kind === "exploding");
+    assert.equal(exploding.length, 1);
+    assert.equal(exploding[0].step, 1);
+    assert.match(exploding[0].message, /^step 1: the gradient norm of 0\.weight is .* \(above gradlens\.trace\.explodingNorm, 0\.000001\)$/);
+    const small = (await run(file, { options: { vanishingNorm: 1e6 } })).events;
+    const vanishing = ofType(small, "alert").map((e) => e.alert).filter((a) => a.kind === "vanishing");
+    assert.deepEqual(vanishing.map((a) => a.step), [2]); // never at step 1, where nothing was learnt yet
+    assert.equal(vanishing[0].line, lineOf(file, "opt.step()"));
+  });
+
   it("keeps the partial trace of a script that throws, with the error at its line", async () => {
     const file = script("throws.ts", LOOP("  opt.zeroGrad();\n  model.forward(randn(8, 3)).pow(2).mean().backward();\n  opt.step();\n  if (i === 3) throw new Error(`diverged at ${i}`);", 10));
     const { end, events } = await run(file);
