@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import Module = require("node:module");
 import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as ts from "typescript";
 import { Locator } from "./locate";
@@ -95,6 +96,15 @@ export function runTraceChild(): void {
     if (pending.length >= 256) flush();
   };
   setInterval(flush, 40).unref();
+  // The host may die without stopping the run (a window closed, a crash): this process leads its
+  // own process group, so it would run on. A watchdog thread (a training loop blocks this one's
+  // timers) ends the group once the parent is gone.
+  const watchdog = new Worker(`const parent = ${process.ppid};
+setInterval(() => {
+  if (process.ppid === parent) return;
+  try { process.kill(-${process.pid}, "SIGKILL"); } catch { process.kill(${process.pid}, "SIGKILL"); }
+}, 500);`, { eval: true });
+  watchdog.unref();
 
   const self = fs.realpathSync(process.argv[1]);
   const engine = fs.realpathSync(config.engine);

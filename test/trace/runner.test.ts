@@ -177,6 +177,31 @@ setInterval(() => { opt.zeroGrad(); model.forward(randn(4, 3)).sum().backward();
     assert.equal(alive(sleeper), false, "the process the script started is gone");
   });
 
+  it("a run whose host dies without stopping it ends by itself (no orphan keeps training)", async () => {
+    const file = script("endless.ts", LOOP("  opt.zeroGrad();\n  model.forward(randn(4, 3)).sum().backward();\n  opt.step();", 1e9));
+    const pidFile = path.join(dir, "child.pid");
+    // A host that starts the run and is then killed outright (no stop, no cleanup).
+    const host = script("host.js", `const { startRun } = require(${JSON.stringify(path.join(root, "src/trace/runner.ts"))});
+const h = startRun({ file: ${JSON.stringify(file)}, entry: ${JSON.stringify(entry)}, engine: ${JSON.stringify(engine)}, options: { maxSteps: 1e9 } });
+require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(h.pid));
+setTimeout(() => process.kill(process.pid, "SIGKILL"), 1500);
+`);
+    const { spawn } = await import("node:child_process");
+    await new Promise<void>((resolve) => spawn(process.execPath, ["-r", path.join(root, "scripts/ts-hook.cjs"), host], { stdio: "ignore" }).on("exit", () => resolve()));
+    const pid = Number(fs.readFileSync(pidFile, "utf8"));
+    assert.ok(pid > 0);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 40 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(alive(), false, "the orphaned run ended");
+  });
+
   it("caps huge output (saying how much was dropped) and still delivers the trace", async () => {
     const file = script("loud.js", 'const s = "x".repeat(1023) + "\\n";\nfor (let i = 0; i < 3000; i++) process.stdout.write(s);\n');
     const { end, events } = await run(file, { outputCapBytes: 100_000 });
