@@ -365,6 +365,11 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     await view.locator("#loss .u-legend", { hasText: "loss (with fix)" }).waitFor({ timeout: 60_000 });
     await shot(page, "trace-compare");
     assert.deepEqual(fs.readdirSync(workspace).filter((f) => f.startsWith(".gradlens-fixed-")), []);
+    // Re-run: a new run of the same file replaces the old one (and its overlay).
+    await view.locator("#rerun").click();
+    await view.locator("#loss .u-legend", { hasText: "loss (with fix)" }).waitFor({ state: "detached", timeout: 20_000 });
+    await view.locator("#status", { hasText: /120 steps — finished/ }).waitFor({ timeout: 60_000 });
+    assert.equal(await view.locator("#alerts li").count(), 1);
   });
 
   it("(7) in an untrusted folder (restricted mode) diagnostics still appear", async () => {
