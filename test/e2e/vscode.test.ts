@@ -41,24 +41,25 @@ async function openWorkbench(browser: Browser, server: CodeServer, folder: strin
   return page;
 }
 
+/** Opens a quick input (`key`), types `text`, waits for the matching row and picks it. */
+async function pick(page: Page, key: string, text: string): Promise<void> {
+  await page.keyboard.press(key);
+  await page.waitForSelector(".quick-input-widget input", { state: "visible" });
+  await page.keyboard.type(text);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${text}"]`, { timeout: 15_000 });
+  await page.keyboard.press("Enter");
+}
+
 /** Quick Open (Ctrl+P) a file by name and wait until its editor has focus. */
 async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget input", { state: "visible" });
-  await page.keyboard.type(name);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${name}"]`, { timeout: 15_000 });
-  await page.keyboard.press("Enter");
+  await pick(page, "Control+P", name);
   await page.waitForSelector(`.tab.active[aria-label*="${name}"]`, { timeout: 15_000 });
   await page.waitForSelector(".monaco-editor.focused", { timeout: 15_000 });
 }
 
 /** Runs a command from the palette (F1) by its title. */
 async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press("F1");
-  await page.waitForSelector(".quick-input-widget input", { state: "visible" });
-  await page.keyboard.type(title);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, { timeout: 10_000 });
-  await page.keyboard.press("Enter");
+  await pick(page, "F1", title);
 }
 
 /** Ctrl+G: puts the cursor on a line (scrolling it into view). */
