@@ -1,0 +1,188 @@
+/**
+ * The engine beside its peers, case by case, in one run (`npm run bench`; `-- --quick` for a
+ * short one): gradlens, tfjs with its CPU backend, tfjs-wasm (SIMD, one thread) and, when
+ * `import torch` works, PyTorch through a Python subprocess (one thread, its BLAS named). The
+ * systems are interleaved per case; each sample runs at least `sampleMs`; medians are reported
+ * and written to bench/results/latest.json.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import * as g from "../engine/index";
+
+const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
+const SAMPLE_MS = quick ? 60 : 300;
+const REPS = quick ? 3 : 5;
+const SIZES = quick ? [256, 512] : [256, 512, 1024];
+
+type Run = () => unknown;
+interface Case { id: string; suite: string; label: string; unit: string; higherIsBetter: boolean; per: (seconds: number) => number }
+
+const cases: Case[] = [
+  ...SIZES.flatMap((n) => (["AB", "AtB", "ABt"] as const).map((v): Case => ({
+    id: `matmul-${v}:${n}`, suite: "matmul f32", label: `${n}×${n} ${{ AB: "A·B", AtB: "Aᵀ·B", ABt: "A·Bᵀ" }[v]}`, unit: "GFLOP/s", higherIsBetter: true, per: (s) => (2 * n ** 3) / s / 1e9,
+  }))),
+  { id: "add4", suite: "per-op overhead", label: "add of 4-element tensors", unit: "µs", higherIsBetter: false, per: (s) => s * 1e6 },
+  { id: "micrograph", suite: "per-op overhead", label: "mul+add+sum+backward micro-graph", unit: "µs", higherIsBetter: false, per: (s) => s * 1e6 },
+  { id: "mlp-small", suite: "training step", label: "MLP 2-16-1, batch 32, SGD step", unit: "µs", higherIsBetter: false, per: (s) => s * 1e6 },
+  { id: "mlp-784", suite: "training step", label: "MLP 784-256-10, batch 64, Adam step", unit: "ms", higherIsBetter: false, per: (s) => s * 1e3 },
+];
+
+function gradlensCase(id: string): Run {
+  g.manualSeed(0);
+  const [kind, arg] = id.split(":");
+  if (kind.startsWith("matmul")) {
+    const n = Number(arg);
+    const a = g.randn(n, n), b = g.randn(n, n);
+    return { "matmul-AB": () => a.matmul(b), "matmul-AtB": () => a.t().matmul(b), "matmul-ABt": () => a.matmul(b.t()) }[kind]!;
+  }
+  if (kind === "add4") {
+    const a = g.randn(4), b = g.randn(4);
+    return () => a.add(b);
+  }
+  if (kind === "micrograph") {
+    const x = g.randn(4).requiresGrad_(), w = g.randn(4).requiresGrad_(), c = g.randn(4);
+    return () => x.mul(w).add(c).sum().backward();
+  }
+  const small = kind === "mlp-small";
+  const model = small ? new g.nn.Sequential(new g.nn.Linear(2, 16), new g.nn.Tanh(), new g.nn.Linear(16, 1)) : new g.nn.Sequential(new g.nn.Linear(784, 256), new g.nn.ReLU(), new g.nn.Linear(256, 10));
+  const opt = small ? new g.optim.SGD(model.parameters(), { lr: 0.01 }) : new g.optim.Adam(model.parameters());
+  const x = small ? g.randn(32, 2) : g.randn(64, 784);
+  const y = small ? g.randn(32, 1) : g.randint(0, 10, [64]);
+  const lossFn = small ? new g.nn.MSELoss() : new g.nn.CrossEntropyLoss();
+  return () => {
+    opt.zeroGrad();
+    lossFn.forward(model.forward(x), y).backward();
+    opt.step();
+  };
+}
+
+function tfjsCase(id: string): Run {
+  const [kind, arg] = id.split(":");
+  // Every run is tidied: tensors made inside are freed, as a real loop would.
+  const tidy = (f: () => tf.Tensor | void) => () => tf.tidy(() => { const r = f(); if (r) r.dataSync(); });
+  if (kind.startsWith("matmul")) {
+    const n = Number(arg);
+    const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+    return tidy(() => tf.matMul(a, b, kind === "matmul-AtB", kind === "matmul-ABt"));
+  }
+  if (kind === "add4") {
+    const a = tf.randomNormal([4]), b = tf.randomNormal([4]);
+    return tidy(() => tf.add(a, b));
+  }
+  if (kind === "micrograph") {
+    const x = tf.randomNormal([4]), w = tf.randomNormal([4]), c = tf.randomNormal([4]);
+    const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.add(tf.mul(xx, ww), c)));
+    return () => tf.tidy(() => { for (const t of grads([x, w])) t.dataSync(); });
+  }
+  const small = kind === "mlp-small";
+  const [i, h, o] = small ? [2, 16, 1] : [784, 256, 10];
+  const w1 = tf.variable(tf.randomNormal([i, h], 0, 1 / Math.sqrt(i))), b1 = tf.variable(tf.zeros([h]));
+  const w2 = tf.variable(tf.randomNormal([h, o], 0, 1 / Math.sqrt(h))), b2 = tf.variable(tf.zeros([o]));
+  const x = tf.randomNormal([small ? 32 : 64, i]);
+  const y = small ? tf.randomNormal([32, 1]) : tf.oneHot(tf.randomUniform([64], 0, 10, "int32"), 10);
+  const opt = small ? tf.train.sgd(0.01) : tf.train.adam();
+  return () => tf.tidy(() => {
+    opt.minimize(() => {
+      const hid = small ? tf.tanh(tf.add(tf.matMul(x, w1), b1)) : tf.relu(tf.add(tf.matMul(x, w1), b1));
+      const out = tf.add(tf.matMul(hid, w2), b2);
+      return small ? tf.losses.meanSquaredError(y, out) as tf.Scalar : tf.losses.softmaxCrossEntropy(y, out) as tf.Scalar;
+    }, false, [w1, b1, w2, b2])?.dataSync();
+  });
+}
+
+function sample(run: Run): number {
+  run();
+  let n = 0;
+  const start = process.hrtime.bigint();
+  for (;;) {
+    run();
+    n++;
+    const el = Number(process.hrtime.bigint() - start) / 1e9;
+    if (el * 1000 >= SAMPLE_MS) return el / n;
+  }
+}
+
+/** PyTorch in a Python subprocess, or null (with the reason) when `import torch` fails. */
+async function startTorch(): Promise<{ info: { version: string; blas: string[] }; sample: (id: string) => Promise<number>; stop: () => void } | string> {
+  const python = fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const child = spawn(python, [path.join(__dirname, "peers_torch.py")], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" } });
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(err.trim().split("\n").pop() ?? "python exited");
+    return JSON.parse(r.value as string);
+  };
+  try {
+    const info = await next();
+    return {
+      info,
+      sample: async (id) => {
+        child.stdin!.write(`${id} ${SAMPLE_MS}\n`);
+        return (await next()).seconds as number;
+      },
+      stop: () => child.kill(),
+    };
+  } catch (e) {
+    child.kill();
+    return `PyTorch not available (${(e as Error).message})`;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  setWasmPaths(path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/"));
+  const torch = await startTorch();
+  const systems = ["gradlens", "tfjs-cpu", "tfjs-wasm", ...(typeof torch === "string" ? [] : ["pytorch"])];
+  const results: { suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[] = [];
+  for (const c of cases) {
+    const seconds: Record<string, number[]> = Object.fromEntries(systems.map((s) => [s, []]));
+    const runs: Record<string, Run> = { gradlens: gradlensCase(c.id) };
+    for (const backend of ["cpu", "wasm"]) {
+      await tf.setBackend(backend);
+      await tf.ready();
+      runs[`tfjs-${backend}`] = tfjsCase(c.id);
+    }
+    for (let r = 0; r < REPS; r++) {
+      for (const s of systems) {
+        if (s === "pytorch") seconds[s].push(await (torch as Exclude<typeof torch, string>).sample(c.id));
+        else {
+          if (s.startsWith("tfjs")) await tf.setBackend(s.slice(5));
+          seconds[s].push(sample(runs[s]));
+        }
+      }
+    }
+    tf.disposeVariables();
+    const values = Object.fromEntries(systems.map((s) => [s, c.per(median(seconds[s]))]));
+    results.push({ suite: c.suite, case: c.label, unit: c.unit, higherIsBetter: c.higherIsBetter, values });
+    process.stderr.write(".");
+  }
+  if (typeof torch !== "string") torch.stop();
+  process.stderr.write("\n");
+
+  const fmtv = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  console.log(`\nThe engine beside its peers (${quick ? "--quick, " : ""}median of ${REPS} interleaved samples of ≥ ${SAMPLE_MS} ms; one thread each)`);
+  if (typeof torch === "string") console.log(`  ${torch}: its column is left out`);
+  else console.log(`  PyTorch ${torch.info.version}, BLAS: ${torch.info.blas.join(", ")}`);
+  console.log(`| case | unit | ${systems.join(" | ")} | gradlens vs best peer |`);
+  console.log(`|---|---|${systems.map(() => "---:").join("|")}|---:|`);
+  for (const r of results) {
+    const peers = systems.filter((s) => s !== "gradlens").map((s) => r.values[s]);
+    const best = r.higherIsBetter ? Math.max(...peers) : Math.min(...peers);
+    const ratio = r.higherIsBetter ? r.values.gradlens / best : best / r.values.gradlens;
+    console.log(`| ${r.case} | ${r.unit} | ${systems.map((s) => fmtv(r.values[s])).join(" | ")} | ${ratio.toFixed(2)}× ${ratio >= 1 ? "(faster)" : "(slower)"} |`);
+  }
+  const out = path.join(__dirname, "results/latest.json");
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", quick, results }, null, 2) + "\n");
+  console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+}
+
+void main();

@@ -1,0 +1,67 @@
+"""PyTorch side of bench/peers.ts: one case per stdin line ("<case> <sample_ms>"), one JSON line back
+with the seconds per iteration. Single thread, as the JS systems are."""
+import json, os, sys, time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+def blas():
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "blas" in line.lower()}
+    return sorted(os.path.basename(l) + " (" + os.path.realpath(l) + ")" for l in libs) or ["unknown"]
+
+
+def make(case):
+    kind, _, arg = case.partition(":")
+    if kind in ("matmul-AB", "matmul-AtB", "matmul-ABt"):
+        n = int(arg)
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        return {"matmul-AB": lambda: a @ b, "matmul-AtB": lambda: a.t() @ b, "matmul-ABt": lambda: a @ b.t()}[kind]
+    if kind == "add4":
+        a, b = torch.randn(4), torch.randn(4)
+        return lambda: a + b
+    if kind == "micrograph":
+        x, w, c = torch.randn(4, requires_grad=True), torch.randn(4, requires_grad=True), torch.randn(4)
+        def step():
+            (x * w + c).sum().backward()
+        return step
+    if kind in ("mlp-small", "mlp-784"):
+        small = kind == "mlp-small"
+        sizes = (2, 16, 1) if small else (784, 256, 10)
+        model = torch.nn.Sequential(torch.nn.Linear(sizes[0], sizes[1]), torch.nn.Tanh() if small else torch.nn.ReLU(), torch.nn.Linear(sizes[1], sizes[2]))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01) if small else torch.optim.Adam(model.parameters())
+        batch = 32 if small else 64
+        x = torch.randn(batch, sizes[0])
+        y = torch.randn(batch, 1) if small else torch.randint(0, 10, (batch,))
+        loss_fn = torch.nn.MSELoss() if small else torch.nn.CrossEntropyLoss()
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x), y).backward()
+            opt.step()
+        return step
+    raise ValueError(case)
+
+
+def sample(fn, ms):
+    fn()
+    n, start = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        el = time.perf_counter() - start
+        if el * 1000 >= ms:
+            return el / n
+
+
+print(json.dumps({"ready": True, "version": torch.__version__, "blas": blas()}), flush=True)
+cache = {}
+for line in sys.stdin:
+    case, ms = line.split()
+    if case not in cache:
+        cache[case] = make(case)
+    print(json.dumps({"seconds": sample(cache[case], float(ms))}), flush=True)
