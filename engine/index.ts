@@ -12,6 +12,7 @@ export {
 } from "./creation";
 export type { TensorOptions } from "./creation";
 export { manualSeed } from "./random";
+export { matmulKernel, setMatmulKernel } from "./wasm/gemm";
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/gradMode";
 export { cat, stack } from "./ops/shape";
 export { matmul } from "./ops/linalg";

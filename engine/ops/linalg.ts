@@ -7,9 +7,14 @@ import { Tensor } from "../tensor";
 import { checkTensor, defineOp, empty, record, resultDType } from "./record";
 import { Data } from "../dtype";
 import { needed } from "./elementwise";
+import { wasmGemm } from "../wasm/gemm";
 
-/** C[m×n] += A[m×k]·B[k×n] for one batch, i-k-j order so the inner loop streams rows. */
+/**
+ * C[m×n] += A[m×k]·B[k×n] for one batch: float32 on the WebAssembly SIMD kernel when it pays,
+ * else i-k-j order so the inner loop streams rows.
+ */
 function gemm(a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: number, m: number, k: number, n: number): void {
+  if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmGemm(a, aOff, b, bOff, c, cOff, m, k, n)) return;
   for (let i = 0; i < m; i++) {
     const ci = cOff + i * n;
     const ai = aOff + i * k;

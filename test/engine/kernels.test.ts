@@ -1,0 +1,101 @@
+/**
+ * The float32 matrix product on both kernels — WebAssembly SIMD and JavaScript — against a naive
+ * float64 reference, on awkward shapes (0, 1, 3, 17, 33, 255, 513 …), with NaN and Inf, batched,
+ * and through backward (whose products are the transposed ones).
+ */
+import * as assert from "node:assert/strict";
+import { manualSeed, matmulKernel, randn, setMatmulKernel, tensor, Tensor } from "../../engine/index";
+
+function reference(a: Tensor, b: Tensor): Float64Array {
+  const [m, k] = a.shape, n = b.shape[1];
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let p = 0; p < k; p++) s += a.data[i * k + p] * b.data[p * n + j];
+    out[i * n + j] = s;
+  }
+  return out;
+}
+
+/** Float32 results against the float64 reference: NaN where it is NaN, ±Inf where it is, close elsewhere. */
+function assertClose(got: ArrayLike<number>, want: Float64Array, k: number, label: string): void {
+  assert.equal(got.length, want.length, label);
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i], w = want[i];
+    if (Number.isNaN(w)) assert.ok(Number.isNaN(g), `${label}[${i}]: want NaN, got ${g}`);
+    else if (!Number.isFinite(w)) assert.equal(g, w, `${label}[${i}]`);
+    else assert.ok(Math.abs(g - w) <= 1e-5 * Math.sqrt(k + 1) * (1 + Math.abs(w)) * 4, `${label}[${i}]: ${g} vs ${w}`);
+  }
+}
+
+const KERNELS = ["auto", "js"] as const;
+
+describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 reference", () => {
+  afterEach(() => setMatmulKernel("auto"));
+
+  it("runs large float32 products on WebAssembly SIMD here (Node 20 has it), and on JavaScript when asked", () => {
+    assert.equal(matmulKernel(), "wasm-simd");
+    setMatmulKernel("js");
+    assert.equal(matmulKernel(), "js");
+  });
+
+  for (const kernel of KERNELS) {
+    it(`${kernel}: awkward shapes`, () => {
+      setMatmulKernel(kernel);
+      manualSeed(7);
+      const dims = [0, 1, 3, 17, 33, 64, 255, 513];
+      const shapes: [number, number, number][] = [[0, 5, 3], [4, 0, 6], [1, 1, 1], [3, 17, 5], [33, 33, 33], [17, 255, 9], [64, 513, 40], [255, 64, 33], [513, 40, 17], [8, 8, 8], [5, 300, 7]];
+      for (const d of dims) shapes.push([d, 40, d]);
+      for (const [m, k, n] of shapes) {
+        const a = randn(m, k), b = randn(k, n);
+        assertClose(a.matmul(b).data, reference(a, b), k, `${kernel} ${m}×${k}·${k}×${n}`);
+      }
+    });
+
+    it(`${kernel}: NaN and Inf propagate as in PyTorch (0 × Inf = NaN)`, () => {
+      setMatmulKernel(kernel);
+      manualSeed(3);
+      for (const [m, k, n] of [[2, 2, 2], [40, 40, 40], [37, 64, 35]] as const) {
+        const a = randn(m, k), b = randn(k, n);
+        a.data[0] = 0;
+        b.data[0] = Infinity; // row 0 of A times column 0 of B: 0 × Inf
+        a.data[k + 1] = NaN;
+        b.data[n + 2] = -Infinity;
+        const want = reference(a, b);
+        assert.ok(Number.isNaN(want[0]));
+        assertClose(a.matmul(b).data, want, k, `${kernel} ${m}×${k}·${k}×${n} with NaN/Inf`);
+      }
+    });
+
+    it(`${kernel}: batched products and the gradients of a product (transposed products)`, () => {
+      setMatmulKernel(kernel);
+      manualSeed(11);
+      const a = randn(3, 40, 50), b = randn(3, 50, 36);
+      const c = a.matmul(b);
+      for (let t = 0; t < 3; t++) {
+        const at = tensor(Array.from(a.data.slice(t * 2000, (t + 1) * 2000))).reshape(40, 50);
+        const bt = tensor(Array.from(b.data.slice(t * 1800, (t + 1) * 1800))).reshape(50, 36);
+        assertClose(c.data.slice(t * 1440, (t + 1) * 1440), reference(at, bt), 50, `${kernel} batch ${t}`);
+      }
+      const x = randn(64, 48).requiresGrad_(), w = randn(48, 40).requiresGrad_();
+      x.matmul(w).sum().backward();
+      // d/dx sum(x·w) = 1·wᵀ: each row of x.grad holds the row sums of w; d/dw = xᵀ·1: column sums of x.
+      const rowSums = Array.from({ length: 48 }, (_, p) => { let s = 0; for (let j = 0; j < 40; j++) s += w.data[p * 40 + j]; return s; });
+      const colSums = Array.from({ length: 48 }, (_, p) => { let s = 0; for (let i = 0; i < 64; i++) s += x.data[i * 48 + p]; return s; });
+      assertClose(x.grad!.data, Float64Array.from({ length: 64 * 48 }, (_, i) => rowSums[i % 48]), 40, `${kernel} x.grad`);
+      assertClose(w.grad!.data, Float64Array.from({ length: 48 * 40 }, (_, i) => colSums[Math.floor(i / 40)]), 64, `${kernel} w.grad`);
+    });
+  }
+
+  it("both kernels agree to float32 rounding on a 256×256 product", () => {
+    manualSeed(5);
+    const a = randn(256, 256), b = randn(256, 256);
+    setMatmulKernel("js");
+    const js = a.matmul(b).data;
+    setMatmulKernel("auto");
+    const simd = a.matmul(b).data;
+    let worst = 0;
+    for (let i = 0; i < js.length; i++) worst = Math.max(worst, Math.abs(js[i] - simd[i]) / (1 + Math.abs(js[i])));
+    assert.ok(worst < 1e-5, `relative difference ${worst}`);
+  });
+});
