@@ -10,11 +10,12 @@ import { needed } from "./elementwise";
 import { wasmGemm } from "../wasm/gemm";
 
 /**
- * C[m×n] += A[m×k]·B[k×n] for one batch: float32 on the WebAssembly SIMD kernel when it pays,
+ * C[m×n] += A[m×k]·B[k×n] for one batch: on the WebAssembly SIMD kernel when it pays (float32 or float64),
  * else i-k-j order so the inner loop streams rows.
  */
 function gemm(a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: number, m: number, k: number, n: number): void {
   if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmGemm(a, aOff, b, bOff, c, cOff, m, k, n)) return;
+  if (a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array && wasmGemm(a, aOff, b, bOff, c, cOff, m, k, n)) return;
   for (let i = 0; i < m; i++) {
     const ci = cOff + i * n;
     const ai = aOff + i * k;

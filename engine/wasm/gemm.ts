@@ -1,5 +1,5 @@
 /**
- * The float32 matrix product on WebAssembly SIMD (gemm.asc.ts), when the platform has it: inputs
+ * Matrix products on WebAssembly SIMD (gemm.asc.ts: float32 and float64), when the platform has it: inputs
  * are copied into the module's memory, multiplied there, and the result copied out. Loaded lazily
  * and synchronously; anywhere it can't load (no SIMD128, a browser main thread refusing a
  * synchronous compile) the JavaScript kernel is used instead. No Node-only API.
@@ -8,6 +8,7 @@ import { GEMM_WASM } from "./gemmBinary";
 
 interface Kernel {
   gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  gemm64(a: number, b: number, c: number, m: number, k: number, n: number): void;
   memory: WebAssembly.Memory;
 }
 
@@ -40,22 +41,24 @@ function load(): Kernel | null {
 const MIN_WORK = 32 * 32 * 32;
 
 /**
- * C += A·B for one batch of float32 data (row-major, at the given offsets), on the WebAssembly
- * kernel. False when it doesn't apply (then the caller runs the JavaScript loop).
+ * C += A·B for one batch (row-major, at the given offsets; all three float32 or all float64), on
+ * the WebAssembly kernel. False when it doesn't apply (then the caller runs the JavaScript loop).
  */
-export function wasmGemm(a: Float32Array, aOff: number, b: Float32Array, bOff: number, c: Float32Array, cOff: number, m: number, k: number, n: number): boolean {
+export function wasmGemm<T extends Float32Array | Float64Array>(a: T, aOff: number, b: T, bOff: number, c: T, cOff: number, m: number, k: number, n: number): boolean {
   if (mode === "js" || m * k * n < MIN_WORK) return false;
   const kern = load();
   if (kern === null) return false;
+  const wide = a instanceof Float64Array;
+  const size = wide ? 8 : 4;
   const sizeA = m * k, sizeB = k * n, sizeC = m * n;
-  const bytes = (sizeA + sizeB + sizeC) * 4;
+  const bytes = (sizeA + sizeB + sizeC) * size;
   const have = kern.memory.buffer.byteLength;
   if (have < bytes) kern.memory.grow(Math.ceil((bytes - have) / 65536));
-  const heap = new Float32Array(kern.memory.buffer, 0, sizeA + sizeB + sizeC);
+  const heap = wide ? new Float64Array(kern.memory.buffer, 0, sizeA + sizeB + sizeC) : new Float32Array(kern.memory.buffer, 0, sizeA + sizeB + sizeC);
   heap.set(a.subarray(aOff, aOff + sizeA), 0);
   heap.set(b.subarray(bOff, bOff + sizeB), sizeA);
   heap.set(c.subarray(cOff, cOff + sizeC), sizeA + sizeB);
-  kern.gemm(0, sizeA * 4, (sizeA + sizeB) * 4, m, k, n);
+  (wide ? kern.gemm64 : kern.gemm)(0, sizeA * size, (sizeA + sizeB) * size, m, k, n);
   c.set(heap.subarray(sizeA + sizeB, sizeA + sizeB + sizeC), cOff);
   return true;
 }

@@ -87,6 +87,23 @@ describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 ref
     });
   }
 
+  it("float64: awkward shapes and NaN/Inf on SIMD, bit for bit what the JavaScript loop computes", () => {
+    manualSeed(13);
+    for (const [m, k, n] of [[1, 1, 1], [3, 17, 5], [33, 40, 33], [17, 255, 9], [64, 129, 35], [255, 16, 66]] as const) {
+      const a = randn(m, k).double(), b = randn(k, n).double();
+      a.data[0] = 0;
+      b.data[0] = Infinity;
+      if (a.data.length > 2) a.data[2] = NaN;
+      setMatmulKernel("auto");
+      const simd = a.matmul(b).data;
+      setMatmulKernel("js");
+      const js = a.matmul(b).data;
+      assertClose(simd, reference(a, b), k, `float64 ${m}×${k}·${k}×${n}`);
+      // Same operations in the same order in float64: identical results, NaN where NaN.
+      for (let i = 0; i < js.length; i++) assert.ok(Object.is(simd[i], js[i]) || (Number.isNaN(simd[i]) && Number.isNaN(js[i])), `float64 [${i}]: ${simd[i]} vs ${js[i]}`);
+    }
+  });
+
   it("both kernels agree to float32 rounding on a 256×256 product", () => {
     manualSeed(5);
     const a = randn(256, 256), b = randn(256, 256);
