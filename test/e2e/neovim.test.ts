@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { lintText } from "../../src/analysis/lint";
+import { skipUnlessAvailable } from "../support/prerequisites";
 
 const root = path.resolve(__dirname, "../..");
 /** The README's fenced code block of `lang` that contains `marker` (the snippet users copy). */
@@ -26,11 +27,7 @@ const hasNvim = spawnSync("nvim", ["--version"], { encoding: "utf8" }).status ==
 describe("end to end in headless Neovim (gradlens lsp)", function () {
   this.timeout(60_000);
   before(function () {
-    if (hasNvim) return;
-    const why = "nvim is not installed (apt-get install -y neovim)";
-    if (process.env.GRADLENS_E2E === "required") throw new Error(`Neovim e2e required but cannot run: ${why}`);
-    console.log(`      NOT RUN: Neovim end-to-end suite: ${why}`);
-    this.skip();
+    skipUnlessAvailable(this, "Neovim end-to-end suite", hasNvim ? null : "nvim is not installed (apt-get install -y neovim)");
   });
 
   it("shows the diagnostic, and the preferred quick fix repairs the file on disk", async () => {

@@ -14,6 +14,7 @@ import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { lintText } from "../../src/analysis/lint";
 import { CHROMIUM, CodeServer, missingPrerequisite, packageExtension, ROOT, startCodeServer } from "./codeServer";
+import { skipUnlessAvailable } from "../support/prerequisites";
 
 const SHOTS = path.join(ROOT, "test-output/e2e-vscode");
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
@@ -156,11 +157,7 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
   let current: Page | undefined;
 
   before(async function () {
-    if (why !== null) {
-      if (process.env.GRADLENS_E2E === "required") throw new Error(`VS Code e2e required but cannot run: ${why}`);
-      console.log(`      NOT RUN: VS Code end-to-end suite: ${why}`);
-      this.skip();
-    }
+    skipUnlessAvailable(this, "VS Code end-to-end suite", why);
     fs.rmSync(SHOTS, { recursive: true, force: true });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-vscode-e2e-"));
     vsix = packageExtension(tmp);

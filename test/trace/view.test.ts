@@ -12,6 +12,7 @@ import type { Browser, Page } from "playwright-core";
 import { reportHtml } from "../../src/trace/report";
 import { startRun } from "../../src/trace/runner";
 import type { TraceEvent } from "../../src/trace/protocol";
+import { skipUnlessAvailable } from "../support/prerequisites";
 
 const root = path.resolve(__dirname, "../..");
 const SHOTS = path.join(root, "test-output/trace-view");
@@ -46,12 +47,7 @@ describe("the trace view in headless Chromium (HTML report, offline)", function 
   const requests: string[] = [];
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      const why = "Chromium is not installed (apt-get install -y chromium)";
-      if (process.env.GRADLENS_E2E === "required") throw new Error(`trace view test required but cannot run: ${why}`);
-      console.log(`      NOT RUN: trace view in Chromium: ${why}`);
-      this.skip();
-    }
+    skipUnlessAvailable(this, "trace view in Chromium", fs.existsSync(CHROMIUM) ? null : "Chromium is not installed (apt-get install -y chromium)");
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-view-"));
     fs.mkdirSync(SHOTS, { recursive: true });
     const { chromium } = await import("playwright-core");
