@@ -3,6 +3,7 @@ import { Tensor } from "../tensor";
 import { fmt, sameShape } from "../shape";
 import { checkTensor, defineOp, empty, record, resultDType, SAVES_STATE } from "../ops/record";
 import { softplus } from "../ops/activation";
+import { linear as linearOp } from "../ops/linalg";
 import { checkOptions } from "../options";
 
 export { softplus };
@@ -45,8 +46,10 @@ export const logSoftmax = (x: Tensor, dim: number) => x.logSoftmax(dim);
 
 /** y = x·Wᵀ + b */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const y = x.matmul(weight.t());
-  return bias ? y.add(bias) : y;
+  checkTensor(x, "linear");
+  checkTensor(weight, "linear", "weight");
+  if (bias !== undefined && bias !== null) checkTensor(bias, "linear", "bias");
+  return linearOp(x, weight, bias ?? null);
 }
 
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {

@@ -2,6 +2,8 @@
 import { Tensor } from "../tensor";
 import { Optimizer, ParamGroup, Params } from "./optimizer";
 import { checkOptions } from "../options";
+import { allocate, Data } from "../dtype";
+import { wasmAdam } from "../wasm/adam";
 
 export interface AdamOptions {
   lr?: number;
@@ -12,11 +14,12 @@ export interface AdamOptions {
   maximize?: boolean;
 }
 
+/** Moments are kept in the parameter's dtype, as PyTorch keeps them. */
 interface AdamState {
   step: number;
-  expAvg: Float64Array;
-  expAvgSq: Float64Array;
-  maxExpAvgSq?: Float64Array;
+  expAvg: Data;
+  expAvgSq: Data;
+  maxExpAvgSq?: Data;
 }
 
 const ADAM_OPTIONS = ["lr", "betas", "eps", "weightDecay", "amsgrad", "maximize"];
@@ -52,23 +55,37 @@ export class Adam extends Optimizer {
     const state = raw as unknown as AdamState;
     if (state.step === undefined) {
       state.step = 0;
-      state.expAvg = new Float64Array(w.length);
-      state.expAvgSq = new Float64Array(w.length);
-      if (amsgrad) state.maxExpAvgSq = new Float64Array(w.length);
+      state.expAvg = allocate(p.dtype, w.length);
+      state.expAvgSq = allocate(p.dtype, w.length);
+      if (amsgrad) state.maxExpAvgSq = allocate(p.dtype, w.length);
     }
     state.step++;
     const bc1 = 1 - Math.pow(b1, state.step);
     const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, state.step));
     const stepSize = lr / bc1;
     const { expAvg: m, expAvgSq: v, maxExpAvgSq: vMax } = state;
+    const coupledDecay = weightDecay !== 0 && !this.decoupled, decoupledDecay = weightDecay !== 0 && this.decoupled;
+    if (wasmAdam(w, grad, m, v, vMax, { lr, b1, b2, eps, weightDecay, stepSize, bc2Sqrt, maximize, coupledDecay, decoupledDecay })) return;
+    const sign = maximize ? -1 : 1, c1 = 1 - b1, c2 = 1 - b2;
+    if (weightDecay === 0 && vMax === undefined) {
+      // The common case, without per-element branches (the same arithmetic as below, in the same order).
+      for (let i = 0; i < w.length; i++) {
+        const g = sign * grad[i];
+        const mi = b1 * m[i] + c1 * g, vi = b2 * v[i] + c2 * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+      }
+      return;
+    }
     for (let i = 0; i < w.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
+      let g = sign * grad[i];
       if (weightDecay !== 0) {
         if (this.decoupled) w[i] *= 1 - lr * weightDecay;
         else g += weightDecay * w[i];
       }
-      m[i] = b1 * m[i] + (1 - b1) * g;
-      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      m[i] = b1 * m[i] + c1 * g;
+      v[i] = b2 * v[i] + c2 * g * g;
       let second = v[i];
       if (vMax !== undefined) second = vMax[i] = Math.max(vMax[i], v[i]);
       w[i] -= (stepSize * m[i]) / (Math.sqrt(second) / bc2Sqrt + eps);

@@ -1,79 +1,201 @@
 // AssemblyScript (compiled to WebAssembly with SIMD128 by scripts/build.mjs; not TypeScript).
-// C[m×n] += A[m×k]·B[k×n], row-major float32, in 4×8 register tiles: eight f32x4 accumulators,
-// one row of B loaded per k step. Plain multiply then add (no FMA), so NaN and Inf propagate as
-// IEEE arithmetic says (0 × Inf = NaN), as in PyTorch.
+//
+// C[m×n] += op(A)·op(B), row-major, where op(X) is X or Xᵀ (the transpose flags: backward never
+// copies a transpose). Blocked the GotoBLAS way: op(B) is packed KC×NC at a time into panels NR
+// columns wide, op(A) MC×KC at a time into panels MR rows tall, so the micro-kernel streams two
+// contiguous panels and keeps an MR×NR tile of C in registers. Packing is where the transposes
+// are absorbed, and where ragged edges are padded with zeros (the padded lanes of C are never
+// stored). Plain multiply then add (no FMA): NaN and Inf propagate as IEEE arithmetic says
+// (0 × Inf = NaN), as in PyTorch, and each C[i][j] is summed in k order, so the float64 kernel gives
+// bit for bit the JavaScript loop's result.
+//
+// One generic driver serves float32 (f32x4, 4×8 tiles) and float64 (f64x2, 4×4 tiles); only the
+// micro-kernels differ, because the lane width decides the register tile.
 
-export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
-  const n8 = n & ~7;
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
-    for (let j = 0; j < n8; j += 8) {
-      let c00 = v128.load(c + (((i) * n + j) << 2)), c01 = v128.load(c + (((i) * n + j + 4) << 2));
-      let c10 = v128.load(c + (((i + 1) * n + j) << 2)), c11 = v128.load(c + (((i + 1) * n + j + 4) << 2));
-      let c20 = v128.load(c + (((i + 2) * n + j) << 2)), c21 = v128.load(c + (((i + 2) * n + j + 4) << 2));
-      let c30 = v128.load(c + (((i + 3) * n + j) << 2)), c31 = v128.load(c + (((i + 3) * n + j + 4) << 2));
-      for (let p = 0; p < k; p++) {
-        const bp = b + ((p * n + j) << 2);
-        const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-        const a0 = f32x4.splat(load<f32>(a + ((i * k + p) << 2)));
-        const a1 = f32x4.splat(load<f32>(a + (((i + 1) * k + p) << 2)));
-        const a2 = f32x4.splat(load<f32>(a + (((i + 2) * k + p) << 2)));
-        const a3 = f32x4.splat(load<f32>(a + (((i + 3) * k + p) << 2)));
-        c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+const MR = 4;
+const KC = 256;
+const MC = 128;
+const NC = 2048;
+
+@inline function nr<T>(): i32 { return 32 / sizeof<T>(); }
+
+/** Bytes of scratch the kernel needs past `work` for these sizes (the caller allocates it). */
+export function workspaceBytes(m: i32, n: i32, k: i32, elem: i32): i32 {
+  const nrw = 32 / elem;
+  const kc = min(k, KC), mc = min(m, MC), nc = min(n, NC);
+  const packA = ((mc + MR - 1) / MR) * MR * kc;
+  const packB = ((nc + nrw - 1) / nrw) * nrw * kc;
+  return (packA + packB + MR * nrw) * elem + 64;
+}
+
+/** Packs op(A)[i0.., p0..] (mc×kc) into MR-row panels: panel r holds rows r·MR.., k-major. */
+function packA<T>(a: usize, lda: i32, trans: bool, i0: i32, p0: i32, mc: i32, kc: i32, dst: usize): void {
+  const S = sizeof<T>();
+  for (let r0 = 0; r0 < mc; r0 += MR) {
+    const rows = min(MR, mc - r0);
+    const panel = dst + <usize>(r0 * kc) * S;
+    if (!trans) {
+      for (let r = 0; r < MR; r++) {
+        if (r < rows) {
+          const src = a + <usize>((i0 + r0 + r) * lda + p0) * S;
+          for (let p = 0; p < kc; p++) store<T>(panel + <usize>(p * MR + r) * S, load<T>(src + <usize>p * S));
+        } else {
+          for (let p = 0; p < kc; p++) store<T>(panel + <usize>(p * MR + r) * S, <T>0);
+        }
       }
-      v128.store(c + (((i) * n + j) << 2), c00); v128.store(c + (((i) * n + j + 4) << 2), c01);
-      v128.store(c + (((i + 1) * n + j) << 2), c10); v128.store(c + (((i + 1) * n + j + 4) << 2), c11);
-      v128.store(c + (((i + 2) * n + j) << 2), c20); v128.store(c + (((i + 2) * n + j + 4) << 2), c21);
-      v128.store(c + (((i + 3) * n + j) << 2), c30); v128.store(c + (((i + 3) * n + j + 4) << 2), c31);
+    } else if (rows == MR) {
+      // Aᵀ: the MR values of one k are adjacent in A's row p.
+      for (let p = 0; p < kc; p++) {
+        const src = a + <usize>((p0 + p) * lda + i0 + r0) * S;
+        const d = panel + <usize>(p * MR) * S;
+        v128.store(d, v128.load(src));
+        if (S == 8) v128.store(d, v128.load(src, 16), 16);
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const src = a + <usize>((p0 + p) * lda + i0 + r0) * S;
+        for (let r = 0; r < MR; r++) store<T>(panel + <usize>(p * MR + r) * S, r < rows ? load<T>(src + <usize>r * S) : <T>0);
+      }
     }
-    for (let r = i; r < i + 4; r++) for (let p = 0; p < k; p++) {
-      const av = load<f32>(a + ((r * k + p) << 2));
-      for (let j = n8; j < n; j++) store<f32>(c + ((r * n + j) << 2), load<f32>(c + ((r * n + j) << 2)) + av * load<f32>(b + ((p * n + j) << 2)));
-    }
-  }
-  for (; i < m; i++) for (let p = 0; p < k; p++) {
-    const av = load<f32>(a + ((i * k + p) << 2));
-    for (let j = 0; j < n; j++) store<f32>(c + ((i * n + j) << 2), load<f32>(c + ((i * n + j) << 2)) + av * load<f32>(b + ((p * n + j) << 2)));
   }
 }
 
-// The float64 version: 4×4 tiles of f64x2 (two accumulators per row), 8-byte elements.
-export function gemm64(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
-    for (let j = 0; j < n4; j += 4) {
-      let c00 = v128.load(c + (((i) * n + j) << 3)), c01 = v128.load(c + (((i) * n + j + 2) << 3));
-      let c10 = v128.load(c + (((i + 1) * n + j) << 3)), c11 = v128.load(c + (((i + 1) * n + j + 2) << 3));
-      let c20 = v128.load(c + (((i + 2) * n + j) << 3)), c21 = v128.load(c + (((i + 2) * n + j + 2) << 3));
-      let c30 = v128.load(c + (((i + 3) * n + j) << 3)), c31 = v128.load(c + (((i + 3) * n + j + 2) << 3));
-      for (let p = 0; p < k; p++) {
-        const bp = b + ((p * n + j) << 3);
-        const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-        const a0 = f64x2.splat(load<f64>(a + ((i * k + p) << 3)));
-        const a1 = f64x2.splat(load<f64>(a + (((i + 1) * k + p) << 3)));
-        const a2 = f64x2.splat(load<f64>(a + (((i + 2) * k + p) << 3)));
-        const a3 = f64x2.splat(load<f64>(a + (((i + 3) * k + p) << 3)));
-        c00 = f64x2.add(c00, f64x2.mul(a0, b0)); c01 = f64x2.add(c01, f64x2.mul(a0, b1));
-        c10 = f64x2.add(c10, f64x2.mul(a1, b0)); c11 = f64x2.add(c11, f64x2.mul(a1, b1));
-        c20 = f64x2.add(c20, f64x2.mul(a2, b0)); c21 = f64x2.add(c21, f64x2.mul(a2, b1));
-        c30 = f64x2.add(c30, f64x2.mul(a3, b0)); c31 = f64x2.add(c31, f64x2.mul(a3, b1));
+/** Packs op(B)[p0.., j0..] (kc×nc) into NR-column panels, k-major. */
+function packB<T>(b: usize, ldb: i32, trans: bool, p0: i32, j0: i32, kc: i32, nc: i32, dst: usize): void {
+  const S = sizeof<T>();
+  const NR = nr<T>();
+  for (let c0 = 0; c0 < nc; c0 += NR) {
+    const cols = min(NR, nc - c0);
+    const panel = dst + <usize>(c0 * kc) * S;
+    if (!trans && cols == NR) {
+      for (let p = 0; p < kc; p++) {
+        const src = b + <usize>((p0 + p) * ldb + j0 + c0) * S;
+        const d = panel + <usize>(p * NR) * S;
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
       }
-      v128.store(c + (((i) * n + j) << 3), c00); v128.store(c + (((i) * n + j + 2) << 3), c01);
-      v128.store(c + (((i + 1) * n + j) << 3), c10); v128.store(c + (((i + 1) * n + j + 2) << 3), c11);
-      v128.store(c + (((i + 2) * n + j) << 3), c20); v128.store(c + (((i + 2) * n + j + 2) << 3), c21);
-      v128.store(c + (((i + 3) * n + j) << 3), c30); v128.store(c + (((i + 3) * n + j + 2) << 3), c31);
-    }
-    for (let r = i; r < i + 4; r++) for (let p = 0; p < k; p++) {
-      const av = load<f64>(a + ((r * k + p) << 3));
-      for (let j = n4; j < n; j++) store<f64>(c + ((r * n + j) << 3), load<f64>(c + ((r * n + j) << 3)) + av * load<f64>(b + ((p * n + j) << 3)));
+    } else if (!trans) {
+      for (let p = 0; p < kc; p++) {
+        const src = b + <usize>((p0 + p) * ldb + j0 + c0) * S;
+        for (let c = 0; c < NR; c++) store<T>(panel + <usize>(p * NR + c) * S, c < cols ? load<T>(src + <usize>c * S) : <T>0);
+      }
+    } else {
+      // Bᵀ: column c of op(B) is row j0+c0+c of B, contiguous in k.
+      for (let c = 0; c < NR; c++) {
+        if (c < cols) {
+          const src = b + <usize>((j0 + c0 + c) * ldb + p0) * S;
+          for (let p = 0; p < kc; p++) store<T>(panel + <usize>(p * NR + c) * S, load<T>(src + <usize>p * S));
+        } else {
+          for (let p = 0; p < kc; p++) store<T>(panel + <usize>(p * NR + c) * S, <T>0);
+        }
+      }
     }
   }
-  for (; i < m; i++) for (let p = 0; p < k; p++) {
-    const av = load<f64>(a + ((i * k + p) << 3));
-    for (let j = 0; j < n; j++) store<f64>(c + ((i * n + j) << 3), load<f64>(c + ((i * n + j) << 3)) + av * load<f64>(b + ((p * n + j) << 3)));
+}
+
+/** C[4×8] += Apanel·Bpanel over kc, float32; ldc in bytes. */
+function kernel32(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void {
+  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+  let c00 = v128.load(c), c01 = v128.load(c, 16);
+  let c10 = v128.load(r1), c11 = v128.load(r1, 16);
+  let c20 = v128.load(r2), c21 = v128.load(r2, 16);
+  let c30 = v128.load(r3), c31 = v128.load(r3, 16);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    pa += 16; pb += 32;
   }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(r1, c10); v128.store(r1, c11, 16);
+  v128.store(r2, c20); v128.store(r2, c21, 16);
+  v128.store(r3, c30); v128.store(r3, c31, 16);
+}
+
+/** C[4×4] += Apanel·Bpanel over kc, float64; ldc in bytes. */
+function kernel64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void {
+  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+  let c00 = v128.load(c), c01 = v128.load(c, 16);
+  let c10 = v128.load(r1), c11 = v128.load(r1, 16);
+  let c20 = v128.load(r2), c21 = v128.load(r2, 16);
+  let c30 = v128.load(r3), c31 = v128.load(r3, 16);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load64_splat(pa);
+    c00 = f64x2.add(c00, f64x2.mul(a, b0)); c01 = f64x2.add(c01, f64x2.mul(a, b1));
+    a = v128.load64_splat(pa, 8);
+    c10 = f64x2.add(c10, f64x2.mul(a, b0)); c11 = f64x2.add(c11, f64x2.mul(a, b1));
+    a = v128.load64_splat(pa, 16);
+    c20 = f64x2.add(c20, f64x2.mul(a, b0)); c21 = f64x2.add(c21, f64x2.mul(a, b1));
+    a = v128.load64_splat(pa, 24);
+    c30 = f64x2.add(c30, f64x2.mul(a, b0)); c31 = f64x2.add(c31, f64x2.mul(a, b1));
+    pa += 32; pb += 32;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(r1, c10); v128.store(r1, c11, 16);
+  v128.store(r2, c20); v128.store(r2, c21, 16);
+  v128.store(r3, c30); v128.store(r3, c31, 16);
+}
+
+@inline function kernel<T>(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void {
+  if (sizeof<T>() == 4) kernel32(kc, pa, pb, c, ldc);
+  else kernel64(kc, pa, pb, c, ldc);
+}
+
+function gemmT<T>(ta: bool, tb: bool, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, work: usize): void {
+  const S = sizeof<T>();
+  const NR = nr<T>();
+  const kcMax = min(k, KC);
+  const pa = (work + 15) & ~15;
+  const pb = pa + <usize>(((min(m, MC) + MR - 1) / MR) * MR * kcMax) * S;
+  const tile = pb + <usize>(((min(n, NC) + NR - 1) / NR) * NR * kcMax) * S;
+  const ldcB = <usize>ldc * S;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      packB<T>(b, ldb, tb, pc, jc, kc, nc, pb);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA<T>(a, lda, ta, ic, pc, mc, kc, pa);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const bp = pb + <usize>(jr * kc) * S;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = min(MR, mc - ir);
+            const ap = pa + <usize>(ir * kc) * S;
+            const ct = c + (<usize>(ic + ir) * ldc + jc + jr) * S;
+            if (rows == MR && cols == NR) {
+              kernel<T>(kc, ap, bp, ct, ldcB);
+            } else {
+              // A ragged edge: through a full tile, only the valid part copied in and out.
+              for (let r = 0; r < MR; r++) for (let q = 0; q < NR; q++) {
+                store<T>(tile + <usize>(r * NR + q) * S, r < rows && q < cols ? load<T>(ct + (<usize>r * ldc + q) * S) : <T>0);
+              }
+              kernel<T>(kc, ap, bp, tile, <usize>NR * S);
+              for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) {
+                store<T>(ct + (<usize>r * ldc + q) * S, load<T>(tile + <usize>(r * NR + q) * S));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** float32: C += op(A)·op(B); op(A) is m×k, op(B) k×n; lda/ldb/ldc are row strides in elements. */
+export function gemm32(ta: i32, tb: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, work: usize): void {
+  gemmT<f32>(ta != 0, tb != 0, m, n, k, a, lda, b, ldb, c, ldc, work);
+}
+
+/** float64: the same. */
+export function gemm64(ta: i32, tb: i32, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, work: usize): void {
+  gemmT<f64>(ta != 0, tb != 0, m, n, k, a, lda, b, ldb, c, ldc, work);
 }

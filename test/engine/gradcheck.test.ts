@@ -74,6 +74,15 @@ const CASES: Record<string, Case[]> = {
     { name: "2-D × 1-D", f: (a, b) => a.matmul(b), inputs: () => [g(2, 3), g(3)] },
     { name: "batched broadcast [2,3,4]×[4,5]", f: (a, b) => a.matmul(b), inputs: () => [g(2, 3, 4), g(4, 5)] },
     { name: "batched broadcast [2,1,3,4]×[3,4,2]", f: (a, b) => a.matmul(b), inputs: () => [g(2, 1, 3, 4), g(3, 4, 2)] },
+    { name: "transposed operands [5,4]ᵀ×[2,3]ᵀ", f: (a, b) => a.t().matmul(b.t()), inputs: () => [g(5, 4), g(2, 5)] },
+    // Large enough for the WebAssembly kernel (≥ 32³ multiply-adds), all four transpose forms in backward.
+    { name: "on the SIMD kernel [40,36]×[36,33]", f: (a, b) => a.matmul(b), inputs: () => [g(40, 36), g(36, 33)] },
+  ],
+  linear: [
+    { name: "batch, with bias", f: (x, w, b) => F.linear(x, w, b), inputs: () => [g(3, 4), g(2, 4), g(2)] },
+    { name: "3-D input, no bias", f: (x, w) => F.linear(x, w), inputs: () => [g(2, 3, 4), g(5, 4)] },
+    { name: "1-D input", f: (x, w, b) => F.linear(x, w, b), inputs: () => [g(4), g(3, 4), g(3)] },
+    { name: "on the SIMD kernel [48,40]·[36,40]ᵀ", f: (x, w, b) => F.linear(x, w, b), inputs: () => [g(48, 40), g(36, 40), g(36)] },
   ],
   reshape: [
     { name: "reshape -1", f: (a) => a.reshape(-1, 2).mul(a.reshape(-1, 2)), inputs: () => [g(2, 3)] },

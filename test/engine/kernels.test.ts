@@ -4,7 +4,8 @@
  * and through backward (whose products are the transposed ones).
  */
 import * as assert from "node:assert/strict";
-import { manualSeed, matmulKernel, randn, setMatmulKernel, tensor, Tensor } from "../../engine/index";
+import { manualSeed, kernelMode, nn, randn, setKernelMode, tensor, Tensor } from "../../engine/index";
+import { gemm } from "../../engine/ops/linalg";
 
 function reference(a: Tensor, b: Tensor): Float64Array {
   const [m, k] = a.shape, n = b.shape[1];
@@ -31,17 +32,17 @@ function assertClose(got: ArrayLike<number>, want: Float64Array, k: number, labe
 const KERNELS = ["auto", "js"] as const;
 
 describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 reference", () => {
-  afterEach(() => setMatmulKernel("auto"));
+  afterEach(() => setKernelMode("auto"));
 
   it("runs large float32 products on WebAssembly SIMD here (Node 20 has it), and on JavaScript when asked", () => {
-    assert.equal(matmulKernel(), "wasm-simd");
-    setMatmulKernel("js");
-    assert.equal(matmulKernel(), "js");
+    assert.equal(kernelMode(), "wasm-simd");
+    setKernelMode("js");
+    assert.equal(kernelMode(), "js");
   });
 
   for (const kernel of KERNELS) {
     it(`${kernel}: awkward shapes`, () => {
-      setMatmulKernel(kernel);
+      setKernelMode(kernel);
       manualSeed(7);
       const dims = [0, 1, 3, 17, 33, 64, 255, 513];
       const shapes: [number, number, number][] = [[0, 5, 3], [4, 0, 6], [1, 1, 1], [3, 17, 5], [33, 33, 33], [17, 255, 9], [64, 513, 40], [255, 64, 33], [513, 40, 17], [8, 8, 8], [5, 300, 7]];
@@ -53,7 +54,7 @@ describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 ref
     });
 
     it(`${kernel}: NaN and Inf propagate as in PyTorch (0 × Inf = NaN)`, () => {
-      setMatmulKernel(kernel);
+      setKernelMode(kernel);
       manualSeed(3);
       for (const [m, k, n] of [[2, 2, 2], [40, 40, 40], [37, 64, 35]] as const) {
         const a = randn(m, k), b = randn(k, n);
@@ -68,7 +69,7 @@ describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 ref
     });
 
     it(`${kernel}: batched products and the gradients of a product (transposed products)`, () => {
-      setMatmulKernel(kernel);
+      setKernelMode(kernel);
       manualSeed(11);
       const a = randn(3, 40, 50), b = randn(3, 50, 36);
       const c = a.matmul(b);
@@ -94,9 +95,9 @@ describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 ref
       a.data[0] = 0;
       b.data[0] = Infinity;
       if (a.data.length > 2) a.data[2] = NaN;
-      setMatmulKernel("auto");
+      setKernelMode("auto");
       const simd = a.matmul(b).data;
-      setMatmulKernel("js");
+      setKernelMode("js");
       const js = a.matmul(b).data;
       assertClose(simd, reference(a, b), k, `float64 ${m}×${k}·${k}×${n}`);
       // Same operations in the same order in float64: identical results, NaN where NaN.
@@ -104,12 +105,81 @@ describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 ref
     }
   });
 
+  /** C0 + op(A)·op(B) in float64, op(A) m×k read from A stored k×m when `ta`, op(B) likewise. */
+  function referenceT(ta: boolean, tb: boolean, a: ArrayLike<number>, b: ArrayLike<number>, c0: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
+    const out = Float64Array.from(c0);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      out[i * n + j] += s;
+    }
+    return out;
+  }
+  const FLAGS = [[false, false], [true, false], [false, true], [true, true]] as const;
+  // Past every blocking edge: k over the 256-deep panels, m over the 128-row blocks, n over 2048 columns.
+  const T_SHAPES: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [33, 33, 33], [40, 513, 36], [255, 64, 33], [513, 40, 17], [130, 260, 9], [5, 40, 2100], [37, 3, 70]];
+
+  for (const kernel of KERNELS) {
+    it(`${kernel}: all four transpose forms, accumulating into C, past every blocking edge, NaN/Inf included`, () => {
+      setKernelMode(kernel);
+      manualSeed(17);
+      for (const [ta, tb] of FLAGS) for (const [m, k, n] of T_SHAPES) {
+        const a = randn(m * k).data as Float32Array, b = randn(k * n).data as Float32Array, c = randn(m * n).data as Float32Array;
+        a[1] = 0; b[ta === tb ? 1 : 0] = Infinity; a[a.length - 1] = NaN;
+        const want = referenceT(ta, tb, a, b, c, m, k, n);
+        gemm(ta, tb, a, 0, b, 0, c, 0, m, k, n);
+        assertClose(c, want, k, `${kernel} ta=${ta} tb=${tb} ${m}×${k}·${k}×${n}`);
+      }
+    });
+  }
+
+  it("float64: all four transpose forms bit for bit the same on SIMD and in JavaScript", () => {
+    manualSeed(19);
+    for (const [ta, tb] of FLAGS) for (const [m, k, n] of T_SHAPES) {
+      const a = randn(m * k).double().data as Float64Array, b = randn(k * n).double().data as Float64Array, c0 = randn(m * n).double().data as Float64Array;
+      a[0] = 0; b[0] = -Infinity;
+      const simd = Float64Array.from(c0), js = Float64Array.from(c0);
+      setKernelMode("auto");
+      gemm(ta, tb, a, 0, b, 0, simd, 0, m, k, n);
+      setKernelMode("js");
+      gemm(ta, tb, a, 0, b, 0, js, 0, m, k, n);
+      assertClose(simd, referenceT(ta, tb, a, b, c0, m, k, n), k, `float64 ta=${ta} tb=${tb} ${m}×${k}·${k}×${n}`);
+      for (let i = 0; i < js.length; i++) assert.ok(Object.is(simd[i], js[i]) || (Number.isNaN(simd[i]) && Number.isNaN(js[i])), `float64 ta=${ta} tb=${tb} [${i}]: ${simd[i]} vs ${js[i]}`);
+    }
+  });
+
+  for (const kernel of KERNELS) {
+    it(`${kernel}: nn.functional.linear (bias first, W read transposed) and its gradients against the composed ops`, () => {
+      setKernelMode(kernel);
+      manualSeed(23);
+      for (const [rows, inF, outF] of [[64, 96, 40], [3, 5, 2], [0, 7, 3], [9, 0, 4], [33, 513, 17]] as const) {
+        const x = randn(rows, inF).requiresGrad_(), w = randn(outF, inF).requiresGrad_(), b = randn(outF).requiresGrad_();
+        const y = nn.functional.linear(x, w, b);
+        assert.deepEqual(y.shape, [rows, outF]);
+        const want = Float64Array.from({ length: rows * outF }, (_, i) => {
+          const r = Math.floor(i / outF), o = i % outF;
+          let s = b.data[o];
+          for (let p = 0; p < inF; p++) s += x.data[r * inF + p] * w.data[o * inF + p];
+          return s;
+        });
+        assertClose(y.data, want, inF, `${kernel} linear ${rows}×${inF}→${outF}`);
+        const g = randn(rows, outF);
+        y.backward(g);
+        const [x2, w2, b2] = [x, w, b].map((t) => t.detach().requiresGrad_());
+        x2.matmul(w2.t()).add(b2).backward(g);
+        assertClose(x.grad!.data, Float64Array.from(x2.grad!.data), outF, `${kernel} linear x.grad`);
+        assertClose(w.grad!.data, Float64Array.from(w2.grad!.data), rows, `${kernel} linear w.grad`);
+        assertClose(b.grad!.data, Float64Array.from(b2.grad!.data), rows, `${kernel} linear b.grad`);
+      }
+    });
+  }
+
   it("both kernels agree to float32 rounding on a 256×256 product", () => {
     manualSeed(5);
     const a = randn(256, 256), b = randn(256, 256);
-    setMatmulKernel("js");
+    setKernelMode("js");
     const js = a.matmul(b).data;
-    setMatmulKernel("auto");
+    setKernelMode("auto");
     const simd = a.matmul(b).data;
     let worst = 0;
     for (let i = 0; i < js.length; i++) worst = Math.max(worst, Math.abs(js[i] - simd[i]) / (1 + Math.abs(js[i])));

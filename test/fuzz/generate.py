@@ -44,6 +44,8 @@ OPS = {
     "maximum": (2, lambda a, b, k: torch.maximum(a, b)),
     "minimum": (2, lambda a, b, k: torch.minimum(a, b)),
     "matmul": (2, lambda a, b, k: a @ b),
+    # args [x, weight] or [x, weight, bias]
+    "linear": (2, lambda a, b, *rest: torch.nn.functional.linear(a, b, rest[0] if len(rest) == 2 else None)),
     "addScalar": (1, lambda a, k: a + k["s"]),
     "mulScalar": (1, lambda a, k: a * k["s"]),
     "powScalar": (1, lambda a, k: a ** k["s"]),
@@ -139,7 +141,8 @@ def rand_values(r, n):
 
 def make_step(r, shapes):
     """A random step over the values so far (by index), with arguments fit to their shapes mostly."""
-    name = r.choice(list(OPS))
+    # linear drawn more often than the rest: it needs a fitting weight (and bias) to get past its checks.
+    name = "linear" if r.random() < 0.04 else r.choice(list(OPS))
     arity = OPS[name][0]
     i = r.randrange(len(shapes))
     a = shapes[i]
@@ -150,6 +153,16 @@ def make_step(r, shapes):
         j = r.randrange(len(shapes))
         if name == "cat":
             k["dim"] = dim()
+        if name == "linear":
+            # Mostly a weight [out, in] that fits, sometimes a bias [out] (or one that broadcasts).
+            fits = [w for w, s in enumerate(shapes) if len(s) == 2 and rank > 0 and s[1] == a[-1]]
+            if fits and r.random() < 0.8:
+                j = r.choice(fits)
+            if r.random() < 0.6:
+                out = shapes[j][0] if len(shapes[j]) == 2 else None
+                biases = [b for b, s in enumerate(shapes) if s == [out]] or [b for b, s in enumerate(shapes) if len(s) <= 1]
+                if biases:
+                    return {"op": name, "args": [i, j, r.choice(biases)], "kw": k}
         return {"op": name, "args": [i, j], "kw": k}
     if name in ("addScalar", "mulScalar"):
         k["s"] = r.choice([0.0, 2.0, -1.5, 0.5])

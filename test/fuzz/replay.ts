@@ -30,6 +30,7 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
   maximum: ([a, b]) => a.maximum(b),
   minimum: ([a, b]) => a.minimum(b),
   matmul: ([a, b]) => a.matmul(b),
+  linear: ([x, w, b]) => nn.functional.linear(x, w, b),
   addScalar: ([a], k) => a.add(k.s),
   mulScalar: ([a], k) => a.mul(k.s),
   powScalar: ([a], k) => a.pow(k.s),
