@@ -6,14 +6,15 @@
 // loop's result and float32 computes what PyTorch computes for a float32 parameter.
 //
 // Flags: 1 = maximize, 2 = weight decay added to the gradient (Adam), 4 = decoupled weight decay
-// (AdamW), 8 = amsgrad (vMax is read and written).
+// (AdamW), 8 = amsgrad (vMax is read and written). The constants 1 - β₁, 1 - β₂ and 1 - lr·λ come
+// computed in float64 and rounded once, as PyTorch's Python scalars are, not recomputed in float32.
 
 @inline function adamT<T>(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, flags: i32,
-  lr: T, b1: T, b2: T, eps: T, weightDecay: T, stepSize: T, bc2Sqrt: T): void {
+  b1: T, b2: T, c1: T, c2: T, eps: T, weightDecay: T, shrink: T, stepSize: T, bc2Sqrt: T): void {
   const S = sizeof<T>();
   const L: i32 = 16 / <i32>S;
   const maximize = (flags & 1) != 0, coupled = (flags & 2) != 0, decoupled = (flags & 4) != 0, ams = (flags & 8) != 0;
-  const c1 = <T>1 - b1, c2 = <T>1 - b2, shrink = <T>1 - lr * weightDecay, sign: T = maximize ? -1 : 1;
+  const sign: T = maximize ? -1 : 1;
   const n4 = n - n % L;
   if (S == 4) {
     const vb1 = f32x4.splat(<f32>b1), vb2 = f32x4.splat(<f32>b2), vc1 = f32x4.splat(<f32>c1), vc2 = f32x4.splat(<f32>c2);
@@ -69,10 +70,10 @@
   }
 }
 
-export function adam32(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, flags: i32, lr: f32, b1: f32, b2: f32, eps: f32, weightDecay: f32, stepSize: f32, bc2Sqrt: f32): void {
-  adamT<f32>(n, w, g, m, v, vMax, flags, lr, b1, b2, eps, weightDecay, stepSize, bc2Sqrt);
+export function adam32(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, flags: i32, b1: f32, b2: f32, c1: f32, c2: f32, eps: f32, weightDecay: f32, shrink: f32, stepSize: f32, bc2Sqrt: f32): void {
+  adamT<f32>(n, w, g, m, v, vMax, flags, b1, b2, c1, c2, eps, weightDecay, shrink, stepSize, bc2Sqrt);
 }
 
-export function adam64(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, flags: i32, lr: f64, b1: f64, b2: f64, eps: f64, weightDecay: f64, stepSize: f64, bc2Sqrt: f64): void {
-  adamT<f64>(n, w, g, m, v, vMax, flags, lr, b1, b2, eps, weightDecay, stepSize, bc2Sqrt);
+export function adam64(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, flags: i32, b1: f64, b2: f64, c1: f64, c2: f64, eps: f64, weightDecay: f64, shrink: f64, stepSize: f64, bc2Sqrt: f64): void {
+  adamT<f64>(n, w, g, m, v, vMax, flags, b1, b2, c1, c2, eps, weightDecay, shrink, stepSize, bc2Sqrt);
 }

@@ -30,7 +30,7 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
   if (vMax !== undefined) heap.set(vMax, 4 * n);
   const flags = (s.maximize ? 1 : 0) | (s.coupledDecay ? 2 : 0) | (s.decoupledDecay ? 4 : 0) | (vMax !== undefined ? 8 : 0);
   const e = wide ? 8 : 4;
-  (wide ? kern.adam64 : kern.adam32)(n, 0, n * e, 2 * n * e, 3 * n * e, 4 * n * e, flags, s.lr, s.b1, s.b2, s.eps, s.weightDecay, s.stepSize, s.bc2Sqrt);
+  (wide ? kern.adam64 : kern.adam32)(n, 0, n * e, 2 * n * e, 3 * n * e, 4 * n * e, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt);
   w.set(heap.subarray(0, n));
   m.set(heap.subarray(2 * n, 3 * n));
   v.set(heap.subarray(3 * n, 4 * n));

@@ -10,7 +10,7 @@
 import { KERNELS_WASM } from "./kernelsBinary";
 
 type GemmFn = (ta: number, tb: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, work: number) => void;
-type AdamFn = (n: number, w: number, g: number, m: number, v: number, vMax: number, flags: number, lr: number, b1: number, b2: number, eps: number, weightDecay: number, stepSize: number, bc2Sqrt: number) => void;
+type AdamFn = (n: number, w: number, g: number, m: number, v: number, vMax: number, flags: number, b1: number, b2: number, c1: number, c2: number, eps: number, weightDecay: number, shrink: number, stepSize: number, bc2Sqrt: number) => void;
 export interface Kernels {
   gemm32: GemmFn;
   gemm64: GemmFn;
