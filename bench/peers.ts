@@ -2,8 +2,8 @@
  * The engine beside its peers, case by case, in one run (`npm run bench`; `-- --quick` for a
  * short one): gradlens, tfjs with its CPU backend, tfjs-wasm (SIMD, one thread) and, when
  * `import torch` works, PyTorch through a Python subprocess (one thread, its BLAS named). The
- * systems are interleaved per case; each sample runs at least `sampleMs`; medians are reported
- * and written to bench/results/latest.json.
+ * systems are interleaved per case, after a warm-up sample each; each sample runs at least
+ * `sampleMs`; medians are reported and written to bench/results/latest.json (not with `--only`).
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -22,7 +22,7 @@ const SIZES = quick ? [256, 512] : [256, 512, 1024];
 type Run = () => unknown;
 interface Case { id: string; suite: string; label: string; unit: string; higherIsBetter: boolean; per: (seconds: number) => number }
 
-const cases: Case[] = [
+const allCases: Case[] = [
   ...SIZES.flatMap((n) => (["AB", "AtB", "ABt"] as const).map((v): Case => ({
     id: `matmul-${v}:${n}`, suite: "matmul f32", label: `${n}×${n} ${{ AB: "A·B", AtB: "Aᵀ·B", ABt: "A·Bᵀ" }[v]}`, unit: "GFLOP/s", higherIsBetter: true, per: (s) => (2 * n ** 3) / s / 1e9,
   }))),
@@ -31,6 +31,10 @@ const cases: Case[] = [
   { id: "mlp-small", suite: "training step", label: "MLP 2-16-1, batch 32, SGD step", unit: "µs", higherIsBetter: false, per: (s) => s * 1e6 },
   { id: "mlp-784", suite: "training step", label: "MLP 784-256-10, batch 64, Adam step", unit: "ms", higherIsBetter: false, per: (s) => s * 1e3 },
 ];
+
+/** `--only <text>`: just the cases whose id contains it (for working on one). */
+const only = process.argv.indexOf("--only");
+const cases = only < 0 ? allCases : allCases.filter((c) => c.id.includes(process.argv[only + 1] ?? ""));
 
 function gradlensCase(id: string): Run {
   g.manualSeed(0);
@@ -95,7 +99,8 @@ function tfjsCase(id: string): Run {
   });
 }
 
-function sample(run: Run): number {
+/** Runs `run` repeatedly for at least `ms` (SAMPLE_MS by default); the mean seconds per run. */
+function sample(run: Run, ms = SAMPLE_MS): number {
   run();
   let n = 0;
   const start = process.hrtime.bigint();
@@ -103,12 +108,12 @@ function sample(run: Run): number {
     run();
     n++;
     const el = Number(process.hrtime.bigint() - start) / 1e9;
-    if (el * 1000 >= SAMPLE_MS) return el / n;
+    if (el * 1000 >= ms) return el / n;
   }
 }
 
 /** PyTorch in a Python subprocess, or null (with the reason) when `import torch` fails. */
-async function startTorch(): Promise<{ info: { version: string; blas: string[] }; sample: (id: string) => Promise<number>; stop: () => void } | string> {
+async function startTorch(): Promise<{ info: { version: string; blas: string[] }; sample: (id: string, ms: number) => Promise<number>; stop: () => void } | string> {
   const python = fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   const child = spawn(python, [path.join(__dirname, "peers_torch.py")], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" } });
   let err = "";
@@ -123,8 +128,8 @@ async function startTorch(): Promise<{ info: { version: string; blas: string[] }
     const info = await next();
     return {
       info,
-      sample: async (id) => {
-        child.stdin!.write(`${id} ${SAMPLE_MS}\n`);
+      sample: async (id, ms) => {
+        child.stdin!.write(`${id} ${ms}\n`);
         return (await next()).seconds as number;
       },
       stop: () => child.kill(),
@@ -140,7 +145,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   setWasmPaths(path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/"));
   const torch = await startTorch();
-  const systems = ["gradlens", "tfjs-cpu", "tfjs-wasm", ...(typeof torch === "string" ? [] : ["pytorch"])];
+  const pick = process.env.BENCH_SYSTEMS?.split(",");
+  const systems = ["gradlens", "tfjs-cpu", "tfjs-wasm", ...(typeof torch === "string" ? [] : ["pytorch"])].filter((s) => s === "gradlens" || pick === undefined || pick.includes(s));
   const results: { suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[] = [];
   for (const c of cases) {
     const seconds: Record<string, number[]> = Object.fromEntries(systems.map((s) => [s, []]));
@@ -150,13 +156,17 @@ async function main(): Promise<void> {
       await tf.ready();
       runs[`tfjs-${backend}`] = tfjsCase(c.id);
     }
-    for (let r = 0; r < REPS; r++) {
+    // A warm-up sample per system first, long enough for the JIT's top tier even with --quick; not counted.
+    for (let r = -1; r < REPS; r++) {
       for (const s of systems) {
-        if (s === "pytorch") seconds[s].push(await (torch as Exclude<typeof torch, string>).sample(c.id));
+        const ms = r < 0 ? Math.max(SAMPLE_MS, 400) : SAMPLE_MS;
+        let t: number;
+        if (s === "pytorch") t = await (torch as Exclude<typeof torch, string>).sample(c.id, ms);
         else {
           if (s.startsWith("tfjs")) await tf.setBackend(s.slice(5));
-          seconds[s].push(sample(runs[s]));
+          t = sample(runs[s], ms);
         }
+        if (r >= 0) seconds[s].push(t);
       }
     }
     tf.disposeVariables();
@@ -179,6 +189,7 @@ async function main(): Promise<void> {
     const ratio = r.higherIsBetter ? r.values.gradlens / best : best / r.values.gradlens;
     console.log(`| ${r.case} | ${r.unit} | ${systems.map((s) => fmtv(r.values[s])).join(" | ")} | ${ratio.toFixed(2)}× ${ratio >= 1 ? "(faster)" : "(slower)"} |`);
   }
+  if (only >= 0) return;
   const out = path.join(__dirname, "results/latest.json");
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", quick, results }, null, 2) + "\n");

@@ -6,6 +6,9 @@
 import { AccumulateGrad, GradHook, Node } from "./autograd/node";
 import { runBackward, BackwardOptions } from "./autograd/backward";
 import { allocate, Data, DType } from "./dtype";
+import { newStorage, Storage } from "./storage";
+
+export type { Storage };
 import { fmt, numel, Shape } from "./shape";
 import { formatTensor } from "./format";
 import * as ew from "./ops/elementwise";
@@ -15,20 +18,6 @@ import * as sh from "./ops/shape";
 import * as act from "./ops/activation";
 import * as idx from "./ops/indexing";
 import * as inp from "./ops/inplace";
-
-/** Storage shared between a tensor and its views/detached copies; carries the version counter. */
-export interface Storage {
-  data: Data;
-  version: number;
-  lastInplaceOp: string | null;
-  /**
-   * Set when a storage-sharing view (view, reshape, squeeze, …) of a tensor in the graph was
-   * taken: an in-place write to either would change both tensors' values but only one's history.
-   */
-  sharedBy?: string;
-  /** Set when a copying view (transpose, select, …) of a tensor in the graph was taken from it. */
-  copiedBy?: string;
-}
 
 export type Scalar = number;
 export type TensorLike = Tensor | number;
@@ -61,7 +50,7 @@ export class Tensor {
   }
 
   static fromData(data: Data, shape: Shape, dtype: DType): Tensor {
-    return new Tensor({ data, version: 0, lastInplaceOp: null }, shape, dtype);
+    return new Tensor(newStorage(data), shape, dtype);
   }
 
   // ---- properties -------------------------------------------------------------------------

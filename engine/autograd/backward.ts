@@ -5,6 +5,7 @@
 import { AccumulateGrad, Node } from "./node";
 import { noGrad } from "./gradMode";
 import type { Tensor } from "../tensor";
+import { storageCount } from "../storage";
 import { probe } from "../probe";
 
 export interface BackwardOptions {
@@ -55,6 +56,10 @@ function countDependencies(root: Node): Map<Node, number> {
 function sweep(root: Node, seed: Tensor, retainGraph: boolean): void {
   const deps = countDependencies(root);
   const grads = new Map<Node, Tensor>([[root, seed]]);
+  // Gradients nothing else refers to (made by the backward that produced them, handed to one input
+  // only, or sums made here): a leaf may take one as its .grad without a copy, as PyTorch steals a
+  // gradient whose reference count is 1.
+  const owned = new Set<Tensor>();
   const ready: Node[] = [root];
   while (ready.length > 0) {
     const node = ready.pop()!;
@@ -64,19 +69,31 @@ function sweep(root: Node, seed: Tensor, retainGraph: boolean): void {
       const replaced = hook(grad);
       if (replaced !== undefined) grad = replaced;
     }
-    if (node.retained !== null) accumulateInto(node.retained, grad);
+    if (node.retained !== null) accumulateInto(node.retained, grad, false);
     if (node instanceof AccumulateGrad) {
-      accumulateInto(node.variable, grad);
+      // A hook may have kept the gradient it saw: then it is shared, and copied.
+      accumulateInto(node.variable, grad, node.hooks.length === 0 && owned.has(grad));
+      owned.delete(grad);
       continue;
     }
+    const before = storageCount();
     const inputGrads = node.apply(grad, retainGraph);
+    owned.delete(grad);
     for (let i = 0; i < node.next.length; i++) {
       const next = node.next[i];
       const g = inputGrads[i];
       if (next === null) continue;
       if (g !== null && g !== undefined) {
         const prev = grads.get(next);
-        grads.set(next, prev === undefined ? g : prev.add(g));
+        if (prev === undefined) {
+          grads.set(next, g);
+          if (g.storage.serial >= before && !inputGrads.some((o, j) => j !== i && o != null && o.storage === g.storage)) owned.add(g);
+        } else {
+          const sum = prev.add(g);
+          owned.delete(prev);
+          owned.add(sum);
+          grads.set(next, sum);
+        }
       }
       const left = deps.get(next)! - 1;
       deps.set(next, left);
@@ -105,12 +122,18 @@ function releaseWithoutGradient(node: Node, deps: Map<Node, number>, grads: Map<
   }
 }
 
-/** `.grad += g`, in place once a gradient exists, as PyTorch accumulates. */
-function accumulateInto(target: Tensor, grad: Tensor): void {
+/**
+ * `.grad += g`, in place once a gradient exists, as PyTorch accumulates. `mayTake`: nothing else
+ * refers to `grad`, so it can become the new `.grad` itself.
+ */
+function accumulateInto(target: Tensor, grad: Tensor, mayTake: boolean): void {
   const g = grad.shape.length === target.shape.length ? grad : grad.reshape(target.shape);
   if (target.grad === null) {
-    // Always a fresh tensor: the incoming gradient may be the user's own (`x.backward(v)`), or `x`.
-    target.grad = g.dtype === target.dtype ? g.clone() : g.to(target.dtype);
+    // Otherwise a fresh tensor: the incoming gradient may be the user's own (`x.backward(v)`), or `x`.
+    // Taken as a new tensor over the same storage, so none of the op result's marks come along.
+    const st = g.storage;
+    if (mayTake && g.dtype === target.dtype && !g.requiresGrad && st.sharedBy === undefined && st.copiedBy === undefined) target.grad = new (g.constructor as typeof Tensor)(st, target.shape, target.dtype);
+    else target.grad = g.dtype === target.dtype ? g.clone() : g.to(target.dtype);
   } else {
     target.grad.addInPlaceRaw(g);
   }

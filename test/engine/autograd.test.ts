@@ -14,6 +14,41 @@ describe("autograd semantics", () => {
     assert.deepEqual(values(w.grad), [4, 6, 8]);
   });
 
+  it("a gradient a leaf takes without copying is never shared: with another leaf, a hook, a retained grad or the seed", () => {
+    // Identity backwards hand one tensor to several inputs; each leaf must still own its .grad.
+    const a = leaf([1, 2]), b = leaf([3, 4]);
+    a.add(b).sum().backward();
+    a.grad!.addInPlaceRaw(tensor([10, 10]));
+    assert.deepEqual([values(a.grad), values(b.grad)], [[11, 11], [1, 1]]);
+    // A matrix product's gradients are fresh: taken, then accumulated into on the next backward.
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true }), w = tensor([[1, 0], [0, 1]], { requiresGrad: true });
+    x.matmul(w).sum().backward();
+    const first = x.grad;
+    x.matmul(w).sum().backward();
+    assert.equal(x.grad, first);
+    assert.deepEqual([values(x.grad), values(w.grad)], [[2, 2, 2, 2], [8, 8, 12, 12]]);
+    // A hook that keeps the gradient it saw: accumulating into .grad must not change what it kept.
+    let kept: Tensor | null = null;
+    const h = leaf([1, 2]);
+    h.registerHook((g) => { kept = g; });
+    const y = h.mul(tensor([2, 3]));
+    y.sum().backward(undefined, { retainGraph: true });
+    y.sum().backward();
+    assert.deepEqual([values(h.grad), values(kept)], [[4, 6], [2, 3]]);
+    // retainGrad on an intermediate whose gradient then reaches a leaf.
+    const l = leaf([1, 2]);
+    const mid = l.mul(tensor([5, 7])).sum(0, true).expand(2);
+    mid.retainGrad();
+    mid.mul(tensor([1, 2])).sum().backward();
+    l.grad!.addInPlaceRaw(tensor([100, 100]));
+    assert.deepEqual(values(mid.grad), [1, 2]);
+    // The seed given to backward stays the caller's.
+    const s = leaf([1, 2]), seed = tensor([3, 4]);
+    s.mul(1).backward(seed);
+    s.grad!.addInPlaceRaw(tensor([1, 1]));
+    assert.deepEqual([values(seed), values(s.grad)], [[3, 4], [4, 5]]);
+  });
+
   it("accumulation keeps the same .grad tensor object (in place, like PyTorch)", () => {
     const w = leaf([1]);
     w.mul(3).sum().backward();
