@@ -1,7 +1,7 @@
 /** Activations and (log-)softmax, with numerically stable forward passes. */
 import { aroundDim, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
-import { defineOp, empty, record } from "./record";
+import { defineOp, empty, record, resultDType } from "./record";
 import { erf } from "./special";
 import { maskedGrad } from "./elementwise";
 
@@ -14,17 +14,45 @@ function map(x: Tensor, f: (v: number) => number): Tensor {
 
 const RELU = defineOp("relu");
 export function relu(x: Tensor): Tensor {
+  const out = empty(x.shape, x.dtype);
+  const o = out.data, d = x.data;
   // NaN stays NaN (`NaN <= 0` is false), as PyTorch.
-  const out = map(x, (v) => (v <= 0 ? 0 : v));
+  for (let i = 0; i < d.length; i++) { const v = d[i]; o[i] = v <= 0 ? 0 : v; }
   // Gradient except where the output is ≤ 0 (0 at exactly 0; a NaN passes it on), selected as
   // PyTorch's threshold_backward does.
-  return record(out, RELU, [x], [out], (g) => [maskedGrad(g, out, (v) => !(v <= 0))]);
+  return record(out, RELU, [x], [out], (g) => [gradTimes(g, out, Local.Relu)]);
 }
 
 const SIGMOID = defineOp("sigmoid");
 export function sigmoid(x: Tensor): Tensor {
-  const out = map(x, (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
-  return record(out, SIGMOID, [x], [out], (g) => [g.mul(map(out, (s) => s * (1 - s)))]);
+  const out = empty(x.shape, x.dtype);
+  const o = out.data, d = x.data;
+  for (let i = 0; i < d.length; i++) { const v = d[i]; o[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)); }
+  return record(out, SIGMOID, [x], [out], (g) => [gradTimes(g, out, Local.Sigmoid)]);
+}
+
+/** How an activation's gradient follows from its output y. */
+const enum Local { Relu, Sigmoid, Tanh }
+/**
+ * g times the activation's local derivative, from its output y, in one loop: relu selects (g where
+ * y > 0 or y is NaN, else 0), sigmoid multiplies by y(1 − y), tanh by 1 − y². In float64 exactly what
+ * `g.mul(derivative)` computes; in float32 the derivative isn't rounded on its own first.
+ */
+function gradTimes(g: Tensor, y: Tensor, kind: Local): Tensor {
+  const gd = g.data, yd = y.data, n = yd.length;
+  if (gd.length !== n) {
+    // Not the output's own shape (never from backward): the composed ops broadcast.
+    const local = map(y, kind === Local.Relu ? (v) => (v <= 0 ? 0 : 1) : kind === Local.Sigmoid ? (s) => s * (1 - s) : (t) => 1 - t * t);
+    return kind === Local.Relu ? maskedGrad(g, y, (v) => !(v <= 0)) : g.mul(local);
+  }
+  const out = empty(g.shape, resultDType(g, y));
+  const o = out.data;
+  switch (kind) {
+    case Local.Relu: for (let i = 0; i < n; i++) o[i] = yd[i] <= 0 ? 0 : gd[i]; break;
+    case Local.Sigmoid: for (let i = 0; i < n; i++) { const s = yd[i]; o[i] = gd[i] * (s * (1 - s)); } break;
+    case Local.Tanh: for (let i = 0; i < n; i++) { const t = yd[i]; o[i] = gd[i] * (1 - t * t); } break;
+  }
+  return out;
 }
 
 const SOFTPLUS = defineOp("softplus");
@@ -36,8 +64,10 @@ export function softplus(x: Tensor): Tensor {
 
 const TANH = defineOp("tanh");
 export function tanh(x: Tensor): Tensor {
-  const out = map(x, Math.tanh);
-  return record(out, TANH, [x], [out], (g) => [g.mul(map(out, (t) => 1 - t * t))]);
+  const out = empty(x.shape, x.dtype);
+  const o = out.data, d = x.data;
+  for (let i = 0; i < d.length; i++) o[i] = Math.tanh(d[i]);
+  return record(out, TANH, [x], [out], (g) => [gradTimes(g, out, Local.Tanh)]);
 }
 
 const GELU = defineOp("gelu");

@@ -1,5 +1,5 @@
 /** Elementwise arithmetic. Each op: forward kernel, then its derivative, side by side. */
-import { broadcastShapes } from "../shape";
+import { broadcastShapes, numel } from "../shape";
 import { allocate, DType } from "../dtype";
 import { Tensor, TensorLike } from "../tensor";
 import { asTensor, broadcastMap, defineOp, empty, make, record, resultDType, sumTo } from "./record";
@@ -10,6 +10,90 @@ function binary(
   const b = asTensor(bLike, a, op);
   const shape = broadcastShapes(a.shape, b.shape, op);
   return { b, out: broadcastMap(a, b, shape, resultDType(a, b), f) };
+}
+
+const enum Arith { Add, Sub, Mul, Div }
+/**
+ * add/sub/mul/div: one loop per op and operand layout (same shape, a scalar on either side, a row
+ * [..., n] against [n]), so no function is called per element; anything else broadcasts through
+ * broadcastMap with the equivalent closure. Each computes exactly what its closure would.
+ */
+function arith(kind: Arith, a: Tensor, bLike: TensorLike, op: string, alpha: number): { b: Tensor; out: Tensor } {
+  const b = asTensor(bLike, a, op);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const dtype = resultDType(a, b);
+  const x = a.data, y = b.data;
+  const n = numel(shape);
+  const rows = x.length === n && y.length > 0 && y.length < n && n % y.length === 0 && isTrailing(b.shape, shape);
+  if (!(x.length === n && (y.length === n || y.length === 1 || rows)) && !(x.length === 1 && y.length === n)) {
+    const f = kind === Arith.Add ? (alpha === 1 ? (p: number, q: number) => p + q : (p: number, q: number) => p + alpha * q)
+      : kind === Arith.Sub ? (p: number, q: number) => p - alpha * q
+        : kind === Arith.Mul ? (p: number, q: number) => p * q : (p: number, q: number) => p / q;
+    return { b, out: broadcastMap(a, b, shape, dtype, f) };
+  }
+  const out = empty(shape, dtype);
+  const o = out.data;
+  if (x.length === n && y.length === n) {
+    switch (kind) {
+      case Arith.Add: if (alpha === 1) for (let i = 0; i < n; i++) o[i] = x[i] + y[i]; else for (let i = 0; i < n; i++) o[i] = x[i] + alpha * y[i]; break;
+      case Arith.Sub: for (let i = 0; i < n; i++) o[i] = x[i] - alpha * y[i]; break;
+      case Arith.Mul: for (let i = 0; i < n; i++) o[i] = x[i] * y[i]; break;
+      case Arith.Div: for (let i = 0; i < n; i++) o[i] = x[i] / y[i]; break;
+    }
+  } else if (x.length === n && y.length === 1) {
+    const q = y[0];
+    switch (kind) {
+      case Arith.Add: if (alpha === 1) for (let i = 0; i < n; i++) o[i] = x[i] + q; else for (let i = 0; i < n; i++) o[i] = x[i] + alpha * q; break;
+      case Arith.Sub: for (let i = 0; i < n; i++) o[i] = x[i] - alpha * q; break;
+      case Arith.Mul: for (let i = 0; i < n; i++) o[i] = x[i] * q; break;
+      case Arith.Div: for (let i = 0; i < n; i++) o[i] = x[i] / q; break;
+    }
+  } else if (x.length === 1) {
+    const p = x[0];
+    switch (kind) {
+      case Arith.Add: if (alpha === 1) for (let i = 0; i < n; i++) o[i] = p + y[i]; else for (let i = 0; i < n; i++) o[i] = p + alpha * y[i]; break;
+      case Arith.Sub: for (let i = 0; i < n; i++) o[i] = p - alpha * y[i]; break;
+      case Arith.Mul: for (let i = 0; i < n; i++) o[i] = p * y[i]; break;
+      case Arith.Div: for (let i = 0; i < n; i++) o[i] = p / y[i]; break;
+    }
+  } else {
+    // Rows: b's values repeat along a's leading dimensions (a bias added to a batch).
+    const c = y.length;
+    for (let r = 0; r < n; r += c) {
+      switch (kind) {
+        case Arith.Add: if (alpha === 1) for (let j = 0; j < c; j++) o[r + j] = x[r + j] + y[j]; else for (let j = 0; j < c; j++) o[r + j] = x[r + j] + alpha * y[j]; break;
+        case Arith.Sub: for (let j = 0; j < c; j++) o[r + j] = x[r + j] - alpha * y[j]; break;
+        case Arith.Mul: for (let j = 0; j < c; j++) o[r + j] = x[r + j] * y[j]; break;
+        case Arith.Div: for (let j = 0; j < c; j++) o[r + j] = x[r + j] / y[j]; break;
+      }
+    }
+  }
+  return { b, out };
+}
+
+/** Whether `inner` (leading 1s aside) is the trailing part of `shape`, so its values repeat per row. */
+function isTrailing(inner: readonly number[], shape: readonly number[]): boolean {
+  let k = 0;
+  while (k < inner.length && inner[k] === 1) k++;
+  const rest = inner.length - k;
+  if (rest > shape.length) return false;
+  for (let i = 0; i < rest; i++) if (inner[k + i] !== shape[shape.length - rest + i]) return false;
+  return true;
+}
+
+/** A unary op's loop, per op (no function called per element). */
+const enum Unary { Neg, Exp, Log, Sqrt, Abs }
+function unaryOp(kind: Unary, x: Tensor): Tensor {
+  const out = empty(x.shape, x.dtype);
+  const o = out.data, d = x.data, n = d.length;
+  switch (kind) {
+    case Unary.Neg: for (let i = 0; i < n; i++) o[i] = -d[i]; break;
+    case Unary.Exp: for (let i = 0; i < n; i++) o[i] = Math.exp(d[i]); break;
+    case Unary.Log: for (let i = 0; i < n; i++) o[i] = Math.log(d[i]); break;
+    case Unary.Sqrt: for (let i = 0; i < n; i++) o[i] = Math.sqrt(d[i]); break;
+    case Unary.Abs: for (let i = 0; i < n; i++) o[i] = Math.abs(d[i]); break;
+  }
+  return out;
 }
 
 function unary(x: Tensor, f: (v: number) => number): Tensor {
@@ -30,19 +114,19 @@ export function needed(inputs: readonly Tensor[], uses: readonly Tensor[]): Tens
 
 const ADD = defineOp("add");
 export function add(a: Tensor, other: TensorLike, alpha = 1): Tensor {
-  const { b, out } = binary(a, other, "add", alpha === 1 ? (x, y) => x + y : (x, y) => x + alpha * y);
+  const { b, out } = arith(Arith.Add, a, other, "add", alpha);
   return record(out, ADD, [a, b], [], (g) => [sumTo(g, a.shape), sumTo(alpha === 1 ? g : g.mul(alpha), b.shape)]);
 }
 
 const SUB = defineOp("sub");
 export function sub(a: Tensor, other: TensorLike, alpha = 1): Tensor {
-  const { b, out } = binary(a, other, "sub", (x, y) => x - alpha * y);
+  const { b, out } = arith(Arith.Sub, a, other, "sub", alpha);
   return record(out, SUB, [a, b], [], (g) => [sumTo(g, a.shape), sumTo(g.mul(-alpha), b.shape)]);
 }
 
 const MUL = defineOp("mul");
 export function mul(a: Tensor, other: TensorLike): Tensor {
-  const { b, out } = binary(a, other, "mul", (x, y) => x * y);
+  const { b, out } = arith(Arith.Mul, a, other, "mul", 1);
   // Save only what the gradients need: a's needs b, b's needs a (so `h.mul(2)` then `h.add_(1)`
   // still back-propagates, as in PyTorch).
   return record(out, MUL, [a, b], needed([a, b], [b, a]), (g) => [
@@ -53,7 +137,7 @@ export function mul(a: Tensor, other: TensorLike): Tensor {
 
 const DIV = defineOp("div");
 export function div(a: Tensor, other: TensorLike): Tensor {
-  const { b, out } = binary(a, other, "div", (x, y) => x / y);
+  const { b, out } = arith(Arith.Div, a, other, "div", 1);
   // d(a/b)/da = 1/b, d(a/b)/db = -a/b²
   return record(out, DIV, [a, b], b.requiresGrad ? [a, b] : [b], (g) => [
     a.requiresGrad ? sumTo(g.div(b), a.shape) : null,
@@ -87,30 +171,30 @@ function powExponentGrad(a: Tensor, b: Tensor, out: Tensor, shape: number[]): Te
 
 const NEG = defineOp("neg");
 export function neg(x: Tensor): Tensor {
-  return record(unary(x, (v) => -v), NEG, [x], [], (g) => [g.neg()]);
+  return record(unaryOp(Unary.Neg, x), NEG, [x], [], (g) => [g.neg()]);
 }
 
 const EXP = defineOp("exp");
 export function exp(x: Tensor): Tensor {
-  const out = unary(x, Math.exp);
+  const out = unaryOp(Unary.Exp, x);
   return record(out, EXP, [x], [out], (g) => [g.mul(out)]);
 }
 
 const LOG = defineOp("log");
 export function log(x: Tensor): Tensor {
-  return record(unary(x, Math.log), LOG, [x], [x], (g) => [g.div(x)]);
+  return record(unaryOp(Unary.Log, x), LOG, [x], [x], (g) => [g.div(x)]);
 }
 
 const SQRT = defineOp("sqrt");
 export function sqrt(x: Tensor): Tensor {
-  const out = unary(x, Math.sqrt);
+  const out = unaryOp(Unary.Sqrt, x);
   return record(out, SQRT, [x], [out], (g) => [g.div(out.mul(2))]);
 }
 
 const ABS = defineOp("abs");
 export function abs(x: Tensor): Tensor {
   // sign(0) = 0, so the subgradient at 0 is 0 as in PyTorch; so is the gradient at NaN.
-  return record(unary(x, Math.abs), ABS, [x], [x], (g) => [g.mul(unary(x, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)))]);
+  return record(unaryOp(Unary.Abs, x), ABS, [x], [x], (g) => [g.mul(unary(x, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)))]);
 }
 
 /**
