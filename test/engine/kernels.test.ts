@@ -220,3 +220,29 @@ describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 ref
     }
   });
 });
+
+describe("elementwise loops: every operand layout agrees with the operands expanded to one shape", () => {
+  const OPS: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+    ["add", (a, b) => a.add(b)], ["add alpha", (a, b) => a.add(b, -2.5)], ["sub", (a, b) => a.sub(b)], ["sub alpha", (a, b) => a.sub(b, 0.5)],
+    ["mul", (a, b) => a.mul(b)], ["div", (a, b) => a.div(b)],
+  ];
+  // Same shape, scalar either side, a row against a batch (with and without a leading 1), a column, both broadcast.
+  const PAIRS: [number[], number[]][] = [[[4, 3], [4, 3]], [[4, 3], []], [[], [4, 3]], [[4, 3], [1]], [[4, 3], [3]], [[2, 4, 3], [1, 3]], [[4, 3], [4, 1]], [[4, 1], [1, 3]], [[3], [4, 3]], [[0, 3], [3]]];
+  for (const dtypes of [["float32", "float32"], ["float64", "float64"], ["float32", "float64"]] as const) {
+    it(`${dtypes.join(" with ")}`, () => {
+      manualSeed(31);
+      for (const [name, f] of OPS) for (const [sa, sb] of PAIRS) {
+        // A 0-d operand doesn't promote (PyTorch's rule), so expanding it would change the dtype.
+        if (dtypes[0] !== dtypes[1] && (sa.length === 0 || sb.length === 0)) continue;
+        const a = randn(sa, { dtype: dtypes[0] }), b = randn(sb, { dtype: dtypes[1] });
+        if (b.numel() > 0) b.data[0] = 0; // division by zero: ±Inf or NaN, the same on every path
+        const got = f(a, b);
+        const shape = got.shape as number[];
+        const want = f(a.expand(shape), b.expand(shape));
+        assert.deepEqual(got.shape, want.shape, `${name} ${sa}∘${sb}`);
+        assert.equal(got.dtype, dtypes.includes("float64") ? "float64" : "float32");
+        for (let i = 0; i < want.data.length; i++) assert.ok(Object.is(got.data[i], want.data[i]), `${name} [${sa}]∘[${sb}] ${dtypes} [${i}]: ${got.data[i]} vs ${want.data[i]}`);
+      }
+    });
+  }
+});
