@@ -45,7 +45,8 @@ export class Tensor {
 
   constructor(storage: Storage, shape: Shape, dtype: DType) {
     this.storage = storage;
-    this.shape = Object.freeze([...shape]);
+    // Another tensor's shape is frozen already and can be shared; anything else is copied and frozen.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.dtype = dtype;
   }
 

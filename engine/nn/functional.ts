@@ -2,11 +2,20 @@
 import { Tensor } from "../tensor";
 import { fmt, sameShape } from "../shape";
 import { checkTensor, defineOp, empty, record, resultDType, SAVES_STATE } from "../ops/record";
-import { softplus } from "../ops/activation";
+import { softplus as softplusOp } from "../ops/activation";
 import { linear as linearOp } from "../ops/linalg";
 import { checkOptions } from "../options";
+import { allocate } from "../dtype";
 
-export { softplus };
+/** PyTorch's F.softplus: log(1 + e^(βx))/β, and x itself where βx > threshold. */
+export function softplus(x: Tensor, options: { beta?: number; threshold?: number } = {}): Tensor {
+  checkTensor(x, "softplus");
+  checkOptions("softplus", options, ["beta", "threshold"], "{ beta: 1, threshold: 20 }", []);
+  const { beta = 1, threshold = 20 } = options;
+  if (typeof beta !== "number" || beta === 0 || !Number.isFinite(beta)) throw new RangeError(`softplus: beta must be a finite non-zero number, got ${String(beta)}`);
+  if (typeof threshold !== "number" || Number.isNaN(threshold)) throw new RangeError(`softplus: threshold must be a number, got ${String(threshold)}`);
+  return softplusOp(x, beta, threshold);
+}
 import { uniform } from "../random";
 
 export type Reduction = "mean" | "sum" | "none";
@@ -62,11 +71,52 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return x.mul(mask);
 }
 
+const MSE_LOSS = defineOp("mseLoss");
+/**
+ * Mean (or summed, or elementwise) squared error. Same shapes and dtypes take one op, with the
+ * differences kept for backward: 2·g·(x − y) (over n for the mean), what the composed
+ * `(x − y)²` ops give. Broadcast or mixed-dtype operands go through the composed ops.
+ */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   checkOptions("mseLoss", options, ["reduction"], "{ reduction: \"sum\" }", []);
   checkSameShape(input, target, "mseLoss");
-  const diff = input.sub(target);
-  return reduce(diff.mul(diff), options.reduction, "mseLoss");
+  const reduction = options.reduction ?? "mean";
+  if (!sameShape(input.shape, target.shape) || input.dtype !== target.dtype || !["mean", "sum", "none"].includes(reduction)) {
+    const diff = input.sub(target);
+    return reduce(diff.mul(diff), options.reduction, "mseLoss");
+  }
+  const n = input.numel(), x = input.data, y = target.data;
+  // 1/n in the dtype, as mean() multiplies by it.
+  const invN = allocate(input.dtype, 1);
+  invN[0] = 1 / n;
+  const diff = allocate(input.dtype, n);
+  for (let i = 0; i < n; i++) diff[i] = x[i] - y[i];
+  let out: Tensor;
+  if (reduction === "none") {
+    out = empty(input.shape, input.dtype);
+    const o = out.data;
+    for (let i = 0; i < n; i++) o[i] = diff[i] * diff[i];
+  } else {
+    // Squares rounded to the dtype one by one, summed, then scaled as mean() scales.
+    const sq = allocate(input.dtype, 1);
+    let sum = 0;
+    for (let i = 0; i < n; i++) { sq[0] = diff[i] * diff[i]; sum += sq[0]; }
+    out = empty([], input.dtype);
+    out.data[0] = sum;
+    if (reduction === "mean") out.data[0] = out.data[0] * invN[0];
+  }
+  return record(out, MSE_LOSS, [input, target], [input, target, SAVES_STATE], (g) => {
+    const gi = empty(input.shape, input.dtype);
+    const o = gi.data, gd = g.data;
+    if (reduction === "none") for (let i = 0; i < n; i++) o[i] = 2 * (gd[i] * diff[i]);
+    else {
+      const t = allocate(input.dtype, 1);
+      t[0] = reduction === "mean" ? gd[0] * invN[0] : gd[0];
+      const scale = t[0];
+      for (let i = 0; i < n; i++) o[i] = 2 * (scale * diff[i]);
+    }
+    return [input.requiresGrad ? gi : null, target.requiresGrad ? gi.neg() : null];
+  });
 }
 
 export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
@@ -155,7 +205,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   checkOptions("binaryCrossEntropyWithLogits", options, ["reduction", "posWeight"], "{ reduction: \"sum\" }", ["weight"]);
   checkSameShape(input, target, "binaryCrossEntropyWithLogits");
   // softplus is smooth at 0, so the gradient at a logit of exactly 0 is σ(0)-based, as PyTorch's.
-  const sp = softplus(input.neg());
+  const sp = softplusOp(input.neg(), 1, Infinity);
   const weight = options.posWeight ? options.posWeight.sub(1).mul(target).add(1) : null;
   const loss = target.neg().add(1).mul(input).add(weight ? weight.mul(sp) : sp);
   return reduce(loss, options.reduction, "binaryCrossEntropyWithLogits");

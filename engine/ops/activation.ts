@@ -56,10 +56,27 @@ function gradTimes(g: Tensor, y: Tensor, kind: Local): Tensor {
 }
 
 const SOFTPLUS = defineOp("softplus");
-/** log(1 + eˣ), computed as max(x, 0) + log(1 + e^−|x|); its derivative is σ(x), smooth at 0. */
-export function softplus(x: Tensor): Tensor {
-  const out = map(x, (v) => (v !== v ? v : Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)))));
-  return record(out, SOFTPLUS, [x], [x], (g) => [g.mul(map(x, (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)))))]);
+/**
+ * log(1 + e^(βx))/β, computed as (max(z, 0) + log(1 + e^−|z|))/β for z = βx; as PyTorch's, it is x
+ * itself (gradient 1) where βx exceeds `threshold` (20 by default; Infinity never switches).
+ * Its derivative is σ(βx), smooth at 0.
+ */
+export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  const out = empty(x.shape, x.dtype);
+  const o = out.data, d = x.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i], z = v * beta;
+    o[i] = z > threshold ? v : z !== z ? z : (Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)))) / beta;
+  }
+  return record(out, SOFTPLUS, [x], [x], (g) => {
+    const local = empty(x.shape, x.dtype);
+    const l = local.data;
+    for (let i = 0; i < d.length; i++) {
+      const z = d[i] * beta;
+      l[i] = z > threshold ? 1 : z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+    }
+    return [g.mul(local)];
+  });
 }
 
 const TANH = defineOp("tanh");

@@ -114,7 +114,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const o = out.data;
   if (bias !== null) {
     const bd = bias.data;
-    for (let r = 0; r < rows; r++) o.set(bd, r * outF);
+    for (let r = 0, i = 0; r < rows; r++) for (let j = 0; j < outF; j++, i++) o[i] = bd[j];
   }
   if (inF > 0) gemm(false, true, x.data, 0, weight.data, 0, o, 0, rows, inF, outF);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];

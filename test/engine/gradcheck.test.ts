@@ -78,6 +78,12 @@ const CASES: Record<string, Case[]> = {
     // Large enough for the WebAssembly kernel (≥ 32³ multiply-adds), all four transpose forms in backward.
     { name: "on the SIMD kernel [40,36]×[36,33]", f: (a, b) => a.matmul(b), inputs: () => [g(40, 36), g(36, 33)] },
   ],
+  mseLoss: [
+    { name: "mean, target requiring grad", f: (a, b) => F.mseLoss(a, b), inputs: () => [g(4, 2), g(4, 2)] },
+    { name: "sum", f: (a, b) => F.mseLoss(a, b, { reduction: "sum" }), inputs: () => [g(3), c(3)] },
+    { name: "none", f: (a, b) => F.mseLoss(a, b, { reduction: "none" }), inputs: () => [g(2, 3), g(2, 3)] },
+    { name: "input and target the same tensor", f: (a) => F.mseLoss(a.mul(2), a), inputs: () => [g(5)] },
+  ],
   linear: [
     { name: "batch, with bias", f: (x, w, b) => F.linear(x, w, b), inputs: () => [g(3, 4), g(2, 4), g(2)] },
     { name: "3-D input, no bias", f: (x, w) => F.linear(x, w), inputs: () => [g(2, 3, 4), g(5, 4)] },

@@ -240,7 +240,7 @@ describe("elementwise loops: every operand layout agrees with the operands expan
         const shape = got.shape as number[];
         const want = f(a.expand(shape), b.expand(shape));
         assert.deepEqual(got.shape, want.shape, `${name} ${sa}∘${sb}`);
-        assert.equal(got.dtype, dtypes.includes("float64") ? "float64" : "float32");
+        assert.equal(got.dtype, (dtypes as readonly string[]).includes("float64") ? "float64" : "float32");
         for (let i = 0; i < want.data.length; i++) assert.ok(Object.is(got.data[i], want.data[i]), `${name} [${sa}]∘[${sb}] ${dtypes} [${i}]: ${got.data[i]} vs ${want.data[i]}`);
       }
     });

@@ -1,6 +1,6 @@
 /** Tensor construction, shapes, ops' forward values and error messages. */
 import * as assert from "node:assert/strict";
-import { tensor, zeros, ones, full, arange, rand, randn, randint, zerosLike, onesLike, randnLike, cat, stack, manualSeed, Tensor } from "gradlens";
+import { tensor, zeros, ones, full, arange, rand, randn, randint, zerosLike, onesLike, randnLike, cat, stack, manualSeed, nn, Tensor } from "gradlens";
 import { erf } from "../../engine/ops/special";
 
 const list = (t: Tensor) => t.tolist();
@@ -92,6 +92,22 @@ describe("tensors", () => {
     assert.throws(() => t.reshape(4, 2), /reshape: shape \[4, 2\] is invalid for input of size 6/);
     assert.throws(() => t.index([2]), /index: index 2 is out of bounds for size 2/);
     assert.throws(() => stack([zeros(2), zeros(3)]), /stack: expects each tensor to be equal size/);
+  });
+
+  it("softplus follows PyTorch's beta and threshold (x itself, gradient 1, past the threshold); values recorded from PyTorch 1.13", () => {
+    const close = (got: ArrayLike<number>, want: number[]) => want.forEach((w, i) => assert.ok(Number.isNaN(w) ? Number.isNaN(got[i]) : Math.abs(got[i] - w) <= 1e-15 * (1 + Math.abs(w)), `[${i}] ${got[i]} vs ${w}`));
+    const x = tensor([-30, -2, 0, 0.5, 3, 19.9, 20, 20.5, 40, NaN], { dtype: "float64", requiresGrad: true });
+    const y = nn.functional.softplus(x);
+    y.sum().backward();
+    close(y.data, [9.357622968839737e-14, 0.1269280110429725, 0.6931471805599453, 0.9740769841801067, 3.048587351573742, 19.900000002277924, 20.000000002061153, 20.5, 40.0, NaN]);
+    close(x.grad!.data, [9.3576229688393e-14, 0.11920292202211755, 0.5, 0.6224593312018546, 0.9525741268224333, 0.9999999977220729, 0.9999999979388464, 1.0, 1.0, NaN]);
+    const x2 = x.detach().requiresGrad_();
+    const y2 = nn.functional.softplus(x2, { beta: 2, threshold: 5 });
+    y2.sum().backward();
+    close(y2.data, [4.37825538134826e-27, 0.009074963958904869, 0.34657359027997264, 0.6566308437591114, 3.0, 19.9, 20.0, 20.5, 40.0, NaN]);
+    close(x2.grad!.data, [8.75651076269652e-27, 0.017986209962091555, 0.5, 0.7310585786300049, 1.0, 1.0, 1.0, 1.0, 1.0, NaN]);
+    assert.throws(() => nn.functional.softplus(x, { beta: 0 }), /softplus: beta must be a finite non-zero number, got 0/);
+    assert.throws(() => nn.functional.softplus(x, { betta: 2 } as never), /softplus/);
   });
 
   it("computes activations and comparisons", () => {

@@ -44,6 +44,7 @@ OPS = {
     "maximum": (2, lambda a, b, k: torch.maximum(a, b)),
     "minimum": (2, lambda a, b, k: torch.minimum(a, b)),
     "matmul": (2, lambda a, b, k: a @ b),
+    "mseLoss": (2, lambda a, b, k: torch.nn.functional.mse_loss(a, b, reduction=k["reduction"])),
     # args [x, weight] or [x, weight, bias]
     "linear": (2, lambda a, b, *rest: torch.nn.functional.linear(a, b, rest[0] if len(rest) == 2 else None)),
     "addScalar": (1, lambda a, k: a + k["s"]),
@@ -153,6 +154,11 @@ def make_step(r, shapes):
         j = r.randrange(len(shapes))
         if name == "cat":
             k["dim"] = dim()
+        if name == "mseLoss":
+            # A target of the input's shape (broadcasting warns on both sides; not what losses are for).
+            same = [w for w, s in enumerate(shapes) if s == a]
+            j = r.choice(same)
+            k["reduction"] = r.choice(["mean", "mean", "sum", "none"])
         if name == "linear":
             # Mostly a weight [out, in] that fits, sometimes a bias [out] (or one that broadcasts).
             fits = [w for w, s in enumerate(shapes) if len(s) == 2 and rank > 0 and s[1] == a[-1]]

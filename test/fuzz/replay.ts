@@ -31,6 +31,7 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
   minimum: ([a, b]) => a.minimum(b),
   matmul: ([a, b]) => a.matmul(b),
   linear: ([x, w, b]) => nn.functional.linear(x, w, b),
+  mseLoss: ([a, b], k) => nn.functional.mseLoss(a, b, { reduction: k.reduction }),
   addScalar: ([a], k) => a.add(k.s),
   mulScalar: ([a], k) => a.mul(k.s),
   powScalar: ([a], k) => a.pow(k.s),
