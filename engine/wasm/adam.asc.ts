@@ -16,44 +16,23 @@
   const maximize = (flags & 1) != 0, coupled = (flags & 2) != 0, decoupled = (flags & 4) != 0, ams = (flags & 8) != 0;
   const sign: T = maximize ? -1 : 1;
   const n4 = n - n % L;
-  if (S == 4) {
-    const vb1 = f32x4.splat(<f32>b1), vb2 = f32x4.splat(<f32>b2), vc1 = f32x4.splat(<f32>c1), vc2 = f32x4.splat(<f32>c2);
-    const veps = f32x4.splat(<f32>eps), vwd = f32x4.splat(<f32>weightDecay), vstep = f32x4.splat(<f32>stepSize);
-    const vbc2 = f32x4.splat(<f32>bc2Sqrt), vshrink = f32x4.splat(<f32>shrink), vsign = f32x4.splat(<f32>sign);
-    for (let i = 0; i < n4; i += 4) {
-      const o = <usize>i << 2;
-      let wi = v128.load(w + o);
-      let gi = f32x4.mul(vsign, v128.load(g + o));
-      if (decoupled) wi = f32x4.mul(wi, vshrink);
-      else if (coupled) gi = f32x4.add(gi, f32x4.mul(vwd, wi));
-      const mi = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vc1, gi));
-      const vi = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(f32x4.mul(vc2, gi), gi));
-      v128.store(m + o, mi);
-      v128.store(v + o, vi);
-      let second = vi;
-      if (ams) { second = f32x4.max(v128.load(vMax + o), vi); v128.store(vMax + o, second); }
-      wi = f32x4.sub(wi, f32x4.div(f32x4.mul(vstep, mi), f32x4.add(f32x4.div(f32x4.sqrt(second), vbc2), veps)));
-      v128.store(w + o, wi);
-    }
-  } else {
-    const vb1 = f64x2.splat(<f64>b1), vb2 = f64x2.splat(<f64>b2), vc1 = f64x2.splat(<f64>c1), vc2 = f64x2.splat(<f64>c2);
-    const veps = f64x2.splat(<f64>eps), vwd = f64x2.splat(<f64>weightDecay), vstep = f64x2.splat(<f64>stepSize);
-    const vbc2 = f64x2.splat(<f64>bc2Sqrt), vshrink = f64x2.splat(<f64>shrink), vsign = f64x2.splat(<f64>sign);
-    for (let i = 0; i < n4; i += 2) {
-      const o = <usize>i << 3;
-      let wi = v128.load(w + o);
-      let gi = f64x2.mul(vsign, v128.load(g + o));
-      if (decoupled) wi = f64x2.mul(wi, vshrink);
-      else if (coupled) gi = f64x2.add(gi, f64x2.mul(vwd, wi));
-      const mi = f64x2.add(f64x2.mul(vb1, v128.load(m + o)), f64x2.mul(vc1, gi));
-      const vi = f64x2.add(f64x2.mul(vb2, v128.load(v + o)), f64x2.mul(f64x2.mul(vc2, gi), gi));
-      v128.store(m + o, mi);
-      v128.store(v + o, vi);
-      let second = vi;
-      if (ams) { second = f64x2.max(v128.load(vMax + o), vi); v128.store(vMax + o, second); }
-      wi = f64x2.sub(wi, f64x2.div(f64x2.mul(vstep, mi), f64x2.add(f64x2.div(f64x2.sqrt(second), vbc2), veps)));
-      v128.store(w + o, wi);
-    }
+  const vb1 = v128.splat<T>(b1), vb2 = v128.splat<T>(b2), vc1 = v128.splat<T>(c1), vc2 = v128.splat<T>(c2);
+  const veps = v128.splat<T>(eps), vwd = v128.splat<T>(weightDecay), vstep = v128.splat<T>(stepSize);
+  const vbc2 = v128.splat<T>(bc2Sqrt), vshrink = v128.splat<T>(shrink), vsign = v128.splat<T>(sign);
+  for (let i = 0; i < n4; i += L) {
+    const o = <usize>i * S;
+    let wi = v128.load(w + o);
+    let gi = v128.mul<T>(vsign, v128.load(g + o));
+    if (decoupled) wi = v128.mul<T>(wi, vshrink);
+    else if (coupled) gi = v128.add<T>(gi, v128.mul<T>(vwd, wi));
+    const mi = v128.add<T>(v128.mul<T>(vb1, v128.load(m + o)), v128.mul<T>(vc1, gi));
+    const vi = v128.add<T>(v128.mul<T>(vb2, v128.load(v + o)), v128.mul<T>(v128.mul<T>(vc2, gi), gi));
+    v128.store(m + o, mi);
+    v128.store(v + o, vi);
+    let second = vi;
+    if (ams) { second = v128.max<T>(v128.load(vMax + o), vi); v128.store(vMax + o, second); }
+    wi = v128.sub<T>(wi, v128.div<T>(v128.mul<T>(vstep, mi), v128.add<T>(v128.div<T>(v128.sqrt<T>(second), vbc2), veps)));
+    v128.store(w + o, wi);
   }
   for (let i = n4; i < n; i++) {
     const o = <usize>i * S;

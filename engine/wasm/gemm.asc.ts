@@ -9,8 +9,8 @@
 // (0 × Inf = NaN), as in PyTorch, and each C[i][j] is summed in k order, so the float64 kernel gives
 // bit for bit the JavaScript loop's result.
 //
-// One generic driver serves float32 (f32x4, 4×8 tiles) and float64 (f64x2, 4×4 tiles); only the
-// micro-kernels differ, because the lane width decides the register tile.
+// One generic kernel serves float32 (f32x4, 4×8 tiles) and float64 (f64x2, 4×4 tiles): the lane
+// width decides the register tile's width.
 
 const MR = 4;
 const KC = 256;
@@ -93,59 +93,30 @@ function packB<T>(b: usize, ldb: i32, trans: bool, p0: i32, j0: i32, kc: i32, nc
   }
 }
 
-/** C[4×8] += Apanel·Bpanel over kc, float32; ldc in bytes. */
-function kernel32(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void {
-  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-  let c00 = v128.load(c), c01 = v128.load(c, 16);
-  let c10 = v128.load(r1), c11 = v128.load(r1, 16);
-  let c20 = v128.load(r2), c21 = v128.load(r2, 16);
-  let c30 = v128.load(r3), c31 = v128.load(r3, 16);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    pa += 16; pb += 32;
-  }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(r1, c10); v128.store(r1, c11, 16);
-  v128.store(r2, c20); v128.store(r2, c21, 16);
-  v128.store(r3, c30); v128.store(r3, c31, 16);
-}
-
-/** C[4×4] += Apanel·Bpanel over kc, float64; ldc in bytes. */
-function kernel64(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void {
-  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
-  let c00 = v128.load(c), c01 = v128.load(c, 16);
-  let c10 = v128.load(r1), c11 = v128.load(r1, 16);
-  let c20 = v128.load(r2), c21 = v128.load(r2, 16);
-  let c30 = v128.load(r3), c31 = v128.load(r3, 16);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let a = v128.load64_splat(pa);
-    c00 = f64x2.add(c00, f64x2.mul(a, b0)); c01 = f64x2.add(c01, f64x2.mul(a, b1));
-    a = v128.load64_splat(pa, 8);
-    c10 = f64x2.add(c10, f64x2.mul(a, b0)); c11 = f64x2.add(c11, f64x2.mul(a, b1));
-    a = v128.load64_splat(pa, 16);
-    c20 = f64x2.add(c20, f64x2.mul(a, b0)); c21 = f64x2.add(c21, f64x2.mul(a, b1));
-    a = v128.load64_splat(pa, 24);
-    c30 = f64x2.add(c30, f64x2.mul(a, b0)); c31 = f64x2.add(c31, f64x2.mul(a, b1));
-    pa += 32; pb += 32;
-  }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(r1, c10); v128.store(r1, c11, 16);
-  v128.store(r2, c20); v128.store(r2, c21, 16);
-  v128.store(r3, c30); v128.store(r3, c31, 16);
-}
-
+/** C[4×NR] += Apanel·Bpanel over kc (two vectors of B per k, one splat of A per row); ldc in bytes. */
 @inline function kernel<T>(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void {
-  if (sizeof<T>() == 4) kernel32(kc, pa, pb, c, ldc);
-  else kernel64(kc, pa, pb, c, ldc);
+  const S = sizeof<T>();
+  const r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+  let c00 = v128.load(c), c01 = v128.load(c, 16);
+  let c10 = v128.load(r1), c11 = v128.load(r1, 16);
+  let c20 = v128.load(r2), c21 = v128.load(r2, 16);
+  let c30 = v128.load(r3), c31 = v128.load(r3, 16);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load_splat<T>(pa);
+    c00 = v128.add<T>(c00, v128.mul<T>(a, b0)); c01 = v128.add<T>(c01, v128.mul<T>(a, b1));
+    a = v128.load_splat<T>(pa, S);
+    c10 = v128.add<T>(c10, v128.mul<T>(a, b0)); c11 = v128.add<T>(c11, v128.mul<T>(a, b1));
+    a = v128.load_splat<T>(pa, 2 * S);
+    c20 = v128.add<T>(c20, v128.mul<T>(a, b0)); c21 = v128.add<T>(c21, v128.mul<T>(a, b1));
+    a = v128.load_splat<T>(pa, 3 * S);
+    c30 = v128.add<T>(c30, v128.mul<T>(a, b0)); c31 = v128.add<T>(c31, v128.mul<T>(a, b1));
+    pa += <usize>MR * S; pb += 32;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(r1, c10); v128.store(r1, c11, 16);
+  v128.store(r2, c20); v128.store(r2, c21, 16);
+  v128.store(r3, c30); v128.store(r3, c31, 16);
 }
 
 function gemmT<T>(ta: bool, tb: bool, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, work: usize): void {
