@@ -4,6 +4,7 @@ import { Tensor } from "../tensor";
 import { defineOp, empty, record, resultDType } from "./record";
 import { erf } from "./special";
 import { maskedGrad } from "./elementwise";
+import { wasmRelu, wasmReluGrad } from "../wasm/elementwise";
 
 function map(x: Tensor, f: (v: number) => number): Tensor {
   const out = empty(x.shape, x.dtype);
@@ -18,7 +19,7 @@ export function relu(x: Tensor): Tensor {
   const o = out.data, d = x.data;
   // NaN stays NaN, as PyTorch.
   // Math.max(v, 0) is branch-free, and what `v <= 0 ? 0 : v` is, −0 and NaN included.
-  for (let i = 0; i < d.length; i++) o[i] = Math.max(d[i], 0);
+  if (!wasmRelu(d, o)) for (let i = 0; i < d.length; i++) o[i] = Math.max(d[i], 0);
   // Gradient except where the output is ≤ 0 (0 at exactly 0; a NaN passes it on), selected as
   // PyTorch's threshold_backward does.
   return record(out, RELU, [x], [out], (g) => [gradTimes(g, out, Local.Relu)]);
@@ -50,7 +51,7 @@ function gradTimes(g: Tensor, y: Tensor, kind: Local): Tensor {
   const o = out.data;
   switch (kind) {
     // Both values loaded first, so the choice can compile to a select rather than a branch.
-    case Local.Relu: for (let i = 0; i < n; i++) { const gv = gd[i], yv = yd[i]; o[i] = yv <= 0 ? 0 : gv; } break;
+    case Local.Relu: if (!wasmReluGrad(gd, yd, o)) for (let i = 0; i < n; i++) { const gv = gd[i], yv = yd[i]; o[i] = yv <= 0 ? 0 : gv; } break;
     case Local.Sigmoid: for (let i = 0; i < n; i++) { const s = yd[i]; o[i] = gd[i] * (s * (1 - s)); } break;
     case Local.Tanh: for (let i = 0; i < n; i++) { const t = yd[i]; o[i] = gd[i] * (1 - t * t); } break;
   }

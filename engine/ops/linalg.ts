@@ -14,11 +14,11 @@ import { wasmGemm } from "../wasm/gemm";
 /**
  * C[m×n] += op(A)·op(B) for one batch, where op(A) is m×k (stored k×m when `ta`) and op(B) is k×n
  * (stored n×k when `tb`): on the WebAssembly SIMD kernel when it pays (float32 or float64), else in
- * JavaScript, each C[i][j] summed in k order either way.
+ * JavaScript, each C[i][j] summed in k order either way. `cZero`: C is known to hold only zeros.
  */
-export function gemm(ta: boolean, tb: boolean, a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: number, m: number, k: number, n: number): void {
-  if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n)) return;
-  if (a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n)) return;
+export function gemm(ta: boolean, tb: boolean, a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: number, m: number, k: number, n: number, cZero = false): void {
+  if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, cZero)) return;
+  if (a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, cZero)) return;
   // Strides of op(A) and op(B) along (row, k) and (k, column). No skipping of zeros in A:
   // 0 × Inf and 0 × NaN must give NaN, as in PyTorch.
   const aRow = ta ? 1 : k, aK = ta ? m : 1;
@@ -57,7 +57,7 @@ function bmm(a: Tensor, b: Tensor, ta = false, tb = false): Tensor {
   const batch = a.numel() / (m * k || 1);
   const shape = [...a.shape.slice(0, r - 2), m, n];
   const out = empty(shape, resultDType(a, b));
-  if (k > 0) for (let i = 0; i < batch; i++) gemm(ta, tb, a.data, i * m * k, b.data, i * k * n, out.data, i * m * n, m, k, n);
+  if (k > 0) for (let i = 0; i < batch; i++) gemm(ta, tb, a.data, i * m * k, b.data, i * k * n, out.data, i * m * n, m, k, n, true);
   return record(out, MATMUL, [a, b], needed([a, b], [b, a]), (g) => [
     // C = op(a)·op(b): dop(a) = g·op(b)ᵀ and dop(b) = op(a)ᵀ·g, each written back in a's (b's) own layout.
     a.requiresGrad ? (ta ? bmm(b, g, tb, true) : bmm(g, b, false, !tb)).to(a.dtype) : null,
@@ -116,7 +116,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     const bd = bias.data;
     for (let r = 0, i = 0; r < rows; r++) for (let j = 0; j < outF; j++, i++) o[i] = bd[j];
   }
-  if (inF > 0) gemm(false, true, x.data, 0, weight.data, 0, o, 0, rows, inF, outF);
+  if (inF > 0) gemm(false, true, x.data, 0, weight.data, 0, o, 0, rows, inF, outF, bias === null);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record(out, LINEAR, inputs, needed([x, weight], [weight, x]), (g) => {
     const g2 = g.reshape([rows, outF]);

@@ -2,8 +2,7 @@
 import { Tensor } from "../tensor";
 import { Optimizer, ParamGroup, Params } from "./optimizer";
 import { checkOptions } from "../options";
-import { allocate, Data } from "../dtype";
-import { wasmAdam } from "../wasm/adam";
+import { adamMoments, momentValues, wasmAdam } from "../wasm/adam";
 
 export interface AdamOptions {
   lr?: number;
@@ -14,12 +13,12 @@ export interface AdamOptions {
   maximize?: boolean;
 }
 
-/** Moments are kept in the parameter's dtype, as PyTorch keeps them. */
+/** Moments are kept in the parameter's dtype, as PyTorch keeps them (large ones in the kernels' memory). */
 interface AdamState {
   step: number;
-  expAvg: Data;
-  expAvgSq: Data;
-  maxExpAvgSq?: Data;
+  expAvg: ReturnType<typeof adamMoments>;
+  expAvgSq: ReturnType<typeof adamMoments>;
+  maxExpAvgSq?: ReturnType<typeof adamMoments>;
 }
 
 const ADAM_OPTIONS = ["lr", "betas", "eps", "weightDecay", "amsgrad", "maximize"];
@@ -55,17 +54,19 @@ export class Adam extends Optimizer {
     const state = raw as unknown as AdamState;
     if (state.step === undefined) {
       state.step = 0;
-      state.expAvg = allocate(p.dtype, w.length);
-      state.expAvgSq = allocate(p.dtype, w.length);
-      if (amsgrad) state.maxExpAvgSq = allocate(p.dtype, w.length);
+      const wide = p.dtype === "float64";
+      state.expAvg = adamMoments(w.length, wide, state);
+      state.expAvgSq = adamMoments(w.length, wide, state);
+      if (amsgrad) state.maxExpAvgSq = adamMoments(w.length, wide, state);
     }
     state.step++;
     const bc1 = 1 - Math.pow(b1, state.step);
     const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, state.step));
     const stepSize = lr / bc1;
-    const { expAvg: m, expAvgSq: v, maxExpAvgSq: vMax } = state;
     const coupledDecay = weightDecay !== 0 && !this.decoupled, decoupledDecay = weightDecay !== 0 && this.decoupled;
-    if (wasmAdam(w, grad, m, v, vMax, { lr, b1, b2, eps, weightDecay, stepSize, bc2Sqrt, maximize, coupledDecay, decoupledDecay })) return;
+    if (wasmAdam(w, grad, state.expAvg, state.expAvgSq, state.maxExpAvgSq, { lr, b1, b2, eps, weightDecay, stepSize, bc2Sqrt, maximize, coupledDecay, decoupledDecay })) return;
+    const m = momentValues(state.expAvg), v = momentValues(state.expAvgSq);
+    const vMax = state.maxExpAvgSq === undefined ? undefined : momentValues(state.maxExpAvgSq);
     const sign = maximize ? -1 : 1, c1 = 1 - b1, c2 = 1 - b2;
     if (weightDecay === 0 && vMax === undefined) {
       // The common case, without per-element branches (the same arithmetic as below, in the same order).

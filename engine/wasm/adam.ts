@@ -1,7 +1,7 @@
 /** The Adam/AdamW update on the WebAssembly SIMD kernel (adam.asc.ts), float32 and float64. */
-import { heapBytes, simd } from "./module";
+import { heapBytes, Resident, resident, scratchBase, simd } from "./module";
 
-/** Parameters smaller than this stay in JavaScript (the copies would dominate). */
+/** Parameters smaller than this stay in JavaScript (the calls and copies would dominate). */
 const MIN_SIZE = 2048;
 
 export interface AdamStep {
@@ -9,31 +9,54 @@ export interface AdamStep {
   maximize: boolean; coupledDecay: boolean; decoupledDecay: boolean;
 }
 
+type Moments = Float32Array | Float64Array | Resident;
+
+/**
+ * Zeroed moments for a parameter of `length` values: resident in the kernels' memory when the
+ * update will run there (so only the weights and gradient are copied per step), else a typed
+ * array. Freed with `holder` (the optimizer's per-parameter state).
+ */
+export function adamMoments(length: number, wide: boolean, holder: object): Moments {
+  return (length >= MIN_SIZE ? resident(length, wide, holder) : null) ?? (wide ? new Float64Array(length) : new Float32Array(length));
+}
+
+/** A moment as a typed array the JavaScript loop can index (a fresh view of a resident one). */
+export function momentValues(m: Moments): Float32Array | Float64Array {
+  return m instanceof Resident ? m.view() : m;
+}
+
 /**
  * One update of w from g with moments m and v (and vMax for amsgrad), in place, computed in w's
- * dtype (other arrays are converted on the way in and out).
- * False when it doesn't apply: then the caller runs the JavaScript loop.
+ * dtype (other arrays are converted on the way in and out). False when it doesn't apply: then the
+ * caller runs the JavaScript loop.
  */
-export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m: Float32Array | Float64Array, v: Float32Array | Float64Array, vMax: Float32Array | Float64Array | undefined, s: AdamStep): boolean {
+export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m: Moments, v: Moments, vMax: Moments | undefined, s: AdamStep): boolean {
   const n = w.length;
   if (n < MIN_SIZE) return false;
   const kern = simd();
   if (kern === null) return false;
   const wide = w instanceof Float64Array;
-  const arrays = vMax === undefined ? 4 : 5;
-  const buffer = heapBytes(kern, arrays * n * (wide ? 8 : 4));
-  const heap = wide ? new Float64Array(buffer, 0, arrays * n) : new Float32Array(buffer, 0, arrays * n);
+  const e = wide ? 8 : 4;
+  // Scratch: w and g, then any moment that isn't resident (or is of the other dtype).
+  const moments = [m, v, ...(vMax === undefined ? [] : [vMax])];
+  const copied = moments.map((x) => !(x instanceof Resident && x.wide === wide && x.length === n));
+  const slots = 2 + copied.filter(Boolean).length;
+  const buffer = heapBytes(kern, slots * n * e);
+  const base = scratchBase();
+  const heap = wide ? new Float64Array(buffer, base, slots * n) : new Float32Array(buffer, base, slots * n);
   heap.set(w, 0);
   heap.set(g, n);
-  heap.set(m, 2 * n);
-  heap.set(v, 3 * n);
-  if (vMax !== undefined) heap.set(vMax, 4 * n);
+  let slot = 2;
+  const at = moments.map((x, i) => {
+    if (!copied[i]) return (x as Resident).offset;
+    heap.set(momentValues(x), slot * n);
+    return base + (slot++) * n * e;
+  });
   const flags = (s.maximize ? 1 : 0) | (s.coupledDecay ? 2 : 0) | (s.decoupledDecay ? 4 : 0) | (vMax !== undefined ? 8 : 0);
-  const e = wide ? 8 : 4;
-  (wide ? kern.adam64 : kern.adam32)(n, 0, n * e, 2 * n * e, 3 * n * e, 4 * n * e, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt);
+  (wide ? kern.adam64 : kern.adam32)(n, base, base + n * e, at[0], at[1], at[2] ?? 0, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt);
   w.set(heap.subarray(0, n));
-  m.set(heap.subarray(2 * n, 3 * n));
-  v.set(heap.subarray(3 * n, 4 * n));
-  if (vMax !== undefined) vMax.set(heap.subarray(4 * n, 5 * n));
+  moments.forEach((x, i) => {
+    if (copied[i]) momentValues(x).set(new (wide ? Float64Array : Float32Array)(buffer, at[i], n));
+  });
   return true;
 }

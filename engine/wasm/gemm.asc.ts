@@ -34,7 +34,26 @@ function packA<T>(a: usize, lda: i32, trans: bool, i0: i32, p0: i32, mc: i32, kc
   for (let r0 = 0; r0 < mc; r0 += MR) {
     const rows = min(MR, mc - r0);
     const panel = dst + <usize>(r0 * kc) * S;
-    if (!trans) {
+    if (!trans && S == 4 && rows == MR) {
+      // float32, a full panel: 4×4 blocks (four rows of four k) transposed in registers.
+      const src = a + <usize>((i0 + r0) * lda + p0) * S;
+      const row = <usize>lda * S;
+      const k4 = kc & ~3;
+      for (let p = 0; p < k4; p += 4) {
+        const q = src + <usize>p * S;
+        const r0v = v128.load(q), r1 = v128.load(q + row), r2 = v128.load(q + 2 * row), r3 = v128.load(q + 3 * row);
+        const t0 = v128.shuffle<i32>(r0v, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0v, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+        const d = panel + <usize>(p * MR) * S;
+        v128.store(d, v128.shuffle<i64>(t0, t2, 0, 2));
+        v128.store(d, v128.shuffle<i64>(t0, t2, 1, 3), 16);
+        v128.store(d, v128.shuffle<i64>(t1, t3, 0, 2), 32);
+        v128.store(d, v128.shuffle<i64>(t1, t3, 1, 3), 48);
+      }
+      for (let p = k4; p < kc; p++) for (let r = 0; r < MR; r++) {
+        store<T>(panel + <usize>(p * MR + r) * S, load<T>(src + <usize>r * row + <usize>p * S));
+      }
+    } else if (!trans) {
       for (let r = 0; r < MR; r++) {
         if (r < rows) {
           const src = a + <usize>((i0 + r0 + r) * lda + p0) * S;
@@ -78,6 +97,27 @@ function packB<T>(b: usize, ldb: i32, trans: bool, p0: i32, j0: i32, kc: i32, nc
       for (let p = 0; p < kc; p++) {
         const src = b + <usize>((p0 + p) * ldb + j0 + c0) * S;
         for (let c = 0; c < NR; c++) store<T>(panel + <usize>(p * NR + c) * S, c < cols ? load<T>(src + <usize>c * S) : <T>0);
+      }
+    } else if (S == 4 && cols == NR) {
+      // Bᵀ, float32, a full panel: 4×4 blocks (four k of four rows) transposed in registers.
+      const k4 = kc & ~3;
+      for (let c = 0; c < NR; c += 4) {
+        const src = b + <usize>((j0 + c0 + c) * ldb + p0) * S;
+        const row = <usize>ldb * S;
+        for (let p = 0; p < k4; p += 4) {
+          const q = src + <usize>p * S;
+          const r0 = v128.load(q), r1 = v128.load(q + row), r2 = v128.load(q + 2 * row), r3 = v128.load(q + 3 * row);
+          const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+          const d = panel + <usize>(p * NR + c) * S;
+          v128.store(d, v128.shuffle<i64>(t0, t2, 0, 2));
+          v128.store(d + <usize>NR * S, v128.shuffle<i64>(t0, t2, 1, 3));
+          v128.store(d + <usize>(2 * NR) * S, v128.shuffle<i64>(t1, t3, 0, 2));
+          v128.store(d + <usize>(3 * NR) * S, v128.shuffle<i64>(t1, t3, 1, 3));
+        }
+        for (let p = k4; p < kc; p++) for (let r = 0; r < 4; r++) {
+          store<T>(panel + <usize>(p * NR + c + r) * S, load<T>(src + <usize>r * row + <usize>p * S));
+        }
       }
     } else {
       // Bᵀ: column c of op(B) is row j0+c0+c of B, contiguous in k.

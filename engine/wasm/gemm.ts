@@ -1,5 +1,5 @@
 /** Matrix products on the WebAssembly SIMD kernel (gemm.asc.ts), float32 and float64. */
-import { heapBytes, simd } from "./module";
+import { heapBytes, scratchBase, simd } from "./module";
 
 /** Products smaller than this many multiply-adds stay in JavaScript (the copies would dominate). */
 const MIN_WORK = 32 * 32 * 32;
@@ -7,10 +7,11 @@ const MIN_WORK = 32 * 32 * 32;
 /**
  * C[m×n] += op(A)·op(B) for one batch (row-major, at the given offsets; all three float32 or all
  * float64), on the WebAssembly kernel. op(A) is m×k (A is stored k×m when `ta`), op(B) is k×n (B is
- * stored n×k when `tb`); the kernel absorbs the transposes while packing. False when it doesn't
- * apply: then the caller runs the JavaScript loop.
+ * stored n×k when `tb`); the kernel absorbs the transposes while packing. `cZero`: C holds only
+ * zeros (a fresh result), so it needn't be copied in. False when it doesn't apply: then the
+ * caller runs the JavaScript loop.
  */
-export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb: boolean, a: T, aOff: number, b: T, bOff: number, c: T, cOff: number, m: number, k: number, n: number): boolean {
+export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb: boolean, a: T, aOff: number, b: T, bOff: number, c: T, cOff: number, m: number, k: number, n: number, cZero = false): boolean {
   if (m * k * n < MIN_WORK) return false;
   const kern = simd();
   if (kern === null) return false;
@@ -18,11 +19,13 @@ export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb:
   const size = wide ? 8 : 4;
   const sizeA = m * k, sizeB = k * n, sizeC = m * n;
   const buffer = heapBytes(kern, (sizeA + sizeB + sizeC) * size + kern.workspaceBytes(m, n, k, size));
-  const heap = wide ? new Float64Array(buffer, 0, sizeA + sizeB + sizeC) : new Float32Array(buffer, 0, sizeA + sizeB + sizeC);
+  const base = scratchBase();
+  const heap = wide ? new Float64Array(buffer, base, sizeA + sizeB + sizeC) : new Float32Array(buffer, base, sizeA + sizeB + sizeC);
   heap.set(a.subarray(aOff, aOff + sizeA), 0);
   heap.set(b.subarray(bOff, bOff + sizeB), sizeA);
-  heap.set(c.subarray(cOff, cOff + sizeC), sizeA + sizeB);
-  (wide ? kern.gemm64 : kern.gemm32)(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 0, ta ? m : k, sizeA * size, tb ? k : n, (sizeA + sizeB) * size, n, (sizeA + sizeB + sizeC) * size);
+  if (cZero) heap.fill(0, sizeA + sizeB);
+  else heap.set(c.subarray(cOff, cOff + sizeC), sizeA + sizeB);
+  (wide ? kern.gemm64 : kern.gemm32)(ta ? 1 : 0, tb ? 1 : 0, m, n, k, base, ta ? m : k, base + sizeA * size, tb ? k : n, base + (sizeA + sizeB) * size, n, base + (sizeA + sizeB + sizeC) * size);
   c.set(heap.subarray(sizeA + sizeB, sizeA + sizeB + sizeC), cOff);
   return true;
 }

@@ -1,11 +1,12 @@
 /**
- * The engine's WebAssembly SIMD kernels (gemm.asc.ts and adam.asc.ts, built into one module and
- * embedded as base64, so the engine stays one file with no Node-only API). Loaded lazily and
+ * The engine's WebAssembly SIMD kernels (gemm.asc.ts, adam.asc.ts, elementwise.asc.ts, built into one
+ * module and embedded as base64, so the engine stays one file with no Node-only API). Loaded lazily and
  * synchronously; anywhere it can't load (no SIMD128, a browser main thread refusing a synchronous
  * compile) every op keeps its JavaScript loop.
  *
  * Operands are copied into the module's memory for each call (contiguous copies are cheap next to
- * the work the kernels are used for), so no tensor ever lives there and nothing needs freeing.
+ * the work the kernels are used for), so no tensor lives there; only optimizer moments stay
+ * resident, freed when their optimizer state is collected.
  */
 import { KERNELS_WASM } from "./kernelsBinary";
 
@@ -17,6 +18,10 @@ export interface Kernels {
   workspaceBytes(m: number, n: number, k: number, elem: number): number;
   adam32: AdamFn;
   adam64: AdamFn;
+  relu32(n: number, x: number, out: number): void;
+  relu64(n: number, x: number, out: number): void;
+  reluGrad32(n: number, g: number, y: number, out: number): void;
+  reluGrad64(n: number, g: number, y: number, out: number): void;
   memory: WebAssembly.Memory;
 }
 
@@ -36,7 +41,10 @@ export function kernelMode(): "wasm-simd" | "js" {
 
 /** The kernels, or null when they are off or can't load. */
 export function simd(): Kernels | null {
-  if (mode === "js") return null;
+  return mode === "js" ? null : instance();
+}
+
+function instance(): Kernels | null {
   if (loaded !== undefined) return loaded;
   try {
     const bytes = Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
@@ -47,9 +55,58 @@ export function simd(): Kernels | null {
   return loaded;
 }
 
-/** The module's memory as bytes, grown to at least `bytes` (growing detaches earlier views). */
+// The memory: resident arrays from byte 0 up to `top` (first fit from freed blocks, else past the
+// top), and above them the scratch each call copies its operands into.
+let top = 0;
+const free: { offset: number; bytes: number }[] = [];
+const release = typeof FinalizationRegistry === "function" ? new FinalizationRegistry<{ offset: number; bytes: number }>((block) => {
+  if (block.offset + block.bytes === top) top = block.offset;
+  else free.push(block);
+}) : null;
+
+/** Where this call's scratch starts (64-byte aligned, above every resident array). */
+export function scratchBase(): number {
+  return (top + 63) & ~63;
+}
+
+/** The module's memory as bytes, grown to at least `bytes` past the scratch base (growing detaches earlier views). */
 export function heapBytes(k: Kernels, bytes: number): ArrayBuffer {
+  const need = scratchBase() + bytes;
   const have = k.memory.buffer.byteLength;
-  if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
+  if (have < need) k.memory.grow(Math.ceil((need - have) / 65536));
   return k.memory.buffer;
+}
+
+/**
+ * A zero-filled array that stays in the module's memory between calls (an optimizer's moments), so
+ * kernels use it in place; freed once `holder` is garbage-collected. Views are made on demand,
+ * because growing the memory detaches them.
+ */
+export class Resident {
+  constructor(readonly offset: number, readonly length: number, readonly wide: boolean, private readonly k: Kernels) {}
+  view(): Float32Array | Float64Array {
+    return this.wide ? new Float64Array(this.k.memory.buffer, this.offset, this.length) : new Float32Array(this.k.memory.buffer, this.offset, this.length);
+  }
+}
+
+/** A resident array of `length` values (float64 when `wide`), or null without the kernels or without a way to free it. */
+export function resident(length: number, wide: boolean, holder: object): Resident | null {
+  const k = simd();
+  if (k === null || release === null) return null;
+  const bytes = ((length * (wide ? 8 : 4)) + 15) & ~15;
+  let offset = -1;
+  const fit = free.findIndex((b) => b.bytes >= bytes);
+  if (fit >= 0) {
+    const block = free[fit];
+    offset = block.offset;
+    if (block.bytes === bytes) free.splice(fit, 1);
+    else free[fit] = { offset: block.offset + bytes, bytes: block.bytes - bytes };
+  } else {
+    offset = top;
+    top += bytes;
+    heapBytes(k, 0);
+  }
+  new Uint8Array(k.memory.buffer, offset, bytes).fill(0);
+  release.register(holder, { offset, bytes });
+  return new Resident(offset, length, wide, k);
 }

@@ -1,0 +1,42 @@
+/** relu and its gradient on the WebAssembly SIMD kernels (elementwise.asc.ts), float32 and float64. */
+import { Data } from "../dtype";
+import { heapBytes, scratchBase, simd } from "./module";
+
+/** Fewer values than this stay in JavaScript (the copies would dominate). */
+const MIN_SIZE = 4096;
+
+/** The kernel for these arrays (all float32 or all float64) and its scratch, or null. */
+function prepare(arrays: Data[], n: number): { heap: Float32Array | Float64Array; wide: boolean; base: number; e: number } | null {
+  if (n < MIN_SIZE) return null;
+  const wide = arrays[0] instanceof Float64Array;
+  if (arrays.some((a) => (a instanceof Float64Array) !== wide)) return null;
+  const kern = simd();
+  if (kern === null) return null;
+  const e = wide ? 8 : 4;
+  const buffer = heapBytes(kern, arrays.length * n * e);
+  const base = scratchBase();
+  return { heap: wide ? new Float64Array(buffer, base, arrays.length * n) : new Float32Array(buffer, base, arrays.length * n), wide, base, e };
+}
+
+/** out = max(x, 0); false when it doesn't apply (the caller loops in JavaScript). */
+export function wasmRelu(x: Data, out: Data): boolean {
+  const n = x.length;
+  const s = prepare([x, out], n);
+  if (s === null) return false;
+  s.heap.set(x, 0);
+  (s.wide ? simd()!.relu64 : simd()!.relu32)(n, s.base, s.base + n * s.e);
+  out.set(s.heap.subarray(n, 2 * n));
+  return true;
+}
+
+/** out = g where y > 0 or y is NaN, else 0; false when it doesn't apply. */
+export function wasmReluGrad(g: Data, y: Data, out: Data): boolean {
+  const n = y.length;
+  const s = prepare([g, y, out], n);
+  if (s === null) return false;
+  s.heap.set(g, 0);
+  s.heap.set(y, n);
+  (s.wide ? simd()!.reluGrad64 : simd()!.reluGrad32)(n, s.base, s.base + n * s.e, s.base + 2 * n * s.e);
+  out.set(s.heap.subarray(2 * n, 3 * n));
+  return true;
+}
