@@ -12,7 +12,7 @@ export {
 } from "./creation";
 export type { TensorOptions } from "./creation";
 export { manualSeed } from "./random";
-export { kernelMode, setKernelMode } from "./wasm/module";
+export { kernelMemoryBytes, kernelMode, setKernelMode } from "./wasm/module";
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/gradMode";
 export { cat, stack } from "./ops/shape";
 export { matmul } from "./ops/linalg";

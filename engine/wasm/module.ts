@@ -110,3 +110,8 @@ export function resident(length: number, wide: boolean, holder: object): Residen
   release.register(holder, { offset, bytes });
   return new Resident(offset, length, wide, k);
 }
+
+/** Bytes of WebAssembly memory the kernels hold now (0 before they first run). */
+export function kernelMemoryBytes(): number {
+  return loaded ? loaded.memory.buffer.byteLength : 0;
+}

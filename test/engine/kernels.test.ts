@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import { manualSeed, kernelMode, nn, optim, randn, setKernelMode, tensor, Tensor } from "../../engine/index";
 import { gemm } from "../../engine/ops/linalg";
+import { execFileSync } from "node:child_process";
 
 function reference(a: Tensor, b: Tensor): Float64Array {
   const [m, k] = a.shape, n = b.shape[1];
@@ -245,4 +246,85 @@ describe("elementwise loops: every operand layout agrees with the operands expan
       }
     });
   }
+});
+
+describe("relu on SIMD and in JavaScript", () => {
+  afterEach(() => setKernelMode("auto"));
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`${dtype}: the same values and gradients bit for bit, −0, ±Inf and NaN included, tails of 1-3 values`, () => {
+      for (const n of [4096, 4099, 10003]) {
+        manualSeed(37);
+        const x = randn([n], { dtype });
+        const specials = [-0, 0, Infinity, -Infinity, NaN, 1e-40, -1e-40];
+        specials.forEach((v, i) => { x.data[i] = v; x.data[n - 1 - i] = v; });
+        const g = randn([n], { dtype });
+        g.data[0] = Infinity; g.data[4] = NaN; g.data[3] = -Infinity; // where relu is 0, a non-finite gradient still gives 0
+        const run = (kernel: "auto" | "js") => {
+          setKernelMode(kernel);
+          const leaf = x.detach().requiresGrad_();
+          const y = leaf.relu();
+          y.backward(g);
+          return [Float64Array.from(y.data), Float64Array.from(leaf.grad!.data)];
+        };
+        const [ys, gs] = run("auto"), [yj, gj] = run("js");
+        for (let i = 0; i < n; i++) {
+          assert.ok(Object.is(ys[i], yj[i]), `${dtype} n=${n} relu [${i}] of ${x.data[i]}: ${ys[i]} vs ${yj[i]}`);
+          assert.ok(Object.is(gs[i], gj[i]), `${dtype} n=${n} grad [${i}]: ${gs[i]} vs ${gj[i]}`);
+        }
+        assert.ok(Object.is(yj[0], 0) && Object.is(yj[1], 0) && yj[2] === Infinity && yj[3] === 0 && Number.isNaN(yj[4]), "relu(−0) = +0, relu(NaN) = NaN");
+        assert.ok(gj[0] === 0 && gj[3] === 0 && Number.isNaN(gj[4]) === true, "a NaN input passes its gradient on; x ≤ 0 blocks even ±Inf");
+      }
+    });
+  }
+});
+
+describe("Adam moments resident in the kernels' memory", () => {
+  afterEach(() => setKernelMode("auto"));
+  it("survive memory growth and switching kernels mid-run, and agree with a JavaScript-only run", function () {
+    this.timeout(30_000);
+    const steps = (modes: ("auto" | "js")[]) => {
+      manualSeed(41);
+      const p = randn([5000]).requiresGrad_();
+      const opt = new optim.Adam([p], { lr: 0.01 });
+      modes.forEach((m, i) => {
+        setKernelMode(m);
+        p.grad = randn([5000]);
+        opt.step();
+        // Ever larger products between steps grow the memory, detaching every earlier view of it.
+        setKernelMode("auto");
+        const n = 400 + 200 * i;
+        randn(n, n).matmul(randn(n, n));
+      });
+      return Float64Array.from(p.data);
+    };
+    const mixed = steps(["auto", "js", "auto", "auto", "js"]);
+    const js = steps(["js", "js", "js", "js", "js"]);
+    let worst = 0;
+    for (let i = 0; i < js.length; i++) worst = Math.max(worst, Math.abs(mixed[i] - js[i]) / (1e-3 + Math.abs(js[i])));
+    assert.ok(worst < 1e-5, `relative difference ${worst}`);
+  });
+
+  it("are freed with their optimizer: 300 optimizers one after another don't grow the memory past a few dozen", function () {
+    this.timeout(60_000);
+    // In a child with --expose-gc, so collection (and the finalizers that free the blocks) can be forced.
+    const script = `
+      const g = require(${JSON.stringify(require.resolve("../../dist/engine.js"))});
+      const bytes = () => g.kernelMemoryBytes();
+      (async () => {
+        let peak = 0;
+        for (let i = 0; i < 300; i++) {
+          const p = g.randn([1 << 18]).requiresGrad_();
+          const opt = new g.optim.Adam([p]);
+          p.grad = g.zerosLike(p);
+          opt.step();
+          if (i % 50 === 0) { global.gc(); await new Promise((r) => setTimeout(r, 0)); }
+          peak = Math.max(peak, bytes());
+        }
+        console.log(JSON.stringify({ peak }));
+      })();`;
+    const out = execFileSync(process.execPath, ["--expose-gc", "-e", script], { encoding: "utf8" });
+    const { peak } = JSON.parse(out.trim().split("\n").pop()!) as { peak: number };
+    // Each optimizer's moments take 2 MB; kept forever, 300 would need 600 MB.
+    assert.ok(peak < 250 * 1024 * 1024, `kernel memory peaked at ${(peak / 1048576).toFixed(0)} MB`);
+  });
 });
