@@ -86,9 +86,9 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
     return reduce(diff.mul(diff), options.reduction, "mseLoss");
   }
   const n = input.numel(), x = input.data, y = target.data;
-  // 1/n in the dtype, as mean() multiplies by it.
-  const invN = allocate(input.dtype, 1);
-  invN[0] = 1 / n;
+  // Rounded to the dtype as a stored value would be; 1/n as mean() multiplies by it.
+  const round = input.dtype === "float32" ? Math.fround : (v: number) => v;
+  const invN = round(1 / n);
   const diff = allocate(input.dtype, n);
   for (let i = 0; i < n; i++) diff[i] = x[i] - y[i];
   let out: Tensor;
@@ -98,21 +98,18 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
     for (let i = 0; i < n; i++) o[i] = diff[i] * diff[i];
   } else {
     // Squares rounded to the dtype one by one, summed, then scaled as mean() scales.
-    const sq = allocate(input.dtype, 1);
     let sum = 0;
-    for (let i = 0; i < n; i++) { sq[0] = diff[i] * diff[i]; sum += sq[0]; }
+    for (let i = 0; i < n; i++) sum += round(diff[i] * diff[i]);
     out = empty([], input.dtype);
     out.data[0] = sum;
-    if (reduction === "mean") out.data[0] = out.data[0] * invN[0];
+    if (reduction === "mean") out.data[0] = out.data[0] * invN;
   }
   return record(out, MSE_LOSS, [input, target], [input, target, SAVES_STATE], (g) => {
     const gi = empty(input.shape, input.dtype);
     const o = gi.data, gd = g.data;
     if (reduction === "none") for (let i = 0; i < n; i++) o[i] = 2 * (gd[i] * diff[i]);
     else {
-      const t = allocate(input.dtype, 1);
-      t[0] = reduction === "mean" ? gd[0] * invN[0] : gd[0];
-      const scale = t[0];
+      const scale = round(reduction === "mean" ? gd[0] * invN : gd[0]);
       for (let i = 0; i < n; i++) o[i] = 2 * (scale * diff[i]);
     }
     return [input.requiresGrad ? gi : null, target.requiresGrad ? gi.neg() : null];

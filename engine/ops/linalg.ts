@@ -19,28 +19,29 @@ import { wasmGemm } from "../wasm/gemm";
 export function gemm(ta: boolean, tb: boolean, a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: number, m: number, k: number, n: number, cZero = false): void {
   if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, cZero)) return;
   if (a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, cZero)) return;
-  // Strides of op(A) and op(B) along (row, k) and (k, column). No skipping of zeros in A:
+  // Strides of op(A) along (row, k) and of op(B) along (k, column). No skipping of zeros in A:
   // 0 × Inf and 0 × NaN must give NaN, as in PyTorch.
   const aRow = ta ? 1 : k, aK = ta ? m : 1;
-  if (!tb) {
-    // i-k-j: the inner loop streams a row of B and of C.
+  const bK = tb ? 1 : n, bCol = tb ? k : 1;
+  if (n >= k) {
+    // i-k-j: the inner loop runs along a row of C (and of B unless transposed).
     for (let i = 0; i < m; i++) {
       const ci = cOff + i * n, ai = aOff + i * aRow;
       for (let p = 0; p < k; p++) {
         const av = a[ai + p * aK];
-        const bp = bOff + p * n;
-        for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+        const bp = bOff + p * bK;
+        for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j * bCol];
       }
     }
     return;
   }
-  // op(B) = Bᵀ: C[i][j] is a dot product of op(A)'s row i with B's row j, summed in k order.
+  // i-j-k: each C[i][j] a dot product along k, summed in k order (few columns, a long k).
   for (let i = 0; i < m; i++) {
     const ci = cOff + i * n, ai = aOff + i * aRow;
     for (let j = 0; j < n; j++) {
-      const bj = bOff + j * k;
+      const bj = bOff + j * bCol;
       let s = c[ci + j];
-      for (let p = 0; p < k; p++) s += a[ai + p * aK] * b[bj + p];
+      for (let p = 0; p < k; p++) s += a[ai + p * aK] * b[bj + p * bK];
       c[ci + j] = s;
     }
   }
