@@ -28,108 +28,80 @@ export function workspaceBytes(m: i32, n: i32, k: i32, elem: i32): i32 {
   return (packA + packB + MR * nrw) * elem + 64;
 }
 
-/** Packs op(A)[i0.., p0..] (mc×kc) into MR-row panels: panel r holds rows r·MR.., k-major. */
-function packA<T>(a: usize, lda: i32, trans: bool, i0: i32, p0: i32, mc: i32, kc: i32, dst: usize): void {
+// Packing is two moves. A panel is kc rows of W lanes (W = MR for A, NR for B), k-major; lanes
+// past `valid` (a ragged edge) are zeros.
+
+/** dst[p·W + r] = src[r·ld + p]: W source rows, each contiguous along k, interleaved lane by lane. */
+@inline function scatterRows<T>(src: usize, ld: i32, valid: i32, W: i32, kc: i32, dst: usize): void {
   const S = sizeof<T>();
-  for (let r0 = 0; r0 < mc; r0 += MR) {
-    const rows = min(MR, mc - r0);
-    const panel = dst + <usize>(r0 * kc) * S;
-    if (!trans && S == 4 && rows == MR) {
-      // float32, a full panel: 4×4 blocks (four rows of four k) transposed in registers.
-      const src = a + <usize>((i0 + r0) * lda + p0) * S;
-      const row = <usize>lda * S;
-      const k4 = kc & ~3;
+  const row = <usize>ld * S;
+  let r = 0;
+  if (S == 4 && valid == W) {
+    // float32, full: 4×4 blocks (four rows of four k) transposed in registers.
+    const k4 = kc & ~3;
+    for (; r < W; r += 4) {
+      const s0 = src + <usize>r * row;
       for (let p = 0; p < k4; p += 4) {
-        const q = src + <usize>p * S;
-        const r0v = v128.load(q), r1 = v128.load(q + row), r2 = v128.load(q + 2 * row), r3 = v128.load(q + 3 * row);
-        const t0 = v128.shuffle<i32>(r0v, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0v, r1, 2, 6, 3, 7);
+        const q = s0 + <usize>p * S;
+        const r0 = v128.load(q), r1 = v128.load(q + row), r2 = v128.load(q + 2 * row), r3 = v128.load(q + 3 * row);
+        const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
         const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
-        const d = panel + <usize>(p * MR) * S;
+        const d = dst + <usize>(p * W + r) * S;
+        const lane = <usize>W * S;
         v128.store(d, v128.shuffle<i64>(t0, t2, 0, 2));
-        v128.store(d, v128.shuffle<i64>(t0, t2, 1, 3), 16);
-        v128.store(d, v128.shuffle<i64>(t1, t3, 0, 2), 32);
-        v128.store(d, v128.shuffle<i64>(t1, t3, 1, 3), 48);
+        v128.store(d + lane, v128.shuffle<i64>(t0, t2, 1, 3));
+        v128.store(d + 2 * lane, v128.shuffle<i64>(t1, t3, 0, 2));
+        v128.store(d + 3 * lane, v128.shuffle<i64>(t1, t3, 1, 3));
       }
-      for (let p = k4; p < kc; p++) for (let r = 0; r < MR; r++) {
-        store<T>(panel + <usize>(p * MR + r) * S, load<T>(src + <usize>r * row + <usize>p * S));
+      for (let p = k4; p < kc; p++) for (let q = r; q < r + 4; q++) {
+        store<T>(dst + <usize>(p * W + q) * S, load<T>(src + <usize>q * row + <usize>p * S));
       }
-    } else if (!trans) {
-      for (let r = 0; r < MR; r++) {
-        if (r < rows) {
-          const src = a + <usize>((i0 + r0 + r) * lda + p0) * S;
-          for (let p = 0; p < kc; p++) store<T>(panel + <usize>(p * MR + r) * S, load<T>(src + <usize>p * S));
-        } else {
-          for (let p = 0; p < kc; p++) store<T>(panel + <usize>(p * MR + r) * S, <T>0);
-        }
-      }
-    } else if (rows == MR) {
-      // Aᵀ: the MR values of one k are adjacent in A's row p.
-      for (let p = 0; p < kc; p++) {
-        const src = a + <usize>((p0 + p) * lda + i0 + r0) * S;
-        const d = panel + <usize>(p * MR) * S;
-        v128.store(d, v128.load(src));
-        if (S == 8) v128.store(d, v128.load(src, 16), 16);
-      }
+    }
+    return;
+  }
+  for (; r < W; r++) {
+    if (r < valid) {
+      const s0 = src + <usize>r * row;
+      for (let p = 0; p < kc; p++) store<T>(dst + <usize>(p * W + r) * S, load<T>(s0 + <usize>p * S));
     } else {
-      for (let p = 0; p < kc; p++) {
-        const src = a + <usize>((p0 + p) * lda + i0 + r0) * S;
-        for (let r = 0; r < MR; r++) store<T>(panel + <usize>(p * MR + r) * S, r < rows ? load<T>(src + <usize>r * S) : <T>0);
-      }
+      for (let p = 0; p < kc; p++) store<T>(dst + <usize>(p * W + r) * S, <T>0);
     }
   }
 }
 
-/** Packs op(B)[p0.., j0..] (kc×nc) into NR-column panels, k-major. */
+/** dst[p·W + c] = src[p·ld + c]: the W adjacent values of each k copied whole. */
+@inline function copyRows<T>(src: usize, ld: i32, valid: i32, W: i32, kc: i32, dst: usize): void {
+  const S = sizeof<T>();
+  const bytes = <usize>W * S;
+  for (let p = 0; p < kc; p++) {
+    const q = src + <usize>(p * ld) * S;
+    const d = dst + <usize>(p * W) * S;
+    if (valid == W) {
+      for (let o: usize = 0; o < bytes; o += 16) v128.store(d + o, v128.load(q + o));
+    } else {
+      for (let c = 0; c < W; c++) store<T>(d + <usize>c * S, c < valid ? load<T>(q + <usize>c * S) : <T>0);
+    }
+  }
+}
+
+/** Packs op(A)[i0.., p0..] (mc×kc) into MR-row panels. */
+function packA<T>(a: usize, lda: i32, trans: bool, i0: i32, p0: i32, mc: i32, kc: i32, dst: usize): void {
+  const S = sizeof<T>();
+  for (let r0 = 0; r0 < mc; r0 += MR) {
+    const rows = min(MR, mc - r0), panel = dst + <usize>(r0 * kc) * S;
+    if (trans) copyRows<T>(a + <usize>(p0 * lda + i0 + r0) * S, lda, rows, MR, kc, panel);
+    else scatterRows<T>(a + <usize>((i0 + r0) * lda + p0) * S, lda, rows, MR, kc, panel);
+  }
+}
+
+/** Packs op(B)[p0.., j0..] (kc×nc) into NR-column panels. */
 function packB<T>(b: usize, ldb: i32, trans: bool, p0: i32, j0: i32, kc: i32, nc: i32, dst: usize): void {
   const S = sizeof<T>();
   const NR = nr<T>();
   for (let c0 = 0; c0 < nc; c0 += NR) {
-    const cols = min(NR, nc - c0);
-    const panel = dst + <usize>(c0 * kc) * S;
-    if (!trans && cols == NR) {
-      for (let p = 0; p < kc; p++) {
-        const src = b + <usize>((p0 + p) * ldb + j0 + c0) * S;
-        const d = panel + <usize>(p * NR) * S;
-        v128.store(d, v128.load(src));
-        v128.store(d, v128.load(src, 16), 16);
-      }
-    } else if (!trans) {
-      for (let p = 0; p < kc; p++) {
-        const src = b + <usize>((p0 + p) * ldb + j0 + c0) * S;
-        for (let c = 0; c < NR; c++) store<T>(panel + <usize>(p * NR + c) * S, c < cols ? load<T>(src + <usize>c * S) : <T>0);
-      }
-    } else if (S == 4 && cols == NR) {
-      // Bᵀ, float32, a full panel: 4×4 blocks (four k of four rows) transposed in registers.
-      const k4 = kc & ~3;
-      for (let c = 0; c < NR; c += 4) {
-        const src = b + <usize>((j0 + c0 + c) * ldb + p0) * S;
-        const row = <usize>ldb * S;
-        for (let p = 0; p < k4; p += 4) {
-          const q = src + <usize>p * S;
-          const r0 = v128.load(q), r1 = v128.load(q + row), r2 = v128.load(q + 2 * row), r3 = v128.load(q + 3 * row);
-          const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
-          const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
-          const d = panel + <usize>(p * NR + c) * S;
-          v128.store(d, v128.shuffle<i64>(t0, t2, 0, 2));
-          v128.store(d + <usize>NR * S, v128.shuffle<i64>(t0, t2, 1, 3));
-          v128.store(d + <usize>(2 * NR) * S, v128.shuffle<i64>(t1, t3, 0, 2));
-          v128.store(d + <usize>(3 * NR) * S, v128.shuffle<i64>(t1, t3, 1, 3));
-        }
-        for (let p = k4; p < kc; p++) for (let r = 0; r < 4; r++) {
-          store<T>(panel + <usize>(p * NR + c + r) * S, load<T>(src + <usize>r * row + <usize>p * S));
-        }
-      }
-    } else {
-      // Bᵀ: column c of op(B) is row j0+c0+c of B, contiguous in k.
-      for (let c = 0; c < NR; c++) {
-        if (c < cols) {
-          const src = b + <usize>((j0 + c0 + c) * ldb + p0) * S;
-          for (let p = 0; p < kc; p++) store<T>(panel + <usize>(p * NR + c) * S, load<T>(src + <usize>p * S));
-        } else {
-          for (let p = 0; p < kc; p++) store<T>(panel + <usize>(p * NR + c) * S, <T>0);
-        }
-      }
-    }
+    const cols = min(NR, nc - c0), panel = dst + <usize>(c0 * kc) * S;
+    if (trans) scatterRows<T>(b + <usize>((j0 + c0) * ldb + p0) * S, ldb, cols, NR, kc, panel);
+    else copyRows<T>(b + <usize>(p0 * ldb + j0 + c0) * S, ldb, cols, NR, kc, panel);
   }
 }
 
