@@ -9,16 +9,17 @@ import { Tensor } from "../tensor";
 import { checkTensor, defineOp, empty, record, resultDType } from "./record";
 import { Data } from "../dtype";
 import { needed } from "./elementwise";
-import { wasmGemm } from "../wasm/gemm";
+import { CStart, wasmGemm } from "../wasm/gemm";
 
 /**
  * C[m×n] += op(A)·op(B) for one batch, where op(A) is m×k (stored k×m when `ta`) and op(B) is k×n
  * (stored n×k when `tb`): on the WebAssembly SIMD kernel when it pays (float32 or float64), else in
- * JavaScript, each C[i][j] summed in k order either way. `cZero`: C is known to hold only zeros.
+ * JavaScript, each C[i][j] summed in k order either way. `cStart`: what C starts as (see wasmGemm).
  */
-export function gemm(ta: boolean, tb: boolean, a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: number, m: number, k: number, n: number, cZero = false): void {
-  if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, cZero)) return;
-  if (a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, cZero)) return;
+export function gemm(ta: boolean, tb: boolean, a: Data, aOff: number, b: Data, bOff: number, c: Data, cOff: number, m: number, k: number, n: number, cStart: CStart = "c"): void {
+  if (a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, cStart)) return;
+  if (a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array && wasmGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, cStart)) return;
+  if (typeof cStart !== "string") for (let r = 0, i = cOff; r < m; r++) for (let j = 0; j < n; j++, i++) c[i] = cStart[j];
   // Strides of op(A) along (row, k) and of op(B) along (k, column). No skipping of zeros in A:
   // 0 × Inf and 0 × NaN must give NaN, as in PyTorch.
   const aRow = ta ? 1 : k, aK = ta ? m : 1;
@@ -58,7 +59,7 @@ function bmm(a: Tensor, b: Tensor, ta = false, tb = false): Tensor {
   const batch = a.numel() / (m * k || 1);
   const shape = [...a.shape.slice(0, r - 2), m, n];
   const out = empty(shape, resultDType(a, b));
-  if (k > 0) for (let i = 0; i < batch; i++) gemm(ta, tb, a.data, i * m * k, b.data, i * k * n, out.data, i * m * n, m, k, n, true);
+  if (k > 0) for (let i = 0; i < batch; i++) gemm(ta, tb, a.data, i * m * k, b.data, i * k * n, out.data, i * m * n, m, k, n, "zero");
   return record(out, MATMUL, [a, b], needed([a, b], [b, a]), (g) => [
     // C = op(a)·op(b): dop(a) = g·op(b)ᵀ and dop(b) = op(a)ᵀ·g, each written back in a's (b's) own layout.
     a.requiresGrad ? (ta ? bmm(b, g, tb, true) : bmm(g, b, false, !tb)).to(a.dtype) : null,
@@ -113,18 +114,31 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const shape = [...x.shape.slice(0, -1), outF];
   const out = empty(shape, dtype);
   const o = out.data;
-  if (bias !== null) {
-    const bd = bias.data;
-    for (let r = 0, i = 0; r < rows; r++) for (let j = 0; j < outF; j++, i++) o[i] = bd[j];
-  }
-  if (inF > 0) gemm(false, true, x.data, 0, weight.data, 0, o, 0, rows, inF, outF, bias === null);
+  // Every row starts as the bias; the product is added to it.
+  if (inF > 0) gemm(false, true, x.data, 0, weight.data, 0, o, 0, rows, inF, outF, bias === null ? "zero" : bias.data);
+  else if (bias !== null) for (let r = 0; r < rows; r++) o.set(bias.data, r * outF);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record(out, LINEAR, inputs, needed([x, weight], [weight, x]), (g) => {
     const g2 = g.reshape([rows, outF]);
     return [
       x.requiresGrad ? bmm(g2, weight).reshape(x.shape) : null,
       weight.requiresGrad ? bmm(g2, x.reshape([rows, inF]), true, false) : null,
-      ...(bias === null ? [] : [bias.requiresGrad ? g2.sum(0) : null]),
+      ...(bias === null ? [] : [bias.requiresGrad ? columnSums(g2, rows, outF) : null]),
     ];
   });
+}
+
+/** The bias gradient: g [rows, n] summed over rows, in row order (what g.sum(0) adds up). */
+function columnSums(g: Tensor, rows: number, n: number): Tensor {
+  const out = empty([n], g.dtype);
+  const gd = g.data, o = out.data;
+  const acc = new Float64Array(n);
+  if (g.dtype === "float64") {
+    for (let r = 0, i = 0; r < rows; r++) for (let j = 0; j < n; j++, i++) acc[j] += gd[i];
+  } else {
+    // Rounded to float32 after every addition, as a float32 sum(0) accumulates.
+    for (let r = 0, i = 0; r < rows; r++) for (let j = 0; j < n; j++, i++) acc[j] = Math.fround(acc[j] + gd[i]);
+  }
+  o.set(acc);
+  return out;
 }

@@ -7,11 +7,13 @@ const MIN_WORK = 32 * 32 * 32;
 /**
  * C[m×n] += op(A)·op(B) for one batch (row-major, at the given offsets; all three float32 or all
  * float64), on the WebAssembly kernel. op(A) is m×k (A is stored k×m when `ta`), op(B) is k×n (B is
- * stored n×k when `tb`); the kernel absorbs the transposes while packing. `cZero`: C holds only
- * zeros (a fresh result), so it needn't be copied in. False when it doesn't apply: then the
- * caller runs the JavaScript loop.
+ * stored n×k when `tb`); the kernel absorbs the transposes while packing. `cStart` says what C
+ * holds before: "c" its own values (copied in), "zero" only zeros (a fresh result), or a row of n
+ * values repeated in every row (a bias); then the product is written over `c`. False when it
+ * doesn't apply: then the caller runs the JavaScript loop (which reads C, so prepare it first).
  */
-export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb: boolean, a: T, aOff: number, b: T, bOff: number, c: T, cOff: number, m: number, k: number, n: number, cZero = false): boolean {
+export type CStart = "c" | "zero" | Float32Array | Float64Array;
+export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb: boolean, a: T, aOff: number, b: T, bOff: number, c: T, cOff: number, m: number, k: number, n: number, cStart: CStart = "c"): boolean {
   if (m * k * n < MIN_WORK) return false;
   const kern = simd();
   if (kern === null) return false;
@@ -23,8 +25,9 @@ export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb:
   const heap = wide ? new Float64Array(buffer, base, sizeA + sizeB + sizeC) : new Float32Array(buffer, base, sizeA + sizeB + sizeC);
   heap.set(a.subarray(aOff, aOff + sizeA), 0);
   heap.set(b.subarray(bOff, bOff + sizeB), sizeA);
-  if (cZero) heap.fill(0, sizeA + sizeB);
-  else heap.set(c.subarray(cOff, cOff + sizeC), sizeA + sizeB);
+  if (cStart === "zero") heap.fill(0, sizeA + sizeB);
+  else if (cStart === "c") heap.set(c.subarray(cOff, cOff + sizeC), sizeA + sizeB);
+  else for (let r = 0; r < m; r++) heap.set(cStart, sizeA + sizeB + r * n);
   (wide ? kern.gemm64 : kern.gemm32)(ta ? 1 : 0, tb ? 1 : 0, m, n, k, base, ta ? m : k, base + sizeA * size, tb ? k : n, base + (sizeA + sizeB) * size, n, base + (sizeA + sizeB + sizeC) * size);
   c.set(heap.subarray(sizeA + sizeB, sizeA + sizeB + sizeC), cOff);
   return true;
