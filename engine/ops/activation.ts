@@ -4,7 +4,7 @@ import { Tensor } from "../tensor";
 import { defineOp, empty, record, resultDType } from "./record";
 import { erf } from "./special";
 import { maskedGrad } from "./elementwise";
-import { wasmRelu, wasmReluGrad } from "../wasm/elementwise";
+import { wasmRelu, wasmReluGrad, wasmTanh } from "../wasm/elementwise";
 
 function map(x: Tensor, f: (v: number) => number): Tensor {
   const out = empty(x.shape, x.dtype);
@@ -86,7 +86,7 @@ const TANH = defineOp("tanh");
 export function tanh(x: Tensor): Tensor {
   const out = empty(x.shape, x.dtype);
   const o = out.data, d = x.data;
-  for (let i = 0; i < d.length; i++) o[i] = Math.tanh(d[i]);
+  if (!wasmTanh(d, o)) for (let i = 0; i < d.length; i++) o[i] = Math.tanh(d[i]);
   return record(out, TANH, [x], [out], (g) => [gradTimes(g, out, Local.Tanh)]);
 }
 

@@ -1,13 +1,15 @@
-/** relu and its gradient on the WebAssembly SIMD kernels (elementwise.asc.ts), float32 and float64. */
+/** relu and its gradient (float32 and float64) and tanh (float32) on the WebAssembly SIMD kernels (elementwise.asc.ts). */
 import { Data } from "../dtype";
 import { heapBytes, scratchBase, simd } from "./module";
 
-/** Fewer values than this stay in JavaScript (the copies would dominate). */
+/** Fewer values than this stay in JavaScript (the copies would dominate a select). */
 const MIN_SIZE = 4096;
+/** tanh costs enough per value to pay for the copies much sooner. */
+const MIN_TANH = 256;
 
-/** The kernel for these arrays (all float32 or all float64) and its scratch, or null. */
-function prepare(arrays: Data[], n: number): { heap: Float32Array | Float64Array; wide: boolean; base: number; e: number } | null {
-  if (n < MIN_SIZE) return null;
+/** The kernel for these arrays of n values (all float32 or all float64) and its scratch, or null below `min` values. */
+function prepare(arrays: Data[], n: number, min = MIN_SIZE): { heap: Float32Array | Float64Array; wide: boolean; base: number; e: number } | null {
+  if (n < min) return null;
   const wide = arrays[0] instanceof Float64Array;
   if (arrays.some((a) => (a instanceof Float64Array) !== wide)) return null;
   const kern = simd();
@@ -38,5 +40,17 @@ export function wasmReluGrad(g: Data, y: Data, out: Data): boolean {
   s.heap.set(y, n);
   (s.wide ? simd()!.reluGrad64 : simd()!.reluGrad32)(n, s.base, s.base + n * s.e, s.base + 2 * n * s.e);
   out.set(s.heap.subarray(2 * n, 3 * n));
+  return true;
+}
+
+/** float32 tanh (within 2 ulp; see tanh32); false when it doesn't apply (float64 always loops in JavaScript). */
+export function wasmTanh(x: Data, out: Data): boolean {
+  if (!(x instanceof Float32Array)) return false;
+  const n = x.length;
+  const s = prepare([x, out], n, MIN_TANH);
+  if (s === null) return false;
+  s.heap.set(x, 0);
+  simd()!.tanh32(n, s.base, s.base + n * 4);
+  out.set(s.heap.subarray(n, 2 * n));
   return true;
 }

@@ -22,6 +22,7 @@ export interface Kernels {
   relu64(n: number, x: number, out: number): void;
   reluGrad32(n: number, g: number, y: number, out: number): void;
   reluGrad64(n: number, g: number, y: number, out: number): void;
+  tanh32(n: number, x: number, out: number): void;
   memory: WebAssembly.Memory;
 }
 

@@ -328,3 +328,24 @@ describe("Adam moments resident in the kernels' memory", () => {
     assert.ok(peak < 250 * 1024 * 1024, `kernel memory peaked at ${(peak / 1048576).toFixed(0)} MB`);
   });
 });
+
+describe("float32 tanh on SIMD", () => {
+  afterEach(() => setKernelMode("auto"));
+  it("is within 2 ulp of the correctly rounded tanh over every magnitude, exact at 0, ±0, ±Inf, NaN and past ±10", () => {
+    manualSeed(43);
+    const n = 1 << 16;
+    for (let decade = -30; decade <= 2; decade += 2) {
+      const x = randn([n]).mul(10 ** decade);
+      [0, -0, Infinity, -Infinity, NaN, 10, -10, 9.01, 0.55, -0.55, 1e-38].forEach((v, i) => (x.data[i] = v));
+      const y = x.tanh().data;
+      for (let i = 0; i < n; i++) {
+        const want = Math.fround(Math.tanh(x.data[i]));
+        if (Number.isNaN(want)) { assert.ok(Number.isNaN(y[i]), `tanh(NaN) = ${y[i]}`); continue; }
+        if (i < 11) assert.ok(Object.is(y[i], want), `tanh(${x.data[i]}) = ${y[i]}, want ${want}`);
+        const ulps = Math.abs(y[i] - want) / Math.max(Math.abs(want) * 2 ** -23, 2 ** -149);
+        assert.ok(ulps <= 2, `tanh(${x.data[i]}) = ${y[i]}, want ${want} (${ulps.toFixed(2)} ulp)`);
+      }
+    }
+    assert.equal(kernelMode(), "wasm-simd");
+  });
+});
