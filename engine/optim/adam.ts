@@ -2,7 +2,7 @@
 import { Tensor } from "../tensor";
 import { Optimizer, ParamGroup, Params } from "./optimizer";
 import { checkOptions } from "../options";
-import { adamMoments, momentValues, wasmAdam } from "../wasm/adam";
+import { optimizerBuffer, bufferValues, wasmAdam } from "../wasm/optim";
 
 export interface AdamOptions {
   lr?: number;
@@ -16,9 +16,9 @@ export interface AdamOptions {
 /** Moments are kept in the parameter's dtype, as PyTorch keeps them (large ones in the kernels' memory). */
 interface AdamState {
   step: number;
-  expAvg: ReturnType<typeof adamMoments>;
-  expAvgSq: ReturnType<typeof adamMoments>;
-  maxExpAvgSq?: ReturnType<typeof adamMoments>;
+  expAvg: ReturnType<typeof optimizerBuffer>;
+  expAvgSq: ReturnType<typeof optimizerBuffer>;
+  maxExpAvgSq?: ReturnType<typeof optimizerBuffer>;
 }
 
 const ADAM_OPTIONS = ["lr", "betas", "eps", "weightDecay", "amsgrad", "maximize"];
@@ -55,9 +55,9 @@ export class Adam extends Optimizer {
     if (state.step === undefined) {
       state.step = 0;
       const wide = p.dtype === "float64";
-      state.expAvg = adamMoments(w.length, wide, state);
-      state.expAvgSq = adamMoments(w.length, wide, state);
-      if (amsgrad) state.maxExpAvgSq = adamMoments(w.length, wide, state);
+      state.expAvg = optimizerBuffer(w.length, wide, state);
+      state.expAvgSq = optimizerBuffer(w.length, wide, state);
+      if (amsgrad) state.maxExpAvgSq = optimizerBuffer(w.length, wide, state);
     }
     state.step++;
     const bc1 = 1 - Math.pow(b1, state.step);
@@ -65,8 +65,8 @@ export class Adam extends Optimizer {
     const stepSize = lr / bc1;
     const coupledDecay = weightDecay !== 0 && !this.decoupled, decoupledDecay = weightDecay !== 0 && this.decoupled;
     if (wasmAdam(w, grad, state.expAvg, state.expAvgSq, state.maxExpAvgSq, { lr, b1, b2, eps, weightDecay, stepSize, bc2Sqrt, maximize, coupledDecay, decoupledDecay })) return;
-    const m = momentValues(state.expAvg), v = momentValues(state.expAvgSq);
-    const vMax = state.maxExpAvgSq === undefined ? undefined : momentValues(state.maxExpAvgSq);
+    const m = bufferValues(state.expAvg), v = bufferValues(state.expAvgSq);
+    const vMax = state.maxExpAvgSq === undefined ? undefined : bufferValues(state.maxExpAvgSq);
     const sign = maximize ? -1 : 1, c1 = 1 - b1, c2 = 1 - b2;
     if (weightDecay === 0 && vMax === undefined) {
       // The common case, without per-element branches (the same arithmetic as below, in the same order).

@@ -1,5 +1,6 @@
 /** SGD with momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD's algorithm). */
 import { Tensor } from "../tensor";
+import { bufferValues, optimizerBuffer, wasmSgd } from "../wasm/optim";
 import { Optimizer, ParamGroup, Params } from "./optimizer";
 import { checkOptions } from "../options";
 
@@ -35,14 +36,33 @@ export class SGD extends Optimizer {
   protected update(p: Tensor, grad: ArrayLike<number>, group: ParamGroup, state: Record<string, unknown>): void {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group as ParamGroup & Required<SGDOptions>;
     const w = p.data;
-    let buf = state.momentumBuffer as Float64Array | undefined;
-    const first = buf === undefined;
-    if (momentum !== 0 && buf === undefined) state.momentumBuffer = buf = new Float64Array(w.length);
+    let held = state.momentumBuffer as ReturnType<typeof optimizerBuffer> | undefined;
+    const first = held === undefined;
+    // The momentum buffer in the parameter's dtype, as PyTorch keeps it (a large one in the kernels' memory).
+    if (momentum !== 0 && held === undefined) state.momentumBuffer = held = optimizerBuffer(w.length, p.dtype === "float64", state);
+    if (wasmSgd(w, grad, held, { lr, momentum, dampening, weightDecay, nesterov, maximize, first })) return;
+    const buf = held === undefined ? undefined : bufferValues(held);
+    const sign = maximize ? -1 : 1, keep = 1 - dampening;
+    // The common cases without per-element branches (the same arithmetic as the general loop, in the same order).
+    if (weightDecay === 0 && !nesterov) {
+      if (buf === undefined) {
+        for (let i = 0; i < w.length; i++) w[i] -= lr * (sign * grad[i]);
+        return;
+      }
+      if (!first) {
+        for (let i = 0; i < w.length; i++) {
+          const b = momentum * buf[i] + keep * (sign * grad[i]);
+          buf[i] = b;
+          w[i] -= lr * b;
+        }
+        return;
+      }
+    }
     for (let i = 0; i < w.length; i++) {
-      let d = maximize ? -grad[i] : grad[i];
+      let d = sign * grad[i];
       if (weightDecay !== 0) d += weightDecay * w[i];
       if (buf !== undefined) {
-        buf[i] = first ? d : momentum * buf[i] + (1 - dampening) * d;
+        buf[i] = first ? d : momentum * buf[i] + keep * d;
         d = nesterov ? d + momentum * buf[i] : buf[i];
       }
       w[i] -= lr * d;

@@ -1,5 +1,5 @@
 /**
- * The engine's WebAssembly SIMD kernels (gemm.asc.ts, adam.asc.ts, elementwise.asc.ts, built into one
+ * The engine's WebAssembly SIMD kernels (gemm.asc.ts, optim.asc.ts, elementwise.asc.ts, built into one
  * module and embedded as base64, so the engine stays one file with no Node-only API). Loaded lazily and
  * synchronously; anywhere it can't load (no SIMD128, a browser main thread refusing a synchronous
  * compile) every op keeps its JavaScript loop.
@@ -18,6 +18,8 @@ export interface Kernels {
   workspaceBytes(m: number, n: number, k: number, elem: number): number;
   adam32: AdamFn;
   adam64: AdamFn;
+  sgd32(n: number, w: number, g: number, buf: number, flags: number, lr: number, momentum: number, keep: number, weightDecay: number): void;
+  sgd64(n: number, w: number, g: number, buf: number, flags: number, lr: number, momentum: number, keep: number, weightDecay: number): void;
   relu32(n: number, x: number, out: number): void;
   relu64(n: number, x: number, out: number): void;
   reluGrad32(n: number, g: number, y: number, out: number): void;

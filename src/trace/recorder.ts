@@ -9,7 +9,7 @@
  * stepping together every N micro-batches never trips it: the count restarts at each zero.
  */
 import type { Alert, ParamInfo, ParamStats, SourceLocation, TraceEvent, TraceOptions } from "./protocol";
-import { gradIsClear, paramStats, snapshot, TensorLike } from "./stats";
+import { gradIsClear, paramStats, Snapshot, snapshot, TensorLike } from "./stats";
 
 /** Steps always logged in full, whatever `logEvery` says (early steps are where bugs show). */
 export const ALWAYS_LOGGED = 100;
@@ -20,9 +20,9 @@ interface OptimizerState {
   names: string[];
   backwardsSinceZero: number;
   stepsSinceZero: number;
-  before: Float64Array[] | null;
+  before: Snapshot[] | null;
   /** Reused snapshot buffers, one per parameter. */
-  buffers: Float64Array[];
+  buffers: Snapshot[];
 }
 
 interface ParamState {

@@ -1,4 +1,4 @@
-/** The Adam/AdamW update on the WebAssembly SIMD kernel (adam.asc.ts), float32 and float64. */
+/** Optimizer updates (Adam/AdamW, SGD) on the WebAssembly SIMD kernels (optim.asc.ts), float32 and float64. */
 import { heapBytes, Resident, resident, scratchBase, simd } from "./module";
 
 /** Parameters smaller than this stay in JavaScript (the calls and copies would dominate). */
@@ -12,16 +12,16 @@ export interface AdamStep {
 type Moments = Float32Array | Float64Array | Resident;
 
 /**
- * Zeroed moments for a parameter of `length` values: resident in the kernels' memory when the
+ * Zeroed optimizer state (Adam's moments, SGD's momentum) for a parameter of `length` values: resident in the kernels' memory when the
  * update will run there (so only the weights and gradient are copied per step), else a typed
  * array. Freed with `holder` (the optimizer's per-parameter state).
  */
-export function adamMoments(length: number, wide: boolean, holder: object): Moments {
+export function optimizerBuffer(length: number, wide: boolean, holder: object): Moments {
   return (length >= MIN_SIZE ? resident(length, wide, holder) : null) ?? (wide ? new Float64Array(length) : new Float32Array(length));
 }
 
 /** A moment as a typed array the JavaScript loop can index (a fresh view of a resident one). */
-export function momentValues(m: Moments): Float32Array | Float64Array {
+export function bufferValues(m: Moments): Float32Array | Float64Array {
   return m instanceof Resident ? m.view() : m;
 }
 
@@ -49,14 +49,40 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
   let slot = 2;
   const at = moments.map((x, i) => {
     if (!copied[i]) return (x as Resident).offset;
-    heap.set(momentValues(x), slot * n);
+    heap.set(bufferValues(x), slot * n);
     return base + (slot++) * n * e;
   });
   const flags = (s.maximize ? 1 : 0) | (s.coupledDecay ? 2 : 0) | (s.decoupledDecay ? 4 : 0) | (vMax !== undefined ? 8 : 0);
   (wide ? kern.adam64 : kern.adam32)(n, base, base + n * e, at[0], at[1], at[2] ?? 0, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt);
   w.set(heap.subarray(0, n));
   moments.forEach((x, i) => {
-    if (copied[i]) momentValues(x).set(new (wide ? Float64Array : Float32Array)(buffer, at[i], n));
+    if (copied[i]) bufferValues(x).set(new (wide ? Float64Array : Float32Array)(buffer, at[i], n));
   });
+  return true;
+}
+
+export interface SgdStep { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean; first: boolean }
+
+/** One SGD update of w from g (with its momentum buffer, when momentum is on), in place; false when it doesn't apply. */
+export function wasmSgd(w: Float32Array | Float64Array, g: ArrayLike<number>, buf: Moments | undefined, s: SgdStep): boolean {
+  const n = w.length;
+  if (n < MIN_SIZE) return false;
+  const kern = simd();
+  if (kern === null) return false;
+  const wide = w instanceof Float64Array;
+  const e = wide ? 8 : 4;
+  const copied = buf !== undefined && !(buf instanceof Resident && buf.wide === wide && buf.length === n);
+  const slots = 2 + (copied ? 1 : 0);
+  const buffer = heapBytes(kern, slots * n * e);
+  const base = scratchBase();
+  const heap = wide ? new Float64Array(buffer, base, slots * n) : new Float32Array(buffer, base, slots * n);
+  heap.set(w, 0);
+  heap.set(g, n);
+  if (copied) heap.set(bufferValues(buf!), 2 * n);
+  const at = buf === undefined ? 0 : copied ? base + 2 * n * e : (buf as Resident).offset;
+  const flags = (s.maximize ? 1 : 0) | (s.weightDecay !== 0 ? 2 : 0) | (buf !== undefined ? 4 : 0) | (s.first ? 8 : 0) | (s.nesterov ? 16 : 0);
+  (wide ? kern.sgd64 : kern.sgd32)(n, base, base + n * e, at, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay);
+  w.set(heap.subarray(0, n));
+  if (copied) bufferValues(buf!).set(heap.subarray(2 * n, 3 * n));
   return true;
 }
