@@ -9,12 +9,18 @@
  * user's own `node_modules/gradlens`.
  */
 import type { Tensor } from "./tensor";
+import type { UpdateSums } from "./optim/stats";
 
 export interface ProbeSink {
   backward?(root: Tensor): void;
-  /** Before an optimizer applies its update (weights are still the old ones). */
-  beforeStep?(optimizer: object, params: readonly Tensor[]): void;
-  step?(optimizer: object, params: readonly Tensor[]): void;
+  /**
+   * Before an optimizer applies its update (weights are still the old ones). `canMeasure`: this
+   * engine can measure each update while applying it; returning "measure" asks for that, and the
+   * sums come to step().
+   */
+  beforeStep?(optimizer: object, params: readonly Tensor[], canMeasure?: boolean): void | "measure";
+  /** After the update; `measured[i]` for params[i] when beforeStep asked (null: it had no gradient). */
+  step?(optimizer: object, params: readonly Tensor[], measured?: readonly (UpdateSums | null)[]): void;
   zeroGrad?(owner: object, params: readonly Tensor[], setToNone: boolean): void;
   /** A module listed its parameters (`model.parameters()` for an optimizer): their names. */
   namedParameters?(module: object, named: readonly [string, Tensor][]): void;

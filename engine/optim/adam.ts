@@ -3,6 +3,7 @@ import { Tensor } from "../tensor";
 import { Optimizer, ParamGroup, Params } from "./optimizer";
 import { checkOptions } from "../options";
 import { optimizerBuffer, bufferValues, wasmAdam } from "../wasm/optim";
+import { measureUpdate, UpdateSums } from "./stats";
 
 export interface AdamOptions {
   lr?: number;
@@ -47,7 +48,9 @@ export class Adam extends Optimizer {
     if (!(weightDecay >= 0)) throw new RangeError(`${name}: invalid weightDecay value: ${weightDecay}`);
   }
 
-  protected update(p: Tensor, grad: ArrayLike<number>, group: ParamGroup, raw: Record<string, unknown>): void {
+  protected override readonly measuresUpdates: boolean = true;
+
+  protected update(p: Tensor, grad: ArrayLike<number>, group: ParamGroup, raw: Record<string, unknown>, into?: UpdateSums): void {
     const { lr, betas, eps, weightDecay, amsgrad, maximize } = group as ParamGroup & Required<AdamOptions>;
     const [b1, b2] = betas;
     const w = p.data;
@@ -64,7 +67,15 @@ export class Adam extends Optimizer {
     const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, state.step));
     const stepSize = lr / bc1;
     const coupledDecay = weightDecay !== 0 && !this.decoupled, decoupledDecay = weightDecay !== 0 && this.decoupled;
-    if (wasmAdam(w, grad, state.expAvg, state.expAvgSq, state.maxExpAvgSq, { lr, b1, b2, eps, weightDecay, stepSize, bc2Sqrt, maximize, coupledDecay, decoupledDecay })) return;
+    if (wasmAdam(w, grad, state.expAvg, state.expAvgSq, state.maxExpAvgSq, { lr, b1, b2, eps, weightDecay, stepSize, bc2Sqrt, maximize, coupledDecay, decoupledDecay }, into)) return;
+    const before = into === undefined ? null : w.slice();
+    this.updateInJs(w, grad, state, group, bc2Sqrt, stepSize);
+    if (into !== undefined) Object.assign(into, measureUpdate(grad, w, before));
+  }
+
+  private updateInJs(w: Float32Array | Float64Array, grad: ArrayLike<number>, state: AdamState, group: ParamGroup, bc2Sqrt: number, stepSize: number): void {
+    const { lr, betas, eps, weightDecay, maximize } = group as ParamGroup & Required<AdamOptions>;
+    const [b1, b2] = betas;
     const m = bufferValues(state.expAvg), v = bufferValues(state.expAvgSq);
     const vMax = state.maxExpAvgSq === undefined ? undefined : bufferValues(state.maxExpAvgSq);
     const sign = maximize ? -1 : 1, c1 = 1 - b1, c2 = 1 - b2;

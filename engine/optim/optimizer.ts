@@ -9,6 +9,7 @@ import { Tensor } from "../tensor";
 import { checkBooleanOption, checkNumberOption, checkOptions } from "../options";
 import { clearGrad, ZeroGradOptions } from "../nn/module";
 import { probe } from "../probe";
+import { emptySums, measureUpdate, UpdateSums } from "./stats";
 
 export interface ParamGroupInput {
   params: Iterable<Tensor>;
@@ -104,21 +105,38 @@ export abstract class Optimizer {
       if (typeof closure !== "function") throw new TypeError(`${this.constructor.name}.step: closure must be a function`);
       loss = enableGrad(closure);
     }
-    if (probe.sink !== null) probe.sink.beforeStep?.(this, this.params);
+    // A tracer may ask for each update to be measured as it is applied (see optim/stats.ts).
+    const measured = probe.sink !== null && probe.sink.beforeStep?.(this, this.params, true) === "measure" ? new Map<Tensor, UpdateSums>() : null;
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (p.grad === null) continue;
         let state = this.state.get(p);
         if (state === undefined) this.state.set(p, (state = {}));
-        this.update(p, p.grad.data, group, state);
+        const grad = p.grad.data;
+        if (measured === null) this.update(p, grad, group, state);
+        else if (this.measuresUpdates) {
+          const into = emptySums();
+          this.update(p, grad, group, state, into);
+          measured.set(p, into);
+        } else {
+          const before = p.data.slice();
+          this.update(p, grad, group, state);
+          measured.set(p, measureUpdate(grad, p.data, before));
+        }
         p.storage.version++;
         p.storage.lastInplaceOp = `${this.constructor.name}.step`;
       }
     }
-    if (probe.sink !== null) probe.sink.step?.(this, this.params);
+    if (probe.sink !== null) probe.sink.step?.(this, this.params, measured === null ? undefined : this.params.map((p) => measured.get(p) ?? null));
     return loss;
   }
 
-  /** Updates one parameter in place from its gradient values. */
-  protected abstract update(p: Tensor, grad: ArrayLike<number>, group: ParamGroup, state: Record<string, unknown>): void;
+  /** Whether update() fills the sums it is given (else step measures around it). */
+  protected readonly measuresUpdates: boolean = false;
+
+  /**
+   * Updates one parameter in place from its gradient values. With `into` (only when
+   * measuresUpdates), it also measures the update (optim/stats.ts).
+   */
+  protected abstract update(p: Tensor, grad: ArrayLike<number>, group: ParamGroup, state: Record<string, unknown>, into?: UpdateSums): void;
 }

@@ -40,7 +40,7 @@ export function tanh32(n: i32, x: usize, out: usize): void {
   for (let i = 0; i < n4; i += 4) {
     const o = <usize>i << 2;
     const v = v128.load(x + o);
-    const a = f32x4.min(v128.andnot(v, signBit), ten);
+    const a = f32x4.pmin(v128.andnot(v, signBit), ten); // pmin keeps a NaN |x| (10 < NaN is false)
     // Small |x|: x·(1 + x²·(c3 + x²·(c5 + …))).
     const z = f32x4.mul(a, a);
     let p = f32x4.splat(-929569.0 / 638512875.0);

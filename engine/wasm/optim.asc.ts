@@ -100,3 +100,69 @@ export function sgd32(n: i32, w: usize, g: usize, buf: usize, flags: i32, lr: f3
 export function sgd64(n: i32, w: usize, g: usize, buf: usize, flags: i32, lr: f64, momentum: f64, keep: f64, weightDecay: f64): void {
   sgdT<f64>(n, w, g, buf, flags, lr, momentum, keep, weightDecay);
 }
+
+// What a traced step records of one parameter's update, measured right after it on the same
+// scratch: over the gradient's finite values Σg², Σ|g| and max|g| (and how many were not finite),
+// Σw² of the new weights and Σ(w − before)². Partial sums run in the parameter's lanes for 512
+// vectors at a time, then go into float64, so a float32 parameter's sums stay accurate.
+@inline function measureT<T>(n: i32, g: usize, before: usize, w: usize, out: usize): void {
+  const S = sizeof<T>();
+  const L: i32 = 16 / <i32>S;
+  const V = 2 * L; // two vectors per iteration, with their own partial sums (the adds don't wait on each other)
+  const inf = v128.splat<T>(<T>Infinity), zero = v128.splat<T>(0);
+  let gsq = 0.0, gabs = 0.0, gmax = 0.0, finiteCount = 0.0, wsq = 0.0, dsq = 0.0;
+  const nv = n - n % V;
+  let i = 0;
+  while (i < nv) {
+    const end = min(nv, i + 256 * V);
+    let a = zero, b = zero, c = zero, e = zero, f = zero, a2 = zero, b2 = zero, c2 = zero, e2 = zero, f2 = zero, count = zero;
+    for (; i < end; i += V) {
+      const o = <usize>i * S;
+      const gv = v128.load(g + o), wv = v128.load(w + o), d = v128.sub<T>(wv, v128.load(before + o));
+      const gv2 = v128.load(g + o, 16), wv2 = v128.load(w + o, 16), d2 = v128.sub<T>(wv2, v128.load(before + o, 16));
+      const ga = v128.abs<T>(gv), ga2 = v128.abs<T>(gv2);
+      const ok = v128.lt<T>(ga, inf), ok2 = v128.lt<T>(ga2, inf);
+      const gf = v128.and(gv, ok), gf2 = v128.and(gv2, ok2), gaf = v128.and(ga, ok), gaf2 = v128.and(ga2, ok2);
+      a = v128.add<T>(a, v128.mul<T>(gf, gf)); a2 = v128.add<T>(a2, v128.mul<T>(gf2, gf2));
+      b = v128.add<T>(b, gaf); b2 = v128.add<T>(b2, gaf2);
+      // pmax (b < a ? a : b) is one instruction; nothing here is NaN or −0.
+      c = v128.pmax<T>(c, gaf); c2 = v128.pmax<T>(c2, gaf2);
+      // A finite lane's mask is −1: subtracting both masks counts the finite values.
+      count = S == 4 ? v128.sub<i32>(v128.sub<i32>(count, ok), ok2) : v128.sub<i64>(v128.sub<i64>(count, ok), ok2);
+      e = v128.add<T>(e, v128.mul<T>(wv, wv)); e2 = v128.add<T>(e2, v128.mul<T>(wv2, wv2));
+      f = v128.add<T>(f, v128.mul<T>(d, d)); f2 = v128.add<T>(f2, v128.mul<T>(d2, d2));
+    }
+    gsq += sumLanes<T>(a) + sumLanes<T>(a2); gabs += sumLanes<T>(b) + sumLanes<T>(b2);
+    gmax = max(gmax, max(maxLanes<T>(c), maxLanes<T>(c2)));
+    wsq += sumLanes<T>(e) + sumLanes<T>(e2); dsq += sumLanes<T>(f) + sumLanes<T>(f2);
+    finiteCount += S == 4
+      ? <f64>(i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3))
+      : <f64>(i64x2.extract_lane(count, 0) + i64x2.extract_lane(count, 1));
+  }
+  let bad = <f64>nv - finiteCount;
+  for (let j = nv; j < n; j++) {
+    const o = <usize>j * S;
+    const gv = <f64>load<T>(g + o), wv = <f64>load<T>(w + o), d = wv - <f64>load<T>(before + o);
+    const ga = abs(gv);
+    if (ga < Infinity) { gsq += gv * gv; gabs += ga; gmax = max(gmax, ga); } else bad += 1;
+    wsq += wv * wv;
+    dsq += d * d;
+  }
+  store<f64>(out, gsq); store<f64>(out, gabs, 8); store<f64>(out, gmax, 16); store<f64>(out, bad, 24);
+  store<f64>(out, wsq, 32); store<f64>(out, dsq, 40);
+}
+
+/** The sum of a vector's lanes, in float64. */
+@inline function sumLanes<T>(x: v128): f64 {
+  if (sizeof<T>() == 4) return <f64>f32x4.extract_lane(x, 0) + <f64>f32x4.extract_lane(x, 1) + <f64>f32x4.extract_lane(x, 2) + <f64>f32x4.extract_lane(x, 3);
+  return f64x2.extract_lane(x, 0) + f64x2.extract_lane(x, 1);
+}
+
+/** The largest of a vector's lanes (none NaN here), in float64. */
+@inline function maxLanes<T>(x: v128): f64 {
+  if (sizeof<T>() == 4) return max(max(<f64>f32x4.extract_lane(x, 0), <f64>f32x4.extract_lane(x, 1)), max(<f64>f32x4.extract_lane(x, 2), <f64>f32x4.extract_lane(x, 3)));
+  return max(f64x2.extract_lane(x, 0), f64x2.extract_lane(x, 1));
+}
+
+export function measure32(n: i32, g: usize, before: usize, w: usize, out: usize): void { measureT<f32>(n, g, before, w, out); }
+export function measure64(n: i32, g: usize, before: usize, w: usize, out: usize): void { measureT<f64>(n, g, before, w, out); }

@@ -1,5 +1,6 @@
 /** Optimizer updates (Adam/AdamW, SGD) on the WebAssembly SIMD kernels (optim.asc.ts), float32 and float64. */
-import { heapBytes, Resident, resident, scratchBase, simd } from "./module";
+import { heapBytes, Kernels, Resident, resident, scratchBase, simd } from "./module";
+import type { UpdateSums } from "../optim/stats";
 
 /** Parameters smaller than this stay in JavaScript (the calls and copies would dominate). */
 const MIN_SIZE = 2048;
@@ -30,7 +31,7 @@ export function bufferValues(m: Moments): Float32Array | Float64Array {
  * dtype (other arrays are converted on the way in and out). False when it doesn't apply: then the
  * caller runs the JavaScript loop.
  */
-export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m: Moments, v: Moments, vMax: Moments | undefined, s: AdamStep): boolean {
+export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m: Moments, v: Moments, vMax: Moments | undefined, s: AdamStep, into?: UpdateSums): boolean {
   const n = w.length;
   if (n < MIN_SIZE) return false;
   const kern = simd();
@@ -41,11 +42,12 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
   const moments = [m, v, ...(vMax === undefined ? [] : [vMax])];
   const copied = moments.map((x) => !(x instanceof Resident && x.wide === wide && x.length === n));
   const slots = 2 + copied.filter(Boolean).length;
-  const buffer = heapBytes(kern, slots * n * e);
+  const buffer = heapBytes(kern, measuredBytes(slots, n, e, into));
   const base = scratchBase();
   const heap = wide ? new Float64Array(buffer, base, slots * n) : new Float32Array(buffer, base, slots * n);
   heap.set(w, 0);
   heap.set(g, n);
+  if (into !== undefined) keepBefore(buffer, base, slots, n, wide);
   let slot = 2;
   const at = moments.map((x, i) => {
     if (!copied[i]) return (x as Resident).offset;
@@ -54,6 +56,7 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
   });
   const flags = (s.maximize ? 1 : 0) | (s.coupledDecay ? 2 : 0) | (s.decoupledDecay ? 4 : 0) | (vMax !== undefined ? 8 : 0);
   (wide ? kern.adam64 : kern.adam32)(n, base, base + n * e, at[0], at[1], at[2] ?? 0, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt);
+  if (into !== undefined) measure(kern, buffer, base, slots, n, wide, into);
   w.set(heap.subarray(0, n));
   moments.forEach((x, i) => {
     if (copied[i]) bufferValues(x).set(new (wide ? Float64Array : Float32Array)(buffer, at[i], n));
@@ -64,7 +67,7 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
 export interface SgdStep { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean; first: boolean }
 
 /** One SGD update of w from g (with its momentum buffer, when momentum is on), in place; false when it doesn't apply. */
-export function wasmSgd(w: Float32Array | Float64Array, g: ArrayLike<number>, buf: Moments | undefined, s: SgdStep): boolean {
+export function wasmSgd(w: Float32Array | Float64Array, g: ArrayLike<number>, buf: Moments | undefined, s: SgdStep, into?: UpdateSums): boolean {
   const n = w.length;
   if (n < MIN_SIZE) return false;
   const kern = simd();
@@ -73,16 +76,45 @@ export function wasmSgd(w: Float32Array | Float64Array, g: ArrayLike<number>, bu
   const e = wide ? 8 : 4;
   const copied = buf !== undefined && !(buf instanceof Resident && buf.wide === wide && buf.length === n);
   const slots = 2 + (copied ? 1 : 0);
-  const buffer = heapBytes(kern, slots * n * e);
+  const buffer = heapBytes(kern, measuredBytes(slots, n, e, into));
   const base = scratchBase();
   const heap = wide ? new Float64Array(buffer, base, slots * n) : new Float32Array(buffer, base, slots * n);
   heap.set(w, 0);
   heap.set(g, n);
   if (copied) heap.set(bufferValues(buf!), 2 * n);
+  if (into !== undefined) keepBefore(buffer, base, slots, n, wide);
   const at = buf === undefined ? 0 : copied ? base + 2 * n * e : (buf as Resident).offset;
   const flags = (s.maximize ? 1 : 0) | (s.weightDecay !== 0 ? 2 : 0) | (buf !== undefined ? 4 : 0) | (s.first ? 8 : 0) | (s.nesterov ? 16 : 0);
   (wide ? kern.sgd64 : kern.sgd32)(n, base, base + n * e, at, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay);
+  if (into !== undefined) measure(kern, buffer, base, slots, n, wide, into);
   w.set(heap.subarray(0, n));
   if (copied) bufferValues(buf!).set(heap.subarray(2 * n, 3 * n));
   return true;
+}
+
+// Measuring a traced update (see engine/optim/stats.ts): past the update's `slots` arrays of n
+// values (the weights first, then the gradient), a copy of the weights before it, then six
+// float64 sums.
+function measuredBytes(slots: number, n: number, e: number, into: UpdateSums | undefined): number {
+  return into === undefined ? slots * n * e : sumsOffset(slots, n, e) + 48;
+}
+function sumsOffset(slots: number, n: number, e: number): number {
+  return (((slots + 1) * n * e) + 7) & ~7;
+}
+function keepBefore(buffer: ArrayBuffer, base: number, slots: number, n: number, wide: boolean): void {
+  const heap = wide ? new Float64Array(buffer, base, (slots + 1) * n) : new Float32Array(buffer, base, (slots + 1) * n);
+  heap.copyWithin(slots * n, 0, n);
+}
+function measure(kern: Kernels, buffer: ArrayBuffer, base: number, slots: number, n: number, wide: boolean, into: UpdateSums): void {
+  const e = wide ? 8 : 4;
+  const out = base + sumsOffset(slots, n, e);
+  (wide ? kern.measure64 : kern.measure32)(n, base + n * e, base + slots * n * e, base, out);
+  const sums = new Float64Array(buffer, out, 6);
+  into.gradSq = sums[0];
+  into.gradAbsSum = sums[1];
+  into.gradAbsMax = sums[2];
+  into.gradNonFinite = sums[3];
+  into.gradCount = n;
+  into.weightSq = sums[4];
+  into.updateSq = sums[5];
 }

@@ -9,7 +9,8 @@
  * stepping together every N micro-batches never trips it: the count restarts at each zero.
  */
 import type { Alert, ParamInfo, ParamStats, SourceLocation, TraceEvent, TraceOptions } from "./protocol";
-import { gradIsClear, paramStats, Snapshot, snapshot, TensorLike } from "./stats";
+import { gradIsClear, paramStats, Snapshot, snapshot, statsFromSums, TensorLike } from "./stats";
+import type { UpdateSums } from "../../engine/optim/stats";
 
 /** Steps always logged in full, whatever `logEvery` says (early steps are where bugs show). */
 export const ALWAYS_LOGGED = 100;
@@ -118,24 +119,27 @@ export class Recorder {
     return step <= ALWAYS_LOGGED || step % Math.max(1, this.options.logEvery) === 0;
   }
 
-  beforeStep(opt: object, params: readonly TensorLike[]): void {
+  /** An engine that can measure its updates while applying them is asked to; an older one is snapshotted. */
+  beforeStep(opt: object, params: readonly TensorLike[], canMeasure?: boolean): void | "measure" {
     const o = this.optimizer(opt, params);
-    if (!this.logs(this.steps + 1)) {
-      o.before = null;
-      return;
-    }
+    o.before = null;
+    if (!this.logs(this.steps + 1)) return;
+    if (canMeasure === true) return "measure";
     const kept = o.buffers;
     o.before = o.params.map((p, i) => (kept[i] = snapshot(p, kept[i])));
   }
 
-  step(opt: object, params: readonly TensorLike[]): void {
+  step(opt: object, params: readonly TensorLike[], measured?: readonly (UpdateSums | null)[]): void {
     const o = this.optimizer(opt, params);
     const step = ++this.steps;
     const at = this.locate();
     this.checkAccumulation(o, step, at);
     let stats: ParamStats[] = [];
     if (this.logs(step)) {
-      stats = o.params.map((p, i) => paramStats(o.names[i], p, o.before?.[i] ?? null));
+      stats = o.params.map((p, i) => {
+        const sums = measured?.[i];
+        return sums != null ? statsFromSums(o.names[i], sums) : paramStats(o.names[i], p, o.before?.[i] ?? null);
+      });
       this.checkValues(stats, step, at);
     }
     o.before = null;

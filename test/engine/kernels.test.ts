@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { manualSeed, kernelMode, nn, optim, randn, setKernelMode, tensor, Tensor } from "../../engine/index";
 import { gemm } from "../../engine/ops/linalg";
 import { execFileSync } from "node:child_process";
+import { measureUpdate, UpdateSums } from "../../engine/optim/stats";
 
 function reference(a: Tensor, b: Tensor): Float64Array {
   const [m, k] = a.shape, n = b.shape[1];
@@ -352,4 +353,45 @@ describe("float32 tanh on SIMD", () => {
     }
     assert.equal(kernelMode(), "wasm-simd");
   });
+});
+
+describe("a traced step's measurements, taken on the SIMD path", () => {
+  afterEach(() => setKernelMode("auto"));
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`${dtype}: the optimizer's sums agree with a plain pass over gradient, weights and update, non-finite gradient values counted and skipped`, () => {
+      for (const make of [(p: Tensor[]) => new optim.SGD(p, { lr: 0.1, momentum: 0.9 }), (p: Tensor[]) => new optim.Adam(p, { lr: 0.01 })]) {
+        for (const n of [5000, 4099]) {
+          manualSeed(47);
+          const p = randn([n], { dtype }).requiresGrad_();
+          const opt = make([p]);
+          const seen: (UpdateSums | null)[] = [];
+          const probe = (globalThis as unknown as Record<symbol, { sink: unknown }>)[Symbol.for("gradlens.probe.v1")];
+          const saved = probe.sink;
+          probe.sink = { beforeStep: (_o: object, _p: unknown, can?: boolean) => (can ? "measure" : undefined), step: (_o: object, _p: unknown, m?: (UpdateSums | null)[]) => seen.push(...(m ?? [])) };
+          try {
+            for (let step = 0; step < 2; step++) {
+              p.grad = randn([n], { dtype });
+              p.grad.data[3] = NaN; p.grad.data[n - 1] = -Infinity; p.grad.data[7] = Infinity;
+              const before = Float64Array.from(p.data);
+              const grad = Float64Array.from(p.grad.data);
+              opt.step();
+              const want = measureUpdate(grad, Float64Array.from(p.data), before);
+              const got = seen[seen.length - 1]!;
+              assert.equal(got.gradNonFinite, 3);
+              assert.equal(got.gradCount, n);
+              // NaN gradients make NaN weights (and a NaN update): then both sides say NaN.
+              for (const k of ["gradSq", "gradAbsSum", "gradAbsMax", "weightSq", "updateSq"] as const) {
+                const ok = Number.isNaN(want[k]) ? Number.isNaN(got[k]) : Math.abs(got[k] - want[k]) <= 1e-5 * Math.abs(want[k]);
+                assert.ok(ok, `${dtype} n=${n} ${k}: ${got[k]} vs ${want[k]}`);
+              }
+              assert.ok(Number.isFinite(got.gradSq) && Number.isNaN(got.weightSq), "the gradient's sums skip its non-finite values; the weights' don't");
+              for (let i = 0; i < n; i++) if (!Number.isFinite(p.data[i])) p.data[i] = 0;
+            }
+          } finally {
+            probe.sink = saved;
+          }
+        }
+      }
+    });
+  }
 });
