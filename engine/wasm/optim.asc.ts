@@ -101,8 +101,7 @@ export function sgd64(n: i32, w: usize, g: usize, buf: usize, flags: i32, lr: f6
   sgdT<f64>(n, w, g, buf, flags, lr, momentum, keep, weightDecay);
 }
 
-// What a traced step records of one parameter's update, measured right after it on the same
-// scratch: over the gradient's finite values Σg², Σ|g| and max|g| (and how many were not finite),
+// What a traced step records of one parameter's update, measured right after it: over the gradient's finite values Σg², Σ|g| and max|g| (and how many were not finite),
 // Σw² of the new weights and Σ(w − before)². Partial sums run in the parameter's lanes for 512
 // vectors at a time, then go into float64, so a float32 parameter's sums stay accurate.
 @inline function measureT<T>(n: i32, g: usize, before: usize, w: usize, out: usize): void {
@@ -148,8 +147,10 @@ export function sgd64(n: i32, w: usize, g: usize, buf: usize, flags: i32, lr: f6
     wsq += wv * wv;
     dsq += d * d;
   }
-  store<f64>(out, gsq); store<f64>(out, gabs, 8); store<f64>(out, gmax, 16); store<f64>(out, bad, 24);
-  store<f64>(out, wsq, 32); store<f64>(out, dsq, 40);
+  // Added to the sums so far (a parameter is measured block by block).
+  store<f64>(out, load<f64>(out) + gsq); store<f64>(out, load<f64>(out, 8) + gabs, 8);
+  store<f64>(out, max(load<f64>(out, 16), gmax), 16); store<f64>(out, load<f64>(out, 24) + bad, 24);
+  store<f64>(out, load<f64>(out, 32) + wsq, 32); store<f64>(out, load<f64>(out, 40) + dsq, 40);
 }
 
 /** The sum of a vector's lanes, in float64. */
@@ -164,5 +165,46 @@ export function sgd64(n: i32, w: usize, g: usize, buf: usize, flags: i32, lr: f6
   return max(f64x2.extract_lane(x, 0), f64x2.extract_lane(x, 1));
 }
 
-export function measure32(n: i32, g: usize, before: usize, w: usize, out: usize): void { measureT<f32>(n, g, before, w, out); }
-export function measure64(n: i32, g: usize, before: usize, w: usize, out: usize): void { measureT<f64>(n, g, before, w, out); }
+// A measured update runs block by block: each block's weights are copied aside, updated, then
+// measured while all of it is still in the L1 cache, so measuring costs no extra trip to memory.
+const BLOCK = 1024;
+
+@inline function zeroSums(out: usize): void {
+  for (let k: usize = 0; k < 48; k += 8) store<f64>(out + k, 0);
+}
+
+@inline function sgdMeasuredT<T>(n: i32, w: usize, g: usize, buf: usize, flags: i32, lr: T, momentum: T, keep: T, weightDecay: T, before: usize, out: usize): void {
+  const S = sizeof<T>();
+  zeroSums(out);
+  for (let s = 0; s < n; s += BLOCK) {
+    const len = min(BLOCK, n - s), o = <usize>s * S;
+    memory.copy(before, w + o, <usize>len * S);
+    sgdT<T>(len, w + o, g + o, buf == 0 ? 0 : buf + o, flags, lr, momentum, keep, weightDecay);
+    measureT<T>(len, g + o, before, w + o, out);
+  }
+}
+
+@inline function adamMeasuredT<T>(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, flags: i32,
+  b1: T, b2: T, c1: T, c2: T, eps: T, weightDecay: T, shrink: T, stepSize: T, bc2Sqrt: T, before: usize, out: usize): void {
+  const S = sizeof<T>();
+  zeroSums(out);
+  for (let s = 0; s < n; s += BLOCK) {
+    const len = min(BLOCK, n - s), o = <usize>s * S;
+    memory.copy(before, w + o, <usize>len * S);
+    adamT<T>(len, w + o, g + o, m + o, v + o, vMax == 0 ? 0 : vMax + o, flags, b1, b2, c1, c2, eps, weightDecay, shrink, stepSize, bc2Sqrt);
+    measureT<T>(len, g + o, before, w + o, out);
+  }
+}
+
+export function sgdMeasured32(n: i32, w: usize, g: usize, buf: usize, flags: i32, lr: f32, momentum: f32, keep: f32, weightDecay: f32, before: usize, out: usize): void {
+  sgdMeasuredT<f32>(n, w, g, buf, flags, lr, momentum, keep, weightDecay, before, out);
+}
+export function sgdMeasured64(n: i32, w: usize, g: usize, buf: usize, flags: i32, lr: f64, momentum: f64, keep: f64, weightDecay: f64, before: usize, out: usize): void {
+  sgdMeasuredT<f64>(n, w, g, buf, flags, lr, momentum, keep, weightDecay, before, out);
+}
+export function adamMeasured32(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, flags: i32, b1: f32, b2: f32, c1: f32, c2: f32, eps: f32, weightDecay: f32, shrink: f32, stepSize: f32, bc2Sqrt: f32, before: usize, out: usize): void {
+  adamMeasuredT<f32>(n, w, g, m, v, vMax, flags, b1, b2, c1, c2, eps, weightDecay, shrink, stepSize, bc2Sqrt, before, out);
+}
+export function adamMeasured64(n: i32, w: usize, g: usize, m: usize, v: usize, vMax: usize, flags: i32, b1: f64, b2: f64, c1: f64, c2: f64, eps: f64, weightDecay: f64, shrink: f64, stepSize: f64, bc2Sqrt: f64, before: usize, out: usize): void {
+  adamMeasuredT<f64>(n, w, g, m, v, vMax, flags, b1, b2, c1, c2, eps, weightDecay, shrink, stepSize, bc2Sqrt, before, out);
+}

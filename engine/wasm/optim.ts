@@ -1,5 +1,5 @@
 /** Optimizer updates (Adam/AdamW, SGD) on the WebAssembly SIMD kernels (optim.asc.ts), float32 and float64. */
-import { heapBytes, Kernels, Resident, resident, scratchBase, simd } from "./module";
+import { heapBytes, Resident, resident, scratchBase, simd } from "./module";
 import type { UpdateSums } from "../optim/stats";
 
 /** Parameters smaller than this stay in JavaScript (the calls and copies would dominate). */
@@ -47,7 +47,6 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
   const heap = wide ? new Float64Array(buffer, base, slots * n) : new Float32Array(buffer, base, slots * n);
   heap.set(w, 0);
   heap.set(g, n);
-  if (into !== undefined) keepBefore(buffer, base, slots, n, wide);
   let slot = 2;
   const at = moments.map((x, i) => {
     if (!copied[i]) return (x as Resident).offset;
@@ -55,8 +54,13 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
     return base + (slot++) * n * e;
   });
   const flags = (s.maximize ? 1 : 0) | (s.coupledDecay ? 2 : 0) | (s.decoupledDecay ? 4 : 0) | (vMax !== undefined ? 8 : 0);
-  (wide ? kern.adam64 : kern.adam32)(n, base, base + n * e, at[0], at[1], at[2] ?? 0, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt);
-  if (into !== undefined) measure(kern, buffer, base, slots, n, wide, into);
+  const args = [n, base, base + n * e, at[0], at[1], at[2] ?? 0, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt] as const;
+  if (into === undefined) (wide ? kern.adam64 : kern.adam32)(...args);
+  else {
+    const [before, out] = measureSlots(base, slots, n, e);
+    (wide ? kern.adamMeasured64 : kern.adamMeasured32)(...args, before, out);
+    readSums(buffer, out, n, into);
+  }
   w.set(heap.subarray(0, n));
   moments.forEach((x, i) => {
     if (copied[i]) bufferValues(x).set(new (wide ? Float64Array : Float32Array)(buffer, at[i], n));
@@ -82,33 +86,31 @@ export function wasmSgd(w: Float32Array | Float64Array, g: ArrayLike<number>, bu
   heap.set(w, 0);
   heap.set(g, n);
   if (copied) heap.set(bufferValues(buf!), 2 * n);
-  if (into !== undefined) keepBefore(buffer, base, slots, n, wide);
   const at = buf === undefined ? 0 : copied ? base + 2 * n * e : (buf as Resident).offset;
   const flags = (s.maximize ? 1 : 0) | (s.weightDecay !== 0 ? 2 : 0) | (buf !== undefined ? 4 : 0) | (s.first ? 8 : 0) | (s.nesterov ? 16 : 0);
-  (wide ? kern.sgd64 : kern.sgd32)(n, base, base + n * e, at, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay);
-  if (into !== undefined) measure(kern, buffer, base, slots, n, wide, into);
+  if (into === undefined) (wide ? kern.sgd64 : kern.sgd32)(n, base, base + n * e, at, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay);
+  else {
+    const [before, out] = measureSlots(base, slots, n, e);
+    (wide ? kern.sgdMeasured64 : kern.sgdMeasured32)(n, base, base + n * e, at, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay, before, out);
+    readSums(buffer, out, n, into);
+  }
   w.set(heap.subarray(0, n));
   if (copied) bufferValues(buf!).set(heap.subarray(2 * n, 3 * n));
   return true;
 }
 
 // Measuring a traced update (see engine/optim/stats.ts): past the update's `slots` arrays of n
-// values (the weights first, then the gradient), a copy of the weights before it, then six
-// float64 sums.
+// values, room for one block of weights as they were before it (the kernel measures block by
+// block), then six float64 sums.
+const MEASURE_BLOCK = 1024;
 function measuredBytes(slots: number, n: number, e: number, into: UpdateSums | undefined): number {
-  return into === undefined ? slots * n * e : sumsOffset(slots, n, e) + 48;
+  return into === undefined ? slots * n * e : measureSlots(0, slots, n, e)[1] + 48;
 }
-function sumsOffset(slots: number, n: number, e: number): number {
-  return (((slots + 1) * n * e) + 7) & ~7;
+function measureSlots(base: number, slots: number, n: number, e: number): [before: number, out: number] {
+  const before = base + ((slots * n * e + 15) & ~15);
+  return [before, before + MEASURE_BLOCK * e];
 }
-function keepBefore(buffer: ArrayBuffer, base: number, slots: number, n: number, wide: boolean): void {
-  const heap = wide ? new Float64Array(buffer, base, (slots + 1) * n) : new Float32Array(buffer, base, (slots + 1) * n);
-  heap.copyWithin(slots * n, 0, n);
-}
-function measure(kern: Kernels, buffer: ArrayBuffer, base: number, slots: number, n: number, wide: boolean, into: UpdateSums): void {
-  const e = wide ? 8 : 4;
-  const out = base + sumsOffset(slots, n, e);
-  (wide ? kern.measure64 : kern.measure32)(n, base + n * e, base + slots * n * e, base, out);
+function readSums(buffer: ArrayBuffer, out: number, n: number, into: UpdateSums): void {
   const sums = new Float64Array(buffer, out, 6);
   into.gradSq = sums[0];
   into.gradAbsSum = sums[1];

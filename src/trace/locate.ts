@@ -16,7 +16,8 @@ export class Locator {
   here(): SourceLocation | null {
     const saved = Error.prepareStackTrace;
     const savedLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 30;
+    // The first user frame is a few frames above the engine; a short stack is cheaper to capture every step.
+    Error.stackTraceLimit = 16;
     Error.prepareStackTrace = (_e, sites) => sites;
     const holder: { stack?: NodeJS.CallSite[] } = {};
     Error.captureStackTrace(holder, this.here);
