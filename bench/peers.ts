@@ -2,8 +2,9 @@
  * The engine beside its peers, case by case, in one run (`npm run bench`; `-- --quick` for a
  * short one): gradlens, tfjs with its CPU backend, tfjs-wasm (SIMD, one thread) and, when
  * `import torch` works, PyTorch through a Python subprocess (one thread, its BLAS named). The
- * systems are interleaved per case, after a warm-up sample each; each sample runs at least
- * `sampleMs`; medians are reported and written to bench/results/latest.json (not with `--only`).
+ * systems are interleaved per case in a rotating order, after a warm-up sample each; each sample
+ * runs at least `sampleMs`; medians are reported and written to bench/results/latest.json (not
+ * with `--only`).
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -165,7 +166,10 @@ async function main(): Promise<void> {
     }
     // A warm-up sample per system first, long enough for the JIT's top tier even with --quick; not counted.
     for (let r = -1; r < REPS; r++) {
-      for (const s of systems) {
+      // The order rotates each round, so no system always runs right after the same other one
+      // (whatever one leaves behind in caches, clocks and the heap lands on each in turn).
+      const order = systems.map((_, i) => systems[(i + r + 1) % systems.length]);
+      for (const s of order) {
         const ms = r < 0 ? Math.max(SAMPLE_MS, 400) : SAMPLE_MS;
         let t: number;
         if (s === "pytorch") t = await (torch as Exclude<typeof torch, string>).sample(c.id, ms);
