@@ -1,5 +1,5 @@
 /** Optimizer updates (Adam/AdamW, SGD) on the WebAssembly SIMD kernels (optim.asc.ts), float32 and float64. */
-import { heapBytes, Resident, resident, scratchBase, simd } from "./module";
+import { heapBytes, Kernels, Resident, resident, scratchBase, simd } from "./module";
 import type { UpdateSums } from "../optim/stats";
 
 /** Parameters smaller than this stay in JavaScript (the calls and copies would dominate). */
@@ -26,21 +26,23 @@ export function bufferValues(m: Moments): Float32Array | Float64Array {
   return m instanceof Resident ? m.view() : m;
 }
 
+/** Where a staged update's arrays are in the kernels' memory, and (when measured) its measuring scratch. */
+interface Staged { wide: boolean; w: number; g: number; states: number[]; measure: [before: number, out: number] | null }
+
 /**
- * One update of w from g with moments m and v (and vMax for amsgrad), in place, computed in w's
- * dtype (other arrays are converted on the way in and out). False when it doesn't apply: then the
- * caller runs the JavaScript loop.
+ * Stages an update for a kernel: w and g copied into scratch, each state array used in place when
+ * resident (else copied in too), `run` called with the addresses, then w (and copied state) copied
+ * back and the measured sums read into `into`. False when it doesn't apply: the caller runs the
+ * JavaScript loop.
  */
-export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m: Moments, v: Moments, vMax: Moments | undefined, s: AdamStep, into?: UpdateSums): boolean {
+function staged(w: Float32Array | Float64Array, g: ArrayLike<number>, states: Moments[], into: UpdateSums | undefined, run: (k: Kernels, at: Staged) => void): boolean {
   const n = w.length;
   if (n < MIN_SIZE) return false;
   const kern = simd();
   if (kern === null) return false;
   const wide = w instanceof Float64Array;
   const e = wide ? 8 : 4;
-  // Scratch: w and g, then any moment that isn't resident (or is of the other dtype).
-  const moments = [m, v, ...(vMax === undefined ? [] : [vMax])];
-  const copied = moments.map((x) => !(x instanceof Resident && x.wide === wide && x.length === n));
+  const copied = states.map((x) => !(x instanceof Resident && x.wide === wide && x.length === n));
   const slots = 2 + copied.filter(Boolean).length;
   const buffer = heapBytes(kern, measuredBytes(slots, n, e, into));
   const base = scratchBase();
@@ -48,55 +50,44 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
   heap.set(w, 0);
   heap.set(g, n);
   let slot = 2;
-  const at = moments.map((x, i) => {
+  const at = states.map((x, i) => {
     if (!copied[i]) return (x as Resident).offset;
     heap.set(bufferValues(x), slot * n);
     return base + (slot++) * n * e;
   });
-  const flags = (s.maximize ? 1 : 0) | (s.coupledDecay ? 2 : 0) | (s.decoupledDecay ? 4 : 0) | (vMax !== undefined ? 8 : 0);
-  const args = [n, base, base + n * e, at[0], at[1], at[2] ?? 0, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt] as const;
-  if (into === undefined) (wide ? kern.adam64 : kern.adam32)(...args);
-  else {
-    const [before, out] = measureSlots(base, slots, n, e);
-    (wide ? kern.adamMeasured64 : kern.adamMeasured32)(...args, before, out);
-    readSums(buffer, out, n, into);
-  }
+  const measure = into === undefined ? null : measureSlots(base, slots, n, e);
+  run(kern, { wide, w: base, g: base + n * e, states: at, measure });
+  if (into !== undefined) readSums(buffer, measure![1], n, into);
   w.set(heap.subarray(0, n));
-  moments.forEach((x, i) => {
+  states.forEach((x, i) => {
     if (copied[i]) bufferValues(x).set(new (wide ? Float64Array : Float32Array)(buffer, at[i], n));
   });
   return true;
 }
 
+/**
+ * One Adam/AdamW update of w from g with moments m and v (and vMax for amsgrad), in place, in w's
+ * dtype (other arrays are converted on the way in and out); measured into `into` when given.
+ */
+export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m: Moments, v: Moments, vMax: Moments | undefined, s: AdamStep, into?: UpdateSums): boolean {
+  const flags = (s.maximize ? 1 : 0) | (s.coupledDecay ? 2 : 0) | (s.decoupledDecay ? 4 : 0) | (vMax !== undefined ? 8 : 0);
+  return staged(w, g, vMax === undefined ? [m, v] : [m, v, vMax], into, (k, at) => {
+    const args = [w.length, at.w, at.g, at.states[0], at.states[1], at.states[2] ?? 0, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt] as const;
+    if (at.measure === null) (at.wide ? k.adam64 : k.adam32)(...args);
+    else (at.wide ? k.adamMeasured64 : k.adamMeasured32)(...args, ...at.measure);
+  });
+}
+
 export interface SgdStep { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean; first: boolean }
 
-/** One SGD update of w from g (with its momentum buffer, when momentum is on), in place; false when it doesn't apply. */
+/** One SGD update of w from g (with its momentum buffer, when momentum is on), in place; measured into `into` when given. */
 export function wasmSgd(w: Float32Array | Float64Array, g: ArrayLike<number>, buf: Moments | undefined, s: SgdStep, into?: UpdateSums): boolean {
-  const n = w.length;
-  if (n < MIN_SIZE) return false;
-  const kern = simd();
-  if (kern === null) return false;
-  const wide = w instanceof Float64Array;
-  const e = wide ? 8 : 4;
-  const copied = buf !== undefined && !(buf instanceof Resident && buf.wide === wide && buf.length === n);
-  const slots = 2 + (copied ? 1 : 0);
-  const buffer = heapBytes(kern, measuredBytes(slots, n, e, into));
-  const base = scratchBase();
-  const heap = wide ? new Float64Array(buffer, base, slots * n) : new Float32Array(buffer, base, slots * n);
-  heap.set(w, 0);
-  heap.set(g, n);
-  if (copied) heap.set(bufferValues(buf!), 2 * n);
-  const at = buf === undefined ? 0 : copied ? base + 2 * n * e : (buf as Resident).offset;
   const flags = (s.maximize ? 1 : 0) | (s.weightDecay !== 0 ? 2 : 0) | (buf !== undefined ? 4 : 0) | (s.first ? 8 : 0) | (s.nesterov ? 16 : 0);
-  if (into === undefined) (wide ? kern.sgd64 : kern.sgd32)(n, base, base + n * e, at, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay);
-  else {
-    const [before, out] = measureSlots(base, slots, n, e);
-    (wide ? kern.sgdMeasured64 : kern.sgdMeasured32)(n, base, base + n * e, at, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay, before, out);
-    readSums(buffer, out, n, into);
-  }
-  w.set(heap.subarray(0, n));
-  if (copied) bufferValues(buf!).set(heap.subarray(2 * n, 3 * n));
-  return true;
+  return staged(w, g, buf === undefined ? [] : [buf], into, (k, at) => {
+    const args = [w.length, at.w, at.g, at.states[0] ?? 0, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay] as const;
+    if (at.measure === null) (at.wide ? k.sgd64 : k.sgd32)(...args);
+    else (at.wide ? k.sgdMeasured64 : k.sgdMeasured32)(...args, ...at.measure);
+  });
 }
 
 // Measuring a traced update (see engine/optim/stats.ts): past the update's `slots` arrays of n
