@@ -1,8 +1,9 @@
 /**
  * Optimizer base, as torch.optim.Optimizer: parameter groups with per-group hyperparameters,
  * per-parameter state, `zeroGrad({ setToNone })` and `step(closure?)`. Updates write the
- * parameters' storage directly (the math runs in float64 and is stored in the parameter's dtype)
- * and bump the version counter, so a graph that saved a parameter before the step fails loudly.
+ * parameters' storage directly (in the parameter's dtype on the SIMD kernels, in float64 rounded
+ * to it in JavaScript) and bump the version counter, so a graph that saved a parameter before the
+ * step fails loudly.
  */
 import { enableGrad } from "../autograd/gradMode";
 import { Tensor } from "../tensor";

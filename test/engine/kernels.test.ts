@@ -355,6 +355,28 @@ describe("float32 tanh on SIMD", () => {
   });
 });
 
+describe("a traced step's measurements for an optimizer that doesn't measure itself", () => {
+  it("are taken around its update: the gradient, the new weights and what the update moved", () => {
+    class Halve extends optim.Optimizer {
+      constructor(params: Tensor[]) { super(params, { lr: 0.5 }); }
+      protected update(p: Tensor): void { for (let i = 0; i < p.data.length; i++) p.data[i] *= 0.5; }
+    }
+    const p = tensor([2, -4, 6]).requiresGrad_();
+    p.grad = tensor([3, NaN, -4]);
+    const seen: (UpdateSums | null)[] = [];
+    const probe = (globalThis as unknown as Record<symbol, { sink: unknown }>)[Symbol.for("gradlens.probe.v1")];
+    const saved = probe.sink;
+    probe.sink = { beforeStep: () => "measure", step: (_o: object, _p: unknown, m?: (UpdateSums | null)[]) => seen.push(...(m ?? [])) };
+    try {
+      new Halve([p]).step();
+    } finally {
+      probe.sink = saved;
+    }
+    // Gradient over its finite values 3 and −4; weights 1, −2, 3; the update moved them by 1, 2, 3.
+    assert.deepEqual(seen, [{ gradSq: 25, gradAbsSum: 7, gradAbsMax: 4, gradNonFinite: 1, gradCount: 3, weightSq: 14, updateSq: 14 }]);
+  });
+});
+
 describe("a traced step's measurements, taken on the SIMD path", () => {
   afterEach(() => setKernelMode("auto"));
   for (const dtype of ["float32", "float64"] as const) {
