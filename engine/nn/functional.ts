@@ -6,6 +6,7 @@ import { softplus as softplusOp } from "../ops/activation";
 import { linear as linearOp } from "../ops/linalg";
 import { checkOptions } from "../options";
 import { allocate } from "../dtype";
+import { uniform } from "../random";
 
 /** PyTorch's F.softplus: log(1 + e^(βx))/β, and x itself where βx > threshold. */
 export function softplus(x: Tensor, options: { beta?: number; threshold?: number } = {}): Tensor {
@@ -16,7 +17,6 @@ export function softplus(x: Tensor, options: { beta?: number; threshold?: number
   if (typeof threshold !== "number" || Number.isNaN(threshold)) throw new RangeError(`softplus: threshold must be a number, got ${String(threshold)}`);
   return softplusOp(x, beta, threshold);
 }
-import { uniform } from "../random";
 
 export type Reduction = "mean" | "sum" | "none";
 export interface LossOptions {

@@ -3,22 +3,14 @@ import { aroundDim, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
 import { defineOp, empty, record, resultDType } from "./record";
 import { erf } from "./special";
-import { maskedGrad } from "./elementwise";
+import { unary } from "./elementwise";
 import { wasmRelu, wasmReluGrad, wasmTanh } from "../wasm/elementwise";
-
-function map(x: Tensor, f: (v: number) => number): Tensor {
-  const out = empty(x.shape, x.dtype);
-  const o = out.data, d = x.data;
-  for (let i = 0; i < d.length; i++) o[i] = f(d[i]);
-  return out;
-}
 
 const RELU = defineOp("relu");
 export function relu(x: Tensor): Tensor {
   const out = empty(x.shape, x.dtype);
   const o = out.data, d = x.data;
-  // NaN stays NaN, as PyTorch.
-  // Math.max(v, 0) is branch-free, and what `v <= 0 ? 0 : v` is, −0 and NaN included.
+  // Math.max(v, 0) is branch-free and what `v <= 0 ? 0 : v` is: −0 becomes 0, NaN stays NaN (as PyTorch).
   if (!wasmRelu(d, o)) for (let i = 0; i < d.length; i++) o[i] = Math.max(d[i], 0);
   // Gradient except where the output is ≤ 0 (0 at exactly 0; a NaN passes it on), selected as
   // PyTorch's threshold_backward does.
@@ -41,17 +33,12 @@ const enum Local { Relu, Sigmoid, Tanh }
  * `g.mul(derivative)` computes; in float32 the derivative isn't rounded on its own first.
  */
 function gradTimes(g: Tensor, y: Tensor, kind: Local): Tensor {
+  // g comes from backward, so it has y's shape.
   const gd = g.data, yd = y.data, n = yd.length;
-  if (gd.length !== n) {
-    // Not the output's own shape (never from backward): the composed ops broadcast.
-    const local = map(y, kind === Local.Relu ? (v) => (v <= 0 ? 0 : 1) : kind === Local.Sigmoid ? (s) => s * (1 - s) : (t) => 1 - t * t);
-    return kind === Local.Relu ? maskedGrad(g, y, (v) => !(v <= 0)) : g.mul(local);
-  }
   const out = empty(g.shape, resultDType(g, y));
   const o = out.data;
   switch (kind) {
-    // Both values loaded first, so the choice can compile to a select rather than a branch.
-    case Local.Relu: if (!wasmReluGrad(gd, yd, o)) for (let i = 0; i < n; i++) { const gv = gd[i], yv = yd[i]; o[i] = yv <= 0 ? 0 : gv; } break;
+    case Local.Relu: if (!wasmReluGrad(gd, yd, o)) for (let i = 0; i < n; i++) o[i] = yd[i] <= 0 ? 0 : gd[i]; break;
     case Local.Sigmoid: for (let i = 0; i < n; i++) { const s = yd[i]; o[i] = gd[i] * (s * (1 - s)); } break;
     case Local.Tanh: for (let i = 0; i < n; i++) { const t = yd[i]; o[i] = gd[i] * (1 - t * t); } break;
   }
@@ -95,9 +82,9 @@ const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** Exact GELU, x·Φ(x), PyTorch's default (approximate = 'none'). */
 export function gelu(x: Tensor): Tensor {
-  const out = map(x, (v) => 0.5 * v * (1 + erf(v * INV_SQRT2)));
+  const out = unary(x, (v) => 0.5 * v * (1 + erf(v * INV_SQRT2)));
   return record(out, GELU, [x], [x], (g) => [
-    g.mul(map(x, (v) => 0.5 * (1 + erf(v * INV_SQRT2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v))),
+    g.mul(unary(x, (v) => 0.5 * (1 + erf(v * INV_SQRT2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v))),
   ]);
 }
 

@@ -96,7 +96,8 @@ function unaryOp(kind: Unary, x: Tensor): Tensor {
   return out;
 }
 
-function unary(x: Tensor, f: (v: number) => number): Tensor {
+/** f over every value (for ops whose loop isn't worth its own: one call per element). */
+export function unary(x: Tensor, f: (v: number) => number): Tensor {
   const out = empty(x.shape, x.dtype);
   const o = out.data, d = x.data;
   for (let i = 0; i < d.length; i++) o[i] = f(d[i]);

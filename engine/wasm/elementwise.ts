@@ -1,6 +1,6 @@
 /** relu and its gradient (float32 and float64) and tanh (float32) on the WebAssembly SIMD kernels (elementwise.asc.ts). */
 import { Data } from "../dtype";
-import { heapBytes, scratchBase, simd } from "./module";
+import { heapBytes, Kernels, scratchBase, simd } from "./module";
 
 /** Fewer values than this stay in JavaScript (the copies would dominate a select). */
 const MIN_SIZE = 4096;
@@ -8,7 +8,7 @@ const MIN_SIZE = 4096;
 const MIN_TANH = 256;
 
 /** The kernel for these arrays of n values (all float32 or all float64) and its scratch, or null below `min` values. */
-function prepare(arrays: Data[], n: number, min = MIN_SIZE): { heap: Float32Array | Float64Array; wide: boolean; base: number; e: number } | null {
+function prepare(arrays: Data[], n: number, min = MIN_SIZE): { k: Kernels; heap: Float32Array | Float64Array; wide: boolean; base: number; e: number } | null {
   if (n < min) return null;
   const wide = arrays[0] instanceof Float64Array;
   if (arrays.some((a) => (a instanceof Float64Array) !== wide)) return null;
@@ -17,7 +17,7 @@ function prepare(arrays: Data[], n: number, min = MIN_SIZE): { heap: Float32Arra
   const e = wide ? 8 : 4;
   const buffer = heapBytes(kern, arrays.length * n * e);
   const base = scratchBase();
-  return { heap: wide ? new Float64Array(buffer, base, arrays.length * n) : new Float32Array(buffer, base, arrays.length * n), wide, base, e };
+  return { k: kern, heap: wide ? new Float64Array(buffer, base, arrays.length * n) : new Float32Array(buffer, base, arrays.length * n), wide, base, e };
 }
 
 /** out = max(x, 0); false when it doesn't apply (the caller loops in JavaScript). */
@@ -26,7 +26,7 @@ export function wasmRelu(x: Data, out: Data): boolean {
   const s = prepare([x, out], n);
   if (s === null) return false;
   s.heap.set(x, 0);
-  (s.wide ? simd()!.relu64 : simd()!.relu32)(n, s.base, s.base + n * s.e);
+  (s.wide ? s.k.relu64 : s.k.relu32)(n, s.base, s.base + n * s.e);
   out.set(s.heap.subarray(n, 2 * n));
   return true;
 }
@@ -38,7 +38,7 @@ export function wasmReluGrad(g: Data, y: Data, out: Data): boolean {
   if (s === null) return false;
   s.heap.set(g, 0);
   s.heap.set(y, n);
-  (s.wide ? simd()!.reluGrad64 : simd()!.reluGrad32)(n, s.base, s.base + n * s.e, s.base + 2 * n * s.e);
+  (s.wide ? s.k.reluGrad64 : s.k.reluGrad32)(n, s.base, s.base + n * s.e, s.base + 2 * n * s.e);
   out.set(s.heap.subarray(2 * n, 3 * n));
   return true;
 }
@@ -50,7 +50,7 @@ export function wasmTanh(x: Data, out: Data): boolean {
   const s = prepare([x, out], n, MIN_TANH);
   if (s === null) return false;
   s.heap.set(x, 0);
-  simd()!.tanh32(n, s.base, s.base + n * 4);
+  s.k.tanh32(n, s.base, s.base + n * 4);
   out.set(s.heap.subarray(n, 2 * n));
   return true;
 }
