@@ -40,6 +40,7 @@ describe("matmul kernels (WebAssembly SIMD and JavaScript) against a float64 ref
     assert.equal(kernelMode(), "wasm-simd");
     setKernelMode("js");
     assert.equal(kernelMode(), "js");
+    assert.throws(() => setKernelMode("gpu" as never), /setKernelMode: expected "auto" or "js", got gpu/);
   });
 
   for (const kernel of KERNELS) {
