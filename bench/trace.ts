@@ -53,7 +53,7 @@ for (let b = 0; b < blocks; b++) {
 console.log("RESULT " + JSON.stringify({ on, off }));
 `);
 
-const blocks = Number(process.env.BENCH_TRACE_BLOCKS ?? (process.env.BENCH_QUICK === "1" ? 6 : 40));
+const blocks = Number(process.env.BENCH_TRACE_BLOCKS ?? (process.env.BENCH_QUICK === "1" ? 60 : 300));
 const per = 3;
 const out = execFileSync(process.execPath, [cli, "trace", script, "--log-every", "1", "--steps", "100000", "--", String(blocks), String(per)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
 const { on, off } = JSON.parse(/RESULT (.*)/.exec(out)![1]) as { on: number[]; off: number[] };

@@ -2,7 +2,9 @@
  * What a traced optimizer step measures of each parameter's update, as sums the tracer turns into
  * norms and ratios: over the gradient's finite values Σg², Σ|g|, max|g| and how many weren't
  * finite; Σw² of the new weights; Σ(w − before)² of the update. The optimizers measure on their
- * SIMD path while the operands are still in place; this is the JavaScript way for everything else.
+ * SIMD path while the operands are still in registers (a float32 parameter's sums run in float32
+ * lanes for a block of values at a time, so a Σw² past float32's range is Infinity there, as a float32
+ * norm is in PyTorch); this is the JavaScript way for everything else.
  */
 export interface UpdateSums {
   gradSq: number;

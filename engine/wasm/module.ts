@@ -20,10 +20,10 @@ export interface Kernels {
   adam64: AdamFn;
   sgd32(n: number, w: number, g: number, buf: number, flags: number, lr: number, momentum: number, keep: number, weightDecay: number): void;
   sgd64(n: number, w: number, g: number, buf: number, flags: number, lr: number, momentum: number, keep: number, weightDecay: number): void;
-  sgdMeasured32(n: number, w: number, g: number, buf: number, flags: number, lr: number, momentum: number, keep: number, weightDecay: number, before: number, out: number): void;
-  sgdMeasured64(n: number, w: number, g: number, buf: number, flags: number, lr: number, momentum: number, keep: number, weightDecay: number, before: number, out: number): void;
-  adamMeasured32(...args: [...Parameters<AdamFn>, number, number]): void;
-  adamMeasured64(...args: [...Parameters<AdamFn>, number, number]): void;
+  sgdMeasured32(n: number, w: number, g: number, buf: number, flags: number, lr: number, momentum: number, keep: number, weightDecay: number, out: number): void;
+  sgdMeasured64(n: number, w: number, g: number, buf: number, flags: number, lr: number, momentum: number, keep: number, weightDecay: number, out: number): void;
+  adamMeasured32(...args: [...Parameters<AdamFn>, number]): void;
+  adamMeasured64(...args: [...Parameters<AdamFn>, number]): void;
   relu32(n: number, x: number, out: number): void;
   relu64(n: number, x: number, out: number): void;
   reluGrad32(n: number, g: number, y: number, out: number): void;

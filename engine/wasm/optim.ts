@@ -26,8 +26,8 @@ export function bufferValues(m: Moments): Float32Array | Float64Array {
   return m instanceof Resident ? m.view() : m;
 }
 
-/** Where a staged update's arrays are in the kernels' memory, and (when measured) its measuring scratch. */
-interface Staged { wide: boolean; w: number; g: number; states: number[]; measure: [before: number, out: number] | null }
+/** Where a staged update's arrays are in the kernels' memory, and (when measured) where its sums go. */
+interface Staged { wide: boolean; w: number; g: number; states: number[]; sums: number | null }
 
 /**
  * Stages an update for a kernel: w and g copied into scratch, each state array used in place when
@@ -44,7 +44,9 @@ function staged(w: Float32Array | Float64Array, g: ArrayLike<number>, states: Mo
   const e = wide ? 8 : 4;
   const copied = states.map((x) => !(x instanceof Resident && x.wide === wide && x.length === n));
   const slots = 2 + copied.filter(Boolean).length;
-  const buffer = heapBytes(kern, measuredBytes(slots, n, e, into));
+  // The arrays, then (when measured) the six float64 sums.
+  const sumsAt = (slots * n * e + 15) & ~15;
+  const buffer = heapBytes(kern, into === undefined ? slots * n * e : sumsAt + 48);
   const base = scratchBase();
   const heap = wide ? new Float64Array(buffer, base, slots * n) : new Float32Array(buffer, base, slots * n);
   heap.set(w, 0);
@@ -55,9 +57,8 @@ function staged(w: Float32Array | Float64Array, g: ArrayLike<number>, states: Mo
     heap.set(bufferValues(x), slot * n);
     return base + (slot++) * n * e;
   });
-  const measure = into === undefined ? null : measureSlots(base, slots, n, e);
-  run(kern, { wide, w: base, g: base + n * e, states: at, measure });
-  if (into !== undefined) readSums(buffer, measure![1], n, into);
+  run(kern, { wide, w: base, g: base + n * e, states: at, sums: into === undefined ? null : base + sumsAt });
+  if (into !== undefined) readSums(buffer, base + sumsAt, n, into);
   w.set(heap.subarray(0, n));
   states.forEach((x, i) => {
     if (copied[i]) bufferValues(x).set(new (wide ? Float64Array : Float32Array)(buffer, at[i], n));
@@ -73,8 +74,8 @@ export function wasmAdam(w: Float32Array | Float64Array, g: ArrayLike<number>, m
   const flags = (s.maximize ? 1 : 0) | (s.coupledDecay ? 2 : 0) | (s.decoupledDecay ? 4 : 0) | (vMax !== undefined ? 8 : 0);
   return staged(w, g, vMax === undefined ? [m, v] : [m, v, vMax], into, (k, at) => {
     const args = [w.length, at.w, at.g, at.states[0], at.states[1], at.states[2] ?? 0, flags, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.eps, s.weightDecay, 1 - s.lr * s.weightDecay, s.stepSize, s.bc2Sqrt] as const;
-    if (at.measure === null) (at.wide ? k.adam64 : k.adam32)(...args);
-    else (at.wide ? k.adamMeasured64 : k.adamMeasured32)(...args, ...at.measure);
+    if (at.sums === null) (at.wide ? k.adam64 : k.adam32)(...args);
+    else (at.wide ? k.adamMeasured64 : k.adamMeasured32)(...args, at.sums);
   });
 }
 
@@ -85,22 +86,12 @@ export function wasmSgd(w: Float32Array | Float64Array, g: ArrayLike<number>, bu
   const flags = (s.maximize ? 1 : 0) | (s.weightDecay !== 0 ? 2 : 0) | (buf !== undefined ? 4 : 0) | (s.first ? 8 : 0) | (s.nesterov ? 16 : 0);
   return staged(w, g, buf === undefined ? [] : [buf], into, (k, at) => {
     const args = [w.length, at.w, at.g, at.states[0] ?? 0, flags, s.lr, s.momentum, 1 - s.dampening, s.weightDecay] as const;
-    if (at.measure === null) (at.wide ? k.sgd64 : k.sgd32)(...args);
-    else (at.wide ? k.sgdMeasured64 : k.sgdMeasured32)(...args, ...at.measure);
+    if (at.sums === null) (at.wide ? k.sgd64 : k.sgd32)(...args);
+    else (at.wide ? k.sgdMeasured64 : k.sgdMeasured32)(...args, at.sums);
   });
 }
 
-// Measuring a traced update (see engine/optim/stats.ts): past the update's `slots` arrays of n
-// values, room for one block of weights as they were before it (the kernel measures block by
-// block), then six float64 sums.
-const MEASURE_BLOCK = 1024;
-function measuredBytes(slots: number, n: number, e: number, into: UpdateSums | undefined): number {
-  return into === undefined ? slots * n * e : measureSlots(0, slots, n, e)[1] + 48;
-}
-function measureSlots(base: number, slots: number, n: number, e: number): [before: number, out: number] {
-  const before = base + ((slots * n * e + 15) & ~15);
-  return [before, before + MEASURE_BLOCK * e];
-}
+/** A measured update's sums (see engine/optim/stats.ts), six float64 at `out`, into `into`. */
 function readSums(buffer: ArrayBuffer, out: number, n: number, into: UpdateSums): void {
   const sums = new Float64Array(buffer, out, 6);
   into.gradSq = sums[0];

@@ -7,33 +7,52 @@ import { findSourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { RunError, SourceLocation } from "./protocol";
 
+const callSites = (_e: Error, sites: NodeJS.CallSite[]) => sites;
+
 export class Locator {
-  private readonly cache = new Map<string, SourceLocation | null>();
+  /** Mapped positions, per file then per line and column. */
+  private readonly cache = new Map<string, Map<number, SourceLocation | null>>();
+  /** Whether a file is the tool's own, per file: a traced step asks about the same few frames three times. */
+  private readonly skipped = new Map<string, boolean>();
 
   /** `internal(file)`: frames to skip (the engine copies, this bundle). */
   constructor(private readonly internal: (file: string) => boolean) {}
 
   here(): SourceLocation | null {
+    // The first user frame is a few frames above the engine's probe: a short stack is cheap enough
+    // to capture three times a step; only when it holds no user frame is a deep one taken.
+    return this.firstUserFrame(8) ?? this.firstUserFrame(64);
+  }
+
+  private firstUserFrame(depth: number): SourceLocation | null {
     const saved = Error.prepareStackTrace;
     const savedLimit = Error.stackTraceLimit;
-    // The first user frame is a few frames above the engine; a short stack is cheaper to capture every step.
-    Error.stackTraceLimit = 16;
-    Error.prepareStackTrace = (_e, sites) => sites;
+    Error.stackTraceLimit = depth;
+    Error.prepareStackTrace = callSites;
     const holder: { stack?: NodeJS.CallSite[] } = {};
-    Error.captureStackTrace(holder, this.here);
+    Error.captureStackTrace(holder, this.firstUserFrame);
     const sites = holder.stack ?? [];
     Error.prepareStackTrace = saved;
     Error.stackTraceLimit = savedLimit;
     for (const site of sites) {
       const file = site.getFileName();
-      if (file === undefined || file === null || file.startsWith("node:") || this.internal(file)) continue;
+      if (file === undefined || file === null || this.skip(file)) continue;
       const line = site.getLineNumber() ?? 0, column = site.getColumnNumber() ?? 0;
-      const key = `${file}:${line}:${column}`;
-      let hit = this.cache.get(key);
-      if (hit === undefined) this.cache.set(key, (hit = mapped(file, line, column)));
+      let inFile = this.cache.get(file);
+      if (inFile === undefined) this.cache.set(file, (inFile = new Map()));
+      // One number per position (no string built per call): columns stay below 2²⁰.
+      const key = line * 1048576 + column;
+      let hit = inFile.get(key);
+      if (hit === undefined) inFile.set(key, (hit = mapped(file, line, column)));
       if (hit !== null) return hit;
     }
     return null;
+  }
+
+  private skip(file: string): boolean {
+    let s = this.skipped.get(file);
+    if (s === undefined) this.skipped.set(file, (s = file.startsWith("node:") || this.internal(file)));
+    return s;
   }
 
   /** An error as the run's end reports it: message, the (source-mapped) stack, the user's line. */

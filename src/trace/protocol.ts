@@ -56,7 +56,11 @@ export type TraceEvent =
   | { type: "run-start"; file: string; startedAt: number; traced: boolean }
   /** Parameters of an optimizer, announced before its first step. */
   | { type: "params"; optimizer: number; kind: string; params: ParamInfo[] }
-  | { type: "zero"; optimizer: number | null; at: SourceLocation | null }
+  /**
+   * zeroGrad() was called: by an optimizer, or (`null`) by a module. Not located: nothing shows
+   * where a zero happened, and capturing a stack is most of what tracing a step costs.
+   */
+  | { type: "zero"; optimizer: number | null }
   | { type: "backward"; index: number; loss: number; at: SourceLocation | null }
   | {
       type: "step";

@@ -92,7 +92,7 @@ export class Recorder {
       }
     }
     const own = this.optimizers.get(owner);
-    this.emit({ type: "zero", optimizer: own?.index ?? null, at: this.locate() });
+    this.emit({ type: "zero", optimizer: own?.index ?? null });
   }
 
   private optimizer(opt: object, params: readonly TensorLike[]): OptimizerState {
