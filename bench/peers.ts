@@ -200,11 +200,52 @@ async function main(): Promise<void> {
     const ratio = r.higherIsBetter ? r.values.gradlens / best : best / r.values.gradlens;
     console.log(`| ${r.case} | ${r.unit} | ${systems.map((s) => fmtv(r.values[s])).join(" | ")} | ${ratio.toFixed(2)}× ${ratio >= 1 ? "(faster)" : "(slower)"} |`);
   }
+  results.push(...await threadRows());
   if (only >= 0) return;
   const out = path.join(__dirname, "results/latest.json");
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", quick, results }, null, 2) + "\n");
   console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+}
+
+/**
+ * Optional, reported apart from the single-thread table: gradlens with a second kernel thread
+ * (setKernelThreads(2) with a worker_threads Worker) against itself on one, interleaved the same
+ * way, on the cases whose products are large enough to share.
+ */
+async function threadRows(): Promise<{ suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[]> {
+  const threaded = cases.filter((c) => /^matmul-(AB|ABt):(512|1024)$|^mlp-784$/.test(c.id));
+  if (threaded.length === 0) return [];
+  const { Worker } = await import("node:worker_threads");
+  const setThreads = async (n: number) => {
+    g.setKernelThreads(n, (src) => new Worker(src, { eval: true }));
+    while (g.kernelWorkerStats().ready < n - 1) await new Promise((r) => setTimeout(r, 2));
+  };
+  const rows = [];
+  for (const c of threaded) {
+    const run = gradlensCase(c.id);
+    const seconds: Record<number, number[]> = { 1: [], 2: [] };
+    const partsBefore = g.kernelWorkerStats().parts;
+    for (let r = -1; r < REPS; r++) {
+      for (const n of r % 2 === 0 ? [1, 2] : [2, 1]) {
+        await setThreads(n);
+        const t = sample(run, r < 0 ? Math.max(SAMPLE_MS, 400) : SAMPLE_MS);
+        if (r >= 0) seconds[n].push(t);
+      }
+    }
+    await setThreads(1);
+    if (g.kernelWorkerStats().parts === partsBefore) throw new Error(`${c.id}: the kernel worker computed no part of any product`);
+    rows.push({ suite: "two kernel threads (optional)", case: c.label, unit: c.unit, higherIsBetter: c.higherIsBetter, values: { gradlens: c.per(median(seconds[1])), "gradlens-2-threads": c.per(median(seconds[2])) } });
+  }
+  console.log("\nOptional: gradlens on two kernel threads (setKernelThreads(2), a worker_threads Worker), against itself on one, same run");
+  console.log("| case | unit | one thread | two threads | speed-up |");
+  console.log("|---|---|---:|---:|---:|");
+  for (const r of rows) {
+    const one = r.values.gradlens, two = r.values["gradlens-2-threads"];
+    const up = r.higherIsBetter ? two / one : one / two;
+    console.log(`| ${r.case} | ${r.unit} | ${one.toFixed(one >= 10 ? 1 : 2)} | ${two.toFixed(two >= 10 ? 1 : 2)} | ${up.toFixed(2)}× |`);
+  }
+  return rows;
 }
 
 void main();

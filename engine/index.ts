@@ -13,6 +13,8 @@ export {
 export type { TensorOptions } from "./creation";
 export { manualSeed } from "./random";
 export { kernelMemoryBytes, kernelMode, setKernelMode } from "./wasm/module";
+export { kernelThreads, kernelWorkerStats, setKernelThreads } from "./wasm/threads";
+export type { KernelWorker, SpawnWorker } from "./wasm/threads";
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/gradMode";
 export { cat, stack } from "./ops/shape";
 export { matmul } from "./ops/linalg";

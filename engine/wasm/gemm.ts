@@ -1,5 +1,6 @@
 /** Matrix products on the WebAssembly SIMD kernel (gemm.asc.ts), float32 and float64. */
 import { heapBytes, scratchBase, simd } from "./module";
+import { threadedGemm } from "./threads";
 
 /** Products smaller than this many multiply-adds stay in JavaScript (the copies would dominate). */
 const MIN_WORK = 32 * 32 * 32;
@@ -17,6 +18,12 @@ export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb:
   if (m * k * n < MIN_WORK) return false;
   const kern = simd();
   if (kern === null) return false;
+  const prepareC = (heapC: Float32Array | Float64Array) => {
+    if (cStart === "zero") heapC.fill(0);
+    else if (cStart === "c") heapC.set(c.subarray(cOff, cOff + m * n));
+    else for (let r = 0; r < m; r++) heapC.set(cStart, r * n);
+  };
+  if (threadedGemm(ta, tb, a, aOff, b, bOff, c, cOff, m, k, n, prepareC)) return true;
   const wide = a instanceof Float64Array;
   const size = wide ? 8 : 4;
   const sizeA = m * k, sizeB = k * n, sizeC = m * n;
@@ -25,9 +32,7 @@ export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb:
   const heap = wide ? new Float64Array(buffer, base, sizeA + sizeB + sizeC) : new Float32Array(buffer, base, sizeA + sizeB + sizeC);
   heap.set(a.subarray(aOff, aOff + sizeA), 0);
   heap.set(b.subarray(bOff, bOff + sizeB), sizeA);
-  if (cStart === "zero") heap.fill(0, sizeA + sizeB);
-  else if (cStart === "c") heap.set(c.subarray(cOff, cOff + sizeC), sizeA + sizeB);
-  else for (let r = 0; r < m; r++) heap.set(cStart, sizeA + sizeB + r * n);
+  prepareC(heap.subarray(sizeA + sizeB));
   (wide ? kern.gemm64 : kern.gemm32)(ta ? 1 : 0, tb ? 1 : 0, m, n, k, base, ta ? m : k, base + sizeA * size, tb ? k : n, base + (sizeA + sizeB) * size, n, base + (sizeA + sizeB + sizeC) * size);
   c.set(heap.subarray(sizeA + sizeB, sizeA + sizeB + sizeC), cOff);
   return true;
