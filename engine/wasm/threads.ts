@@ -5,10 +5,11 @@
  *
  * The engine creates no threads itself (it uses no Node-only API): the caller hands it a way to
  * start one from source, e.g. in Node `(src) => new Worker(src, { eval: true })` from
- * node:worker_threads. A call is synchronous: this thread posts each worker its columns through a
- * control block in the shared memory, computes its own, then waits (Atomics.wait) for the rest. A
- * worker that hasn't started yet, or doesn't take its job at once, costs nothing but its share:
- * this thread takes the job back and computes it.
+ * node:worker_threads. A call is synchronous: this thread describes the product in a control block
+ * in the shared memory and wakes the workers; every thread, this one included, takes chunks of
+ * columns from a shared counter until none is left; this one then waits (spinning briefly, then
+ * Atomics.wait) for the chunks still being computed. A worker that hasn't started, or wakes late,
+ * costs nothing but its share: its chunk goes to whichever thread asks first.
  */
 import { SHARED_GEMM_WASM } from "./kernelsBinary";
 
@@ -24,31 +25,52 @@ export type SpawnWorker = (source: string) => KernelWorker;
 type GemmFn = (ta: number, tb: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, work: number) => void;
 interface SharedKernels { gemm32: GemmFn; gemm64: GemmFn; workspaceBytes(m: number, n: number, k: number, elem: number): number }
 
-// A job's life in its worker's control slot (16 int32 at slot × 64 bytes; [1..12] the gemm's
-// arguments, [13] 1 for float64, [14] 1 once the worker is ready).
+// The control block at the start of the shared memory: the job (JOB_INTS int32: the next chunk to
+// take, chunks finished, then the product's description), then one slot per worker (its state and
+// whether it is ready). A worker's state: IDLE, POSTED (a job is waiting for it), TAKEN (it is
+// taking chunks), DONE or FAILED (it left the job), STOP.
 const IDLE = 0, POSTED = 1, TAKEN = 2, DONE = 3, FAILED = 4, STOP = 5;
-const SLOT_BYTES = 64;
+const NEXT = 0, FINISHED = 1, CHUNKS = 2, WIDTH = 3, ARGS = 4, WIDE = 16, WORK_STRIDE = 17, WORK_BASE = 18;
+const JOB_INTS = 32;
+const SLOT_INTS = 16;
 const MAX_THREADS = 64;
-/** Operands start past every control slot. */
-const SCRATCH = MAX_THREADS * SLOT_BYTES;
+/** Operands start past the control block. */
+const SCRATCH = (JOB_INTS + MAX_THREADS * SLOT_INTS) * 4;
 
-/** The worker: instantiate the module on the shared memory, then serve jobs until told to stop. */
+/**
+ * The worker: instantiate the module on the shared memory, then serve jobs until told to stop.
+ * Serving a job is taking chunks of columns (the same loop as `takeChunks` below) until none is left.
+ */
 const WORKER_SOURCE = `"use strict";
 const start = ({ module, memory, slot }) => {
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const ctl = new Int32Array(memory.buffer, slot * ${SLOT_BYTES}, 16);
-  Atomics.store(ctl, 14, 1);
+  const job = new Int32Array(memory.buffer, 0, ${JOB_INTS});
+  const ctl = new Int32Array(memory.buffer, (${JOB_INTS} + slot * ${SLOT_INTS}) * 4, ${SLOT_INTS});
+  Atomics.store(ctl, 1, 1);
   for (;;) {
     const s = Atomics.load(ctl, 0);
     if (s === ${STOP}) return;
-    if (s === ${POSTED} && Atomics.compareExchange(ctl, 0, ${POSTED}, ${TAKEN}) === ${POSTED}) {
-      let end = ${DONE};
-      try { (ctl[13] ? k.gemm64 : k.gemm32)(ctl[1], ctl[2], ctl[3], ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9], ctl[10], ctl[11], ctl[12]); } catch { end = ${FAILED}; }
-      Atomics.store(ctl, 0, end);
-      Atomics.notify(ctl, 0);
-    } else {
+    if (s !== ${POSTED} || Atomics.compareExchange(ctl, 0, ${POSTED}, ${TAKEN}) !== ${POSTED}) {
       Atomics.wait(ctl, 0, s);
+      continue;
     }
+    let end = ${DONE};
+    try {
+      const [ta, tb, m, n, kk, a, lda, b, ldb, c, ldc] = job.subarray(${ARGS}, ${ARGS + 11});
+      const chunks = job[${CHUNKS}], width = job[${WIDTH}], size = job[${WIDE}] ? 8 : 4;
+      const gemm = job[${WIDE}] ? k.gemm64 : k.gemm32, work = job[${WORK_BASE}] + (slot + 1) * job[${WORK_STRIDE}];
+      for (let q; (q = Atomics.add(job, ${NEXT}, 1)) < chunks; ) {
+        const j0 = q * width;
+        gemm(ta, tb, m, Math.min(width, n - j0), kk, a, lda, b + (tb ? j0 * kk : j0) * size, ldb, c + j0 * size, ldc, work);
+        Atomics.add(job, ${FINISHED}, 1);
+        Atomics.notify(job, ${FINISHED});
+      }
+    } catch {
+      end = ${FAILED};
+    }
+    Atomics.store(ctl, 0, end);
+    Atomics.notify(ctl, 0);
+    Atomics.notify(job, ${FINISHED});
   }
 };
 if (typeof require === "function") require("worker_threads").parentPort.once("message", start);
@@ -60,7 +82,8 @@ interface Pool {
   kern: SharedKernels;
   memory: WebAssembly.Memory;
   workers: KernelWorker[];
-  /** Each worker's control slot (views on the first buffer stay valid: shared memory never detaches). */
+  /** The job block and each worker's slot (views on the first buffer stay valid: shared memory never detaches). */
+  job: Int32Array;
   slots: Int32Array[];
 }
 
@@ -98,11 +121,11 @@ export function setKernelThreads(threads: number, spawn?: SpawnWorker): void {
   for (let w = 0; w < threads - 1; w++) {
     const worker = spawn(WORKER_SOURCE);
     worker.unref?.();
-    slots.push(new Int32Array(memory.buffer, w * SLOT_BYTES, 16));
+    slots.push(new Int32Array(memory.buffer, (JOB_INTS + w * SLOT_INTS) * 4, SLOT_INTS));
     worker.postMessage({ module, memory, slot: w });
     workers.push(worker);
   }
-  pool = { kern, memory, workers, slots };
+  pool = { kern, memory, workers, job: new Int32Array(memory.buffer, 0, JOB_INTS), slots };
 }
 
 /** How many threads large products run on (1 unless setKernelThreads turned more on). */
@@ -112,7 +135,7 @@ export function kernelThreads(): number {
 
 /** Workers started and serving, and the parts of products they have computed so far. */
 export function kernelWorkerStats(): { ready: number; parts: number } {
-  return { ready: pool === null ? 0 : pool.slots.filter((s) => Atomics.load(s, 14) === 1).length, parts: workerParts };
+  return { ready: pool === null ? 0 : pool.slots.filter((s) => Atomics.load(s, 1) === 1).length, parts: workerParts };
 }
 
 function stopWorkers(): void {
@@ -129,25 +152,35 @@ function stopWorkers(): void {
 const MIN_WORK = 1 << 21;
 /** Columns are dealt in multiples of the kernel's widest register tile. */
 const COLUMN_GRAIN = 8;
+/**
+ * Chunks per thread. One: each chunk packs A again, which cost more than finer chunks saved when
+ * measured (256…1024 squares and the 784-256-10 MLP's products). A worker that wakes late still
+ * can't hold a product up: its chunk goes to whichever thread asks first, this one included.
+ */
+const CHUNKS_PER_THREAD = 1;
+/** How long the calling thread spins for the last chunks before sleeping (waking from a sleep costs more). */
+const SPIN_MS = 0.5;
 
 /**
  * C = cInit + op(A)·op(B) on the kernel threads (see wasmGemm for the arguments), or false when
  * they are off or the product is too small to share; `prepareC` writes C's starting values.
+ * Columns go in chunks to whichever thread asks next, this one included.
  */
 export function threadedGemm(ta: boolean, tb: boolean, a: Float32Array | Float64Array, aOff: number, b: Float32Array | Float64Array, bOff: number, c: Float32Array | Float64Array, cOff: number, m: number, k: number, n: number, prepareC: (heapC: Float32Array | Float64Array) => void): boolean {
   const p = pool;
   if (p === null || m * k * n < MIN_WORK) return false;
-  const ready = p.slots.filter((s) => Atomics.load(s, 14) === 1);
-  const width = Math.ceil(n / (ready.length + 1) / COLUMN_GRAIN) * COLUMN_GRAIN;
-  const parts = Math.ceil(n / width);
-  if (parts < 2) return false;
+  const ready = p.slots.filter((s) => Atomics.load(s, 1) === 1);
+  if (ready.length === 0) return false;
+  const width = Math.max(2 * COLUMN_GRAIN, Math.ceil(n / ((ready.length + 1) * CHUNKS_PER_THREAD) / COLUMN_GRAIN) * COLUMN_GRAIN);
+  const chunks = Math.ceil(n / width);
+  if (chunks < 2) return false;
   const wide = a instanceof Float64Array;
   const size = wide ? 8 : 4;
   const sizeA = m * k, sizeB = k * n, sizeC = m * n;
-  const work = p.kern.workspaceBytes(m, width, k, size);
+  const stride = (p.kern.workspaceBytes(m, width, k, size) + 63) & ~63;
   const aAt = SCRATCH, bAt = aAt + sizeA * size, cAt = bAt + sizeB * size;
-  const workAt = (t: number) => ((cAt + sizeC * size + 63) & ~63) + t * ((work + 63) & ~63);
-  const need = workAt(parts);
+  const workBase = (cAt + sizeC * size + 63) & ~63;
+  const need = workBase + (ready.length + 1) * stride;
   const have = p.memory.buffer.byteLength;
   if (have < need) p.memory.grow(Math.ceil((need - have) / 65536));
   const buffer = p.memory.buffer;
@@ -156,35 +189,42 @@ export function threadedGemm(ta: boolean, tb: boolean, a: Float32Array | Float64
   new Arr(buffer, bAt, sizeB).set(b.subarray(bOff, bOff + sizeB));
   const heapC = new Arr(buffer, cAt, sizeC);
   prepareC(heapC);
-  // Part t: columns [t·width, …) of op(B) and C. B is stored n×k when transposed, so its columns are rows there.
-  const args = (t: number) => {
-    const j0 = t * width, cols = Math.min(width, n - j0);
-    return [ta ? 1 : 0, tb ? 1 : 0, m, cols, k, aAt, ta ? m : k, bAt + (tb ? j0 * k : j0) * size, tb ? k : n, cAt + j0 * size, n, workAt(t)] as const;
-  };
-  const gemm = wide ? p.kern.gemm64 : p.kern.gemm32;
-  const posted = ready.slice(0, parts - 1);
-  posted.forEach((slot, w) => {
-    slot.set(args(w + 1), 1);
-    slot[13] = wide ? 1 : 0;
+
+  const job = p.job;
+  job.set([0, 0, chunks, width, ta ? 1 : 0, tb ? 1 : 0, m, n, k, aAt, ta ? m : k, bAt, tb ? k : n, cAt, n]);
+  job[WIDE] = wide ? 1 : 0;
+  job[WORK_STRIDE] = stride;
+  job[WORK_BASE] = workBase;
+  for (const slot of ready) {
     Atomics.store(slot, 0, POSTED);
     Atomics.notify(slot, 0);
-  });
-  gemm(...args(0));
-  let failed = false;
-  posted.forEach((slot, w) => {
-    // Not taken yet: take it back and compute it here (the worker is busy starting, or descheduled).
-    if (Atomics.compareExchange(slot, 0, POSTED, IDLE) === POSTED) {
-      gemm(...args(w + 1));
-      return;
-    }
+  }
+  // This thread takes chunks too (the worker's loop, with workspace 0).
+  const gemm = wide ? p.kern.gemm64 : p.kern.gemm32;
+  let mine = 0;
+  for (let q; (q = Atomics.add(job, NEXT, 1)) < chunks; mine++) {
+    const j0 = q * width;
+    gemm(ta ? 1 : 0, tb ? 1 : 0, m, Math.min(width, n - j0), k, aAt, ta ? m : k, bAt + (tb ? j0 * k : j0) * size, tb ? k : n, cAt + j0 * size, n, workBase);
+    Atomics.add(job, FINISHED, 1);
+  }
+  // The chunks a worker is still computing: spin briefly, then sleep until it says it finished one.
+  const failed = () => ready.some((s) => Atomics.load(s, 0) === FAILED);
+  const spinUntil = performance.now() + SPIN_MS;
+  for (let i = 0, f: number; (f = Atomics.load(job, FINISHED)) < chunks && !failed(); i++) {
+    if ((i & 255) === 255 && performance.now() > spinUntil) Atomics.wait(job, FINISHED, f, 50);
+  }
+  let broken = false;
+  for (const slot of ready) {
+    // Never woke for this job (every chunk was taken): it is withdrawn.
+    if (Atomics.compareExchange(slot, 0, POSTED, IDLE) === POSTED) continue;
     let s: number;
-    while ((s = Atomics.load(slot, 0)) === TAKEN) Atomics.wait(slot, 0, TAKEN);
-    if (s === FAILED) failed = true;
-    else workerParts++;
+    while ((s = Atomics.load(slot, 0)) === TAKEN) Atomics.wait(slot, 0, TAKEN, 50);
+    if (s === FAILED) broken = true;
     Atomics.store(slot, 0, IDLE);
     Atomics.notify(slot, 0);
-  });
-  if (failed) throw new Error("matmul: a kernel thread failed; setKernelThreads(1) runs products on this thread only");
+  }
+  if (broken) throw new Error("matmul: a kernel thread failed; setKernelThreads(1) runs products on this thread only");
+  workerParts += chunks - mine;
   c.set(heapC, cOff);
   return true;
 }

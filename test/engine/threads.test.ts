@@ -44,8 +44,8 @@ describe("kernel threads: products shared with workers", () => {
 
   it("gives bit for bit the single-thread result on awkward shapes, every transpose and start of C, float32 and float64", async () => {
     manualSeed(11);
-    // Each at least 2²¹ multiply-adds (the threshold for sharing); n from 9 (one thread gets a single column) up.
-    const shapes: [number, number, number][] = [[64, 784, 256], [128, 128, 129], [257, 65, 131], [3, 1000, 1000], [1000, 3, 1000], [2000, 1100, 9], [33, 513, 255]];
+    // Each at least 2²¹ multiply-adds (the threshold for sharing); n from 17 (one chunk gets a single column) up.
+    const shapes: [number, number, number][] = [[64, 784, 256], [128, 128, 129], [257, 65, 131], [3, 1000, 1000], [1000, 3, 1000], [1000, 130, 17], [33, 513, 255]];
     const cases = shapes.flatMap(([m, k, n]) => [false, true].flatMap((wide) => [[false, false], [true, false], [false, true], [true, true]].map(([ta, tb]) => {
       const a = operand(m * k, wide), b = operand(k * n, wide);
       const bias = operand(n, wide);
@@ -100,7 +100,12 @@ describe("kernel threads: products shared with workers", () => {
   it("a worker that fails a job makes the product throw instead of returning part of it", async () => {
     manualSeed(6);
     const a = randn(256, 256), b = randn(256, 256);
-    setKernelThreads(2, (src) => spawn(src.replace("(ctl[13] ? k.gemm64 : k.gemm32)(", "((...x) => { throw new Error(\"broken\"); })(")));
+    const broken = (src: string) => {
+      const changed = src.replace("const gemm = ", "const gemm = () => { throw new Error(\"broken\"); }, unused = ");
+      assert.notEqual(changed, src, "the worker's product call was found and broken");
+      return spawn(changed);
+    };
+    setKernelThreads(2, broken);
     await untilReady(1);
     // Until the worker takes a job (this thread may take it back first), retry.
     let thrown: unknown = null;
