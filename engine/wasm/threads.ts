@@ -148,8 +148,12 @@ function stopWorkers(): void {
   pool = null;
 }
 
-/** Products below this many multiply-adds stay on one thread (a wake-up costs tens of microseconds). */
-const MIN_WORK = 1 << 21;
+/**
+ * Products below this many multiply-adds (about 200³) stay on one thread: sharing them gained
+ * nothing measurable here (a wake-up costs tens of microseconds, and copies into shared memory are
+ * slower than into ordinary memory).
+ */
+const MIN_WORK = 1 << 23;
 /** Columns are dealt in multiples of the kernel's widest register tile. */
 const COLUMN_GRAIN = 8;
 /**

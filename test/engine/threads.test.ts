@@ -44,8 +44,9 @@ describe("kernel threads: products shared with workers", () => {
 
   it("gives bit for bit the single-thread result on awkward shapes, every transpose and start of C, float32 and float64", async () => {
     manualSeed(11);
-    // Each at least 2²¹ multiply-adds (the threshold for sharing); n from 17 (one chunk gets a single column) up.
-    const shapes: [number, number, number][] = [[64, 784, 256], [128, 128, 129], [257, 65, 131], [3, 1000, 1000], [1000, 3, 1000], [1000, 130, 17], [33, 513, 255]];
+    // Each at least 2²³ multiply-adds (the threshold for sharing); n from 17 (one chunk gets a single column) up.
+    const shapes: [number, number, number][] = [[64, 784, 256], [256, 256, 129], [257, 253, 131], [9, 1000, 1000], [1000, 9, 1000], [4000, 130, 17], [65, 513, 255]];
+    for (const [m, k, n] of shapes) assert.ok(m * k * n >= 2 ** 23, `${m}×${k}×${n} is large enough to share`);
     const cases = shapes.flatMap(([m, k, n]) => [false, true].flatMap((wide) => [[false, false], [true, false], [false, true], [true, true]].map(([ta, tb]) => {
       const a = operand(m * k, wide), b = operand(k * n, wide);
       const bias = operand(n, wide);
@@ -91,6 +92,7 @@ describe("kernel threads: products shared with workers", () => {
     manualSeed(5);
     const a = randn(256, 256), b = randn(256, 256);
     const want = a.matmul(b).data;
+    assert.ok(256 ** 3 >= 2 ** 23, "large enough to share");
     const silent = () => ({ postMessage: () => undefined, terminate: () => undefined });
     setKernelThreads(3, silent);
     assert.equal(kernelWorkerStats().ready, 0);
