@@ -24,6 +24,8 @@ const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1
 const SAMPLE_MS = quick ? 60 : 300;
 const REPS = quick ? 3 : 5;
 const SIZES = quick ? [256, 512] : [256, 512, 1024];
+/** The uncounted first sample: long enough for V8's top tier (shorter with --quick, a smoke run). */
+const WARMUP_MS = quick ? 150 : 400;
 
 type Run = () => unknown;
 interface Case { id: string; suite: string; label: string; unit: string; higherIsBetter: boolean; per: (seconds: number) => number }
@@ -164,13 +166,13 @@ async function main(): Promise<void> {
       await tf.ready();
       runs[`tfjs-${backend}`] = tfjsCase(c.id);
     }
-    // A warm-up sample per system first, long enough for the JIT's top tier even with --quick; not counted.
+    // A warm-up sample per system first (WARMUP_MS); not counted.
     for (let r = -1; r < REPS; r++) {
       // The order rotates each round, so no system always runs right after the same other one
       // (whatever one leaves behind in caches, clocks and the heap lands on each in turn).
       const order = systems.map((_, i) => systems[(i + r + 1) % systems.length]);
       for (const s of order) {
-        const ms = r < 0 ? Math.max(SAMPLE_MS, 400) : SAMPLE_MS;
+        const ms = r < 0 ? Math.max(SAMPLE_MS, WARMUP_MS) : SAMPLE_MS;
         let t: number;
         if (s === "pytorch") t = await (torch as Exclude<typeof torch, string>).sample(c.id, ms);
         else {
@@ -214,7 +216,7 @@ async function main(): Promise<void> {
  * way, on the cases whose products are large enough to share.
  */
 async function threadRows(): Promise<{ suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[]> {
-  const threaded = cases.filter((c) => /^matmul-(AB|ABt):(512|1024)$|^mlp-784$/.test(c.id));
+  const threaded = cases.filter((c) => (quick ? /^matmul-AB:512$|^mlp-784$/ : /^matmul-(AB|ABt):(512|1024)$|^mlp-784$/).test(c.id));
   if (threaded.length === 0) return [];
   const { Worker } = await import("node:worker_threads");
   const setThreads = async (n: number) => {
@@ -229,7 +231,7 @@ async function threadRows(): Promise<{ suite: string; case: string; unit: string
     for (let r = -1; r < REPS; r++) {
       for (const n of r % 2 === 0 ? [1, 2] : [2, 1]) {
         await setThreads(n);
-        const t = sample(run, r < 0 ? Math.max(SAMPLE_MS, 400) : SAMPLE_MS);
+        const t = sample(run, r < 0 ? Math.max(SAMPLE_MS, WARMUP_MS) : SAMPLE_MS);
         if (r >= 0) seconds[n].push(t);
       }
     }

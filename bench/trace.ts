@@ -2,7 +2,7 @@
  * Tracing costs, measured against the untraced run in the same process tree:
  *  - a 784-256-10 MLP training loop (batch 64, SGD) run by `gradlens run` and by `gradlens trace`
  *    with logEvery 1: the loop's own CPU time, reported by the script, over alternating runs;
- *  - the trace view with 100,000 steps × 20 parameters in headless Chromium: time from the data
+ *  - the trace view with 100,000 steps × 20 parameters (20,000 with --quick) in headless Chromium: time from the data
  *    arriving to the first full draw, and to redraw after zooming into a step range.
  */
 import { execFileSync } from "node:child_process";
@@ -65,6 +65,10 @@ console.log(`| untraced (sink detached) | ${median(off).toFixed(1)} | 1.00× |`)
 console.log(`| traced (every statistic of every step) | ${median(on).toFixed(1)} | ${ratio.toFixed(3)}× (${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(1)}%, median of per-block ratios; target ≤ +10%) |`);
 fs.rmSync(dir, { recursive: true, force: true });
 
+/** Steps the view is given (fewer with --quick, a smoke run). */
+const VIEW_STEPS = process.env.BENCH_QUICK === "1" ? 20_000 : 100_000;
+const viewSteps = VIEW_STEPS.toLocaleString("en");
+
 async function viewBench(): Promise<void> {
   const chromium = "/usr/bin/chromium";
   if (!fs.existsSync(chromium)) {
@@ -78,8 +82,8 @@ async function viewBench(): Promise<void> {
   await page.goto(`file://${page0}`);
   type View = { steps: number; draws: number; lastDrawMs: number };
   // The events are made in the page (sending 2M statistics through the protocol would measure the pipe).
-  const first = await page.evaluate(async () => {
-    const nSteps = 100_000, nParams = 20;
+  const first = await page.evaluate(async (nSteps) => {
+    const nParams = 20;
     const params = Array.from({ length: nParams }, (_, i) => ({ name: `layer${i >> 1}.${i % 2 ? "bias" : "weight"}`, shape: [64, 64], optimizer: 0 }));
     const events: unknown[] = [{ type: "run-start", file: "/bench/train.ts", startedAt: 0, traced: true }, { type: "params", optimizer: 0, kind: "Adam", params }];
     for (let s = 1; s <= nSteps; s++) {
@@ -96,7 +100,7 @@ async function viewBench(): Promise<void> {
     while (view().draws === before) await new Promise((r) => requestAnimationFrame(r));
     await new Promise((r) => requestAnimationFrame(r));
     return { total: performance.now() - t0, draw: view().lastDrawMs };
-  });
+  }, VIEW_STEPS);
   // Zoom: a drag across the middle of the loss chart.
   const over = page.locator("#loss .u-over");
   const box = (await over.boundingBox())!;
@@ -113,10 +117,10 @@ async function viewBench(): Promise<void> {
   const zoomWall = Date.now() - t0;
   await browser.close();
   fs.rmSync(page0, { force: true });
-  console.log("\nTrace view, 100,000 steps × 20 parameters, headless Chromium");
+  console.log(`\nTrace view, ${viewSteps} steps × 20 parameters, headless Chromium`);
   console.log("| measurement | ms |");
   console.log("|---|---:|");
-  console.log(`| all 100,000 steps arrive in one message → first full draw (structured clone and ingest included) | ${first.total.toFixed(0)} |`);
+  console.log(`| all ${viewSteps} steps arrive in one message → first full draw (structured clone and ingest included) | ${first.total.toFixed(0)} |`);
   console.log(`| of which drawing (all charts) | ${first.draw.toFixed(0)} |`);
   console.log(`| zoom into a step range → redrawn (draw / wall, incl. the mouse drag) | ${zoom.toFixed(0)} / ${zoomWall} |`);
 }
