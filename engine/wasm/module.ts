@@ -51,11 +51,15 @@ export function simd(): Kernels | null {
   return mode === "js" ? null : instance();
 }
 
+/** A module from its embedded base64 (kernelsBinary.ts), compiled synchronously. */
+export function embeddedModule(base64: string): WebAssembly.Module {
+  return new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+}
+
 function instance(): Kernels | null {
   if (loaded !== undefined) return loaded;
   try {
-    const bytes = Uint8Array.from(atob(KERNELS_WASM), (c) => c.charCodeAt(0));
-    loaded = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Kernels;
+    loaded = new WebAssembly.Instance(embeddedModule(KERNELS_WASM), {}).exports as unknown as Kernels;
   } catch {
     loaded = null;
   }

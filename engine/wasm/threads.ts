@@ -12,6 +12,7 @@
  * costs nothing but its share: its chunk goes to whichever thread asks first.
  */
 import { SHARED_GEMM_WASM } from "./kernelsBinary";
+import { embeddedModule } from "./module";
 
 /** What the engine needs of a worker (a worker_threads Worker or a browser Worker). */
 export interface KernelWorker {
@@ -39,7 +40,8 @@ const SCRATCH = (JOB_INTS + MAX_THREADS * SLOT_INTS) * 4;
 
 /**
  * The worker: instantiate the module on the shared memory, then serve jobs until told to stop.
- * Serving a job is taking chunks of columns (the same loop as `takeChunks` below) until none is left.
+ * Serving a job is taking chunks of columns until none is left: the loop threadedGemm runs on the
+ * calling thread, written again here because a worker starts from source.
  */
 const WORKER_SOURCE = `"use strict";
 const start = ({ module, memory, slot }) => {
@@ -110,8 +112,9 @@ export function setKernelThreads(threads: number, spawn?: SpawnWorker): void {
   }
   let memory: WebAssembly.Memory, module: WebAssembly.Module, kern: SharedKernels;
   try {
+    // The limits scripts/build.mjs declares for the shared build (an imported shared memory must match them).
     memory = new WebAssembly.Memory({ initial: 16, maximum: 32768, shared: true });
-    module = new WebAssembly.Module(Uint8Array.from(atob(SHARED_GEMM_WASM), (c) => c.charCodeAt(0)));
+    module = embeddedModule(SHARED_GEMM_WASM);
     kern = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SharedKernels;
   } catch (e) {
     throw new Error(`setKernelThreads: WebAssembly threads (shared memory with SIMD) are not available here: ${(e as Error).message}`);
