@@ -200,7 +200,9 @@ async function main(): Promise<void> {
     const peers = systems.filter((s) => s !== "gradlens").map((s) => r.values[s]);
     const best = r.higherIsBetter ? Math.max(...peers) : Math.min(...peers);
     const ratio = r.higherIsBetter ? r.values.gradlens / best : best / r.values.gradlens;
-    console.log(`| ${r.case} | ${r.unit} | ${systems.map((s) => fmtv(r.values[s])).join(" | ")} | ${ratio.toFixed(2)}× ${ratio >= 1 ? "(faster)" : "(slower)"} |`);
+    // With every peer left out (BENCH_SYSTEMS) there is nothing to compare with.
+    const versus = peers.length === 0 ? "—" : `${ratio.toFixed(2)}× ${ratio >= 1 ? "(faster)" : "(slower)"}`;
+    console.log(`| ${r.case} | ${r.unit} | ${systems.map((s) => fmtv(r.values[s])).join(" | ")} | ${versus} |`);
   }
   results.push(...await threadRows());
   if (only >= 0) return;

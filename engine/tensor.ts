@@ -23,6 +23,18 @@ export type Scalar = number;
 export type TensorLike = Tensor | number;
 export type NestedArray = number | NestedArray[];
 
+/**
+ * A frozen copy of `shape`, always built element by element so every tensor's shape has one hidden
+ * class (a spread or slice keeps a holey source holey, and a frozen holey array is a second class).
+ * Why it matters: optimized code holds hidden classes weakly, and a class that only intermediate
+ * results used dies at each full garbage collection, deoptimizing every hot op that saw it.
+ */
+function frozenShape(shape: Shape): readonly number[] {
+  const out: number[] = [];
+  for (let i = 0; i < shape.length; i++) out.push(shape[i]);
+  return Object.freeze(out);
+}
+
 export class Tensor {
   readonly storage: Storage;
   readonly shape: readonly number[];
@@ -46,7 +58,7 @@ export class Tensor {
   constructor(storage: Storage, shape: Shape, dtype: DType) {
     this.storage = storage;
     // Another tensor's shape is frozen already and can be shared; anything else is copied and frozen.
-    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+    this.shape = Object.isFrozen(shape) ? shape : frozenShape(shape);
     this.dtype = dtype;
   }
 
