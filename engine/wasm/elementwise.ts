@@ -16,6 +16,7 @@ function prepare(arrays: Data[], n: number, min = MIN_SIZE): { k: Kernels; heap:
   if (kern === null) return null;
   const e = wide ? 8 : 4;
   const buffer = heapBytes(kern, arrays.length * n * e);
+  if (buffer === null) return null;
   const base = scratchBase();
   return { k: kern, heap: wide ? new Float64Array(buffer, base, arrays.length * n) : new Float32Array(buffer, base, arrays.length * n), wide, base, e };
 }

@@ -28,6 +28,7 @@ export function wasmGemm<T extends Float32Array | Float64Array>(ta: boolean, tb:
   const size = wide ? 8 : 4;
   const sizeA = m * k, sizeB = k * n, sizeC = m * n;
   const buffer = heapBytes(kern, (sizeA + sizeB + sizeC) * size + kern.workspaceBytes(m, n, k, size));
+  if (buffer === null) return false;
   const base = scratchBase();
   const heap = wide ? new Float64Array(buffer, base, sizeA + sizeB + sizeC) : new Float32Array(buffer, base, sizeA + sizeB + sizeC);
   heap.set(a.subarray(aOff, aOff + sizeA), 0);

@@ -77,14 +77,27 @@ const release = typeof FinalizationRegistry === "function" ? new FinalizationReg
 
 /** Where this call's scratch starts (64-byte aligned, above every resident array). */
 export function scratchBase(): number {
-  return (top + 63) & ~63;
+  return Math.ceil(top / 64) * 64;
 }
 
-/** The module's memory as bytes, grown to at least `bytes` past the scratch base (growing detaches earlier views). */
-export function heapBytes(k: Kernels, bytes: number): ArrayBuffer {
+/** Grows `memory` by at least `bytes`; false when it can't grow that far (its maximum, or the 4 GiB of 32-bit addresses). */
+export function tryGrow(memory: WebAssembly.Memory, bytes: number): boolean {
+  try {
+    memory.grow(Math.ceil(bytes / 65536));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The module's memory as bytes, grown to at least `bytes` past the scratch base (growing detaches
+ * earlier views), or null when it can't grow that far: then the caller runs its JavaScript loop.
+ */
+export function heapBytes(k: Kernels, bytes: number): ArrayBuffer | null {
   const need = scratchBase() + bytes;
   const have = k.memory.buffer.byteLength;
-  if (have < need) k.memory.grow(Math.ceil((need - have) / 65536));
+  if (have < need && !tryGrow(k.memory, need - have)) return null;
   return k.memory.buffer;
 }
 
@@ -100,11 +113,22 @@ export class Resident {
   }
 }
 
-/** A resident array of `length` values (float64 when `wide`), or null without the kernels or without a way to free it. */
+/**
+ * Resident arrays end below this. Their blocks come back only through FinalizationRegistry
+ * callbacks, which run between tasks: a synchronous loop that keeps making optimizers (a
+ * hyperparameter sweep in one script) never frees one, and this memory never shrinks. Past the
+ * limit a new array is an ordinary typed array, copied in and out for each update instead.
+ */
+export const RESIDENT_LIMIT = 256 * 1024 * 1024;
+
+/**
+ * A resident array of `length` values (float64 when `wide`), or null without the kernels, without
+ * a way to free it, or with RESIDENT_LIMIT reached.
+ */
 export function resident(length: number, wide: boolean, holder: object): Resident | null {
   const k = simd();
   if (k === null || release === null) return null;
-  const bytes = ((length * (wide ? 8 : 4)) + 15) & ~15;
+  const bytes = Math.ceil((length * (wide ? 8 : 4)) / 16) * 16;
   let offset = -1;
   const fit = free.findIndex((b) => b.bytes >= bytes);
   if (fit >= 0) {
@@ -113,9 +137,9 @@ export function resident(length: number, wide: boolean, holder: object): Residen
     if (block.bytes === bytes) free.splice(fit, 1);
     else free[fit] = { offset: block.offset + bytes, bytes: block.bytes - bytes };
   } else {
+    if (top + bytes > RESIDENT_LIMIT || heapBytes(k, bytes) === null) return null;
     offset = top;
     top += bytes;
-    heapBytes(k, 0);
   }
   new Uint8Array(k.memory.buffer, offset, bytes).fill(0);
   release.register(holder, { offset, bytes });

@@ -47,6 +47,7 @@ function staged(w: Float32Array | Float64Array, g: ArrayLike<number>, states: Mo
   // The arrays, then (when measured) the six float64 sums.
   const sumsAt = (slots * n * e + 15) & ~15;
   const buffer = heapBytes(kern, into === undefined ? slots * n * e : sumsAt + 48);
+  if (buffer === null) return false;
   const base = scratchBase();
   const heap = wide ? new Float64Array(buffer, base, slots * n) : new Float32Array(buffer, base, slots * n);
   heap.set(w, 0);

@@ -12,7 +12,7 @@
  * costs nothing but its share: its chunk goes to whichever thread asks first.
  */
 import { SHARED_GEMM_WASM } from "./kernelsBinary";
-import { embeddedModule } from "./module";
+import { embeddedModule, tryGrow } from "./module";
 
 /** What the engine needs of a worker (a worker_threads Worker or a browser Worker). */
 export interface KernelWorker {
@@ -186,10 +186,11 @@ export function threadedGemm(ta: boolean, tb: boolean, a: Float32Array | Float64
   const sizeA = m * k, sizeB = k * n, sizeC = m * n;
   const stride = (p.kern.workspaceBytes(m, width, k, size) + 63) & ~63;
   const aAt = SCRATCH, bAt = aAt + sizeA * size, cAt = bAt + sizeB * size;
-  const workBase = (cAt + sizeC * size + 63) & ~63;
+  const workBase = Math.ceil((cAt + sizeC * size) / 64) * 64;
   const need = workBase + (ready.length + 1) * stride;
   const have = p.memory.buffer.byteLength;
-  if (have < need) p.memory.grow(Math.ceil((need - have) / 65536));
+  // Past the shared memory's maximum the product runs on one thread (or in JavaScript) instead.
+  if (have < need && !tryGrow(p.memory, need - have)) return false;
   const buffer = p.memory.buffer;
   const Arr = wide ? Float64Array : Float32Array;
   new Arr(buffer, aAt, sizeA).set(a.subarray(aOff, aOff + sizeA));

@@ -8,6 +8,7 @@ import { manualSeed, kernelMode, nn, optim, randn, setKernelMode, tensor, Tensor
 import { gemm } from "../../engine/ops/linalg";
 import { execFileSync } from "node:child_process";
 import { measureUpdate, UpdateSums } from "../../engine/optim/stats";
+import { RESIDENT_LIMIT } from "../../engine/wasm/module";
 
 function reference(a: Tensor, b: Tensor): Float64Array {
   const [m, k] = a.shape, n = b.shape[1];
@@ -332,6 +333,47 @@ describe("Adam moments resident in the kernels' memory", () => {
     const { peak } = JSON.parse(out.trim().split("\n").pop()!) as { peak: number };
     // Each optimizer's moments take 2 MB; kept forever, 300 would need 600 MB.
     assert.ok(peak < 250 * 1024 * 1024, `kernel memory peaked at ${(peak / 1048576).toFixed(0)} MB`);
+  });
+
+  it("stay bounded in a loop that never yields (no finalizer runs): past the limit moments are ordinary arrays, and updates stay right", function () {
+    this.timeout(60_000);
+    const script = `
+      const g = require(${JSON.stringify(require.resolve("../../dist/engine.js"))});
+      // The same two steps, on the kernels or in JavaScript.
+      const run = (mode) => {
+        g.setKernelMode(mode);
+        g.manualSeed(5);
+        const p = g.randn([1 << 18]).requiresGrad_();
+        const opt = new g.optim.Adam([p], { lr: 0.1 });
+        for (let s = 0; s < 2; s++) { p.grad = g.randn([1 << 18]); opt.step(); }
+        g.setKernelMode("auto");
+        return p.data;
+      };
+      const resident = run("auto");
+      // Synchronous throughout: FinalizationRegistry callbacks never get a turn, so nothing is freed.
+      let peak = 0;
+      for (let i = 0; i < 300; i++) {
+        const p = g.randn([1 << 18]).requiresGrad_();
+        const opt = new g.optim.Adam([p]);
+        p.grad = g.onesLike(p);
+        opt.step();
+        peak = Math.max(peak, g.kernelMemoryBytes());
+      }
+      // Past the limit the moments are ordinary arrays, copied in and out: the same kernel, the same bits.
+      const late = run("auto"), js = run("js");
+      let differ = 0, worst = 0;
+      for (let i = 0; i < late.length; i++) {
+        if (!Object.is(late[i], resident[i])) differ++;
+        worst = Math.max(worst, Math.abs(late[i] - js[i]) / (1e-3 + Math.abs(js[i])));
+      }
+      console.log(JSON.stringify({ peak, differ, worst }));`;
+    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    const { peak, differ, worst } = JSON.parse(out.trim().split("\n").pop()!) as { peak: number; differ: number; worst: number };
+    // 300 optimizers' moments are 600 MB; resident ones stop at RESIDENT_LIMIT (256 MB), plus scratch.
+    assert.ok(peak < RESIDENT_LIMIT + 32 * 1024 * 1024, `kernel memory peaked at ${(peak / 1048576).toFixed(0)} MB`);
+    assert.equal(differ, 0, "past the limit the update differs from the same update with resident moments");
+    // float32 lanes against JavaScript's float64 arithmetic, at lr 0.1.
+    assert.ok(worst < 1e-4, `past the limit the kernels' update differs from JavaScript's by ${worst}`);
   });
 });
 
