@@ -1,5 +1,6 @@
 """PyTorch side of bench/peers.ts: one case per stdin line ("<case> <sample_ms>"), one JSON line back
-with the seconds per iteration. Single thread, as the JS systems are."""
+with the seconds per iteration. Single thread, as the JS systems are. With `--memory <case> <steps>`
+(bench/memory.ts): that many steps, then the peak RSS."""
 import json, os, sys, time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -57,6 +58,20 @@ def sample(fn, ms):
         if el * 1000 >= ms:
             return el / n
 
+
+def peak_rss_mb():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+if len(sys.argv) == 4 and sys.argv[1] == "--memory":
+    # bench/memory.ts: one case for a number of steps in this fresh process, then its peak RSS.
+    loaded = peak_rss_mb()  # torch is imported above; the interpreter alone is not measured
+    fn = make(sys.argv[2])
+    for _ in range(int(sys.argv[3])):
+        fn()
+    print(json.dumps({"startMB": None, "loadedMB": loaded, "peakMB": peak_rss_mb()}), flush=True)
+    sys.exit(0)
 
 print(json.dumps({"ready": True, "version": torch.__version__, "blas": blas()}), flush=True)
 cache = {}
