@@ -12,7 +12,7 @@ export {
 } from "./creation";
 export type { TensorOptions } from "./creation";
 export { manualSeed } from "./random";
-export { kernelMemoryBytes, kernelMode, setKernelMode } from "./wasm/module";
+export { kernelMemoryBytes, kernelMode, setKernelMemoryLimit, setKernelMode } from "./wasm/module";
 export { kernelThreads, kernelWorkerStats, setKernelThreads } from "./wasm/threads";
 export type { KernelWorker, SpawnWorker } from "./wasm/threads";
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/gradMode";

@@ -80,10 +80,27 @@ export function scratchBase(): number {
   return Math.ceil(top / 64) * 64;
 }
 
-/** Grows `memory` by at least `bytes`; false when it can't grow that far (its maximum, or the 4 GiB of 32-bit addresses). */
+let memoryLimit = Infinity;
+
+/**
+ * Caps how large the kernels' memory may grow (each of the kernels' memories, with threads on):
+ * a call that would need more runs in JavaScript instead. Infinity (the default) leaves only
+ * WebAssembly's own limits. Memory already grown is kept; a WebAssembly memory never shrinks.
+ */
+export function setKernelMemoryLimit(bytes: number): void {
+  if (typeof bytes !== "number" || !(bytes > 0)) throw new RangeError(`setKernelMemoryLimit: expected a positive number of bytes (or Infinity), got ${String(bytes)}`);
+  memoryLimit = bytes;
+}
+
+/**
+ * Grows `memory` by at least `bytes`; false when it can't grow that far (past setKernelMemoryLimit,
+ * its maximum, or the 4 GiB of 32-bit addresses).
+ */
 export function tryGrow(memory: WebAssembly.Memory, bytes: number): boolean {
+  const pages = Math.ceil(bytes / 65536);
+  if (memory.buffer.byteLength + pages * 65536 > memoryLimit) return false;
   try {
-    memory.grow(Math.ceil(bytes / 65536));
+    memory.grow(pages);
     return true;
   } catch {
     return false;

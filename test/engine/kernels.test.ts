@@ -4,7 +4,7 @@
  * and through backward (whose products are the transposed ones).
  */
 import * as assert from "node:assert/strict";
-import { manualSeed, kernelMode, nn, optim, randn, setKernelMode, tensor, Tensor } from "../../engine/index";
+import { manualSeed, kernelMode, nn, optim, randn, setKernelMemoryLimit, setKernelMode, tensor, Tensor } from "../../engine/index";
 import { gemm } from "../../engine/ops/linalg";
 import { execFileSync } from "node:child_process";
 import { measureUpdate, UpdateSums } from "../../engine/optim/stats";
@@ -374,6 +374,46 @@ describe("Adam moments resident in the kernels' memory", () => {
     assert.equal(differ, 0, "past the limit the update differs from the same update with resident moments");
     // float32 lanes against JavaScript's float64 arithmetic, at lr 0.1.
     assert.ok(worst < 1e-4, `past the limit the kernels' update differs from JavaScript's by ${worst}`);
+  });
+});
+
+describe("a cap on the kernels' memory (setKernelMemoryLimit)", () => {
+  it("rejects anything but a positive number of bytes, naming the call", () => {
+    for (const bad of [0, -1, NaN, "8mb", null, undefined]) {
+      assert.throws(() => setKernelMemoryLimit(bad as unknown as number), (e: Error) => e instanceof RangeError && /setKernelMemoryLimit: expected a positive number/.test(e.message), String(bad));
+    }
+  });
+
+  it("sends a product too large for the cap to JavaScript, with the same bits, and the memory stays under it", function () {
+    this.timeout(60_000);
+    // A child, so the kernels' memory starts unused (it never shrinks).
+    const script = `
+      const g = require(${JSON.stringify(require.resolve("../../dist/engine.js"))});
+      const product = (mode) => {
+        g.setKernelMode(mode);
+        g.manualSeed(9);
+        const a = g.randn([512, 512], { dtype: "float64" }), b = g.randn([512, 512], { dtype: "float64" });
+        a.data[7] = Infinity; b.data[3] = NaN;
+        const c = a.matmul(b).data;
+        g.setKernelMode("auto");
+        return c;
+      };
+      const limit = 4 * 1024 * 1024;
+      g.setKernelMemoryLimit(limit);
+      // A small product first: the kernels load and run under the cap.
+      g.randn([64, 64], { dtype: "float64" }).matmul(g.randn([64, 64], { dtype: "float64" }));
+      const capped = product("auto"), underCap = g.kernelMemoryBytes();
+      const js = product("js");
+      g.setKernelMemoryLimit(Infinity);
+      product("auto");
+      let differ = 0;
+      for (let i = 0; i < js.length; i++) if (!Object.is(capped[i], js[i])) differ++;
+      console.log(JSON.stringify({ limit, underCap, uncapped: g.kernelMemoryBytes(), differ }));`;
+    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    const r = JSON.parse(out.trim().split("\n").pop()!) as { limit: number; underCap: number; uncapped: number; differ: number };
+    assert.ok(r.underCap > 0 && r.underCap <= r.limit, `kernel memory ${r.underCap} bytes under a cap of ${r.limit}`);
+    assert.ok(r.uncapped > r.limit, "without the cap the same product grows the memory past it (so the cap is what kept it small)");
+    assert.equal(r.differ, 0, "the capped product differs from JavaScript's");
   });
 });
 
