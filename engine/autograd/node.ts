@@ -77,4 +77,3 @@ export class AccumulateGrad extends Node {
     super("AccumulateGrad", [], () => [], []);
   }
 }
-

@@ -189,7 +189,7 @@ export function threadedGemm(ta: boolean, tb: boolean, a: Float32Array | Float64
   const workBase = Math.ceil((cAt + sizeC * size) / 64) * 64;
   const need = workBase + (ready.length + 1) * stride;
   const have = p.memory.buffer.byteLength;
-  // Past the shared memory's maximum the product runs on one thread (or in JavaScript) instead.
+  // Past the shared memory's maximum (or setKernelMemoryLimit) the product runs on one thread, or in JavaScript.
   if (have < need && !tryGrow(p.memory, need - have)) return false;
   const buffer = p.memory.buffer;
   const Arr = wide ? Float64Array : Float32Array;

@@ -285,6 +285,12 @@ describe("relu on SIMD and in JavaScript", () => {
   }
 });
 
+/** Runs `script` in a fresh Node (its kernels' memory unused) and parses the JSON its last line prints. */
+function childReport<T>(script: string, flags: string[] = []): T {
+  const out = execFileSync(process.execPath, [...flags, "-e", script], { encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").pop()!) as T;
+}
+
 describe("Adam moments resident in the kernels' memory", () => {
   afterEach(() => setKernelMode("auto"));
   it("survive memory growth and switching kernels mid-run, and agree with a JavaScript-only run", function () {
@@ -329,8 +335,7 @@ describe("Adam moments resident in the kernels' memory", () => {
         }
         console.log(JSON.stringify({ peak }));
       })();`;
-    const out = execFileSync(process.execPath, ["--expose-gc", "-e", script], { encoding: "utf8" });
-    const { peak } = JSON.parse(out.trim().split("\n").pop()!) as { peak: number };
+    const { peak } = childReport<{ peak: number }>(script, ["--expose-gc"]);
     // Each optimizer's moments take 2 MB; kept forever, 300 would need 600 MB.
     assert.ok(peak < 250 * 1024 * 1024, `kernel memory peaked at ${(peak / 1048576).toFixed(0)} MB`);
   });
@@ -367,8 +372,7 @@ describe("Adam moments resident in the kernels' memory", () => {
         worst = Math.max(worst, Math.abs(late[i] - js[i]) / (1e-3 + Math.abs(js[i])));
       }
       console.log(JSON.stringify({ peak, differ, worst }));`;
-    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
-    const { peak, differ, worst } = JSON.parse(out.trim().split("\n").pop()!) as { peak: number; differ: number; worst: number };
+    const { peak, differ, worst } = childReport<{ peak: number; differ: number; worst: number }>(script);
     // 300 optimizers' moments are 600 MB; resident ones stop at RESIDENT_LIMIT (256 MB), plus scratch.
     assert.ok(peak < RESIDENT_LIMIT + 32 * 1024 * 1024, `kernel memory peaked at ${(peak / 1048576).toFixed(0)} MB`);
     assert.equal(differ, 0, "past the limit the update differs from the same update with resident moments");
@@ -409,8 +413,7 @@ describe("a cap on the kernels' memory (setKernelMemoryLimit)", () => {
       let differ = 0;
       for (let i = 0; i < js.length; i++) if (!Object.is(capped[i], js[i])) differ++;
       console.log(JSON.stringify({ limit, underCap, uncapped: g.kernelMemoryBytes(), differ }));`;
-    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
-    const r = JSON.parse(out.trim().split("\n").pop()!) as { limit: number; underCap: number; uncapped: number; differ: number };
+    const r = childReport<{ limit: number; underCap: number; uncapped: number; differ: number }>(script);
     assert.ok(r.underCap > 0 && r.underCap <= r.limit, `kernel memory ${r.underCap} bytes under a cap of ${r.limit}`);
     assert.ok(r.uncapped > r.limit, "without the cap the same product grows the memory past it (so the cap is what kept it small)");
     assert.equal(r.differ, 0, "the capped product differs from JavaScript's");
