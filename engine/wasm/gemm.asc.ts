@@ -5,9 +5,9 @@
 // columns wide, op(A) MC×KC at a time into panels MR rows tall, so the micro-kernel streams two
 // contiguous panels and keeps an MR×NR tile of C in registers. Packing is where the transposes
 // are absorbed, and where ragged edges are padded with zeros (the padded lanes of C are never
-// stored). Plain multiply then add (no FMA): NaN and Inf propagate as IEEE arithmetic says
-// (0 × Inf = NaN), as in PyTorch, and each C[i][j] is summed in k order, so the float64 kernel gives
-// bit for bit the JavaScript loop's result.
+// stored). NaN and Inf propagate as IEEE arithmetic says (0 × Inf = NaN), as in PyTorch, and each
+// C[i][j] is summed in k order; float64 multiplies then adds, so its kernel gives bit for bit the
+// JavaScript loop's result, and float32 does too except in the fused build (see madd).
 //
 // One generic kernel serves float32 (f32x4, 4×8 tiles) and float64 (f64x2, 4×4 tiles): the lane
 // width decides the register tile's width.
@@ -105,6 +105,17 @@ function packB<T>(b: usize, ldb: i32, trans: bool, p0: i32, j0: i32, kc: i32, nc
   }
 }
 
+/**
+ * c + a·b lane by lane. Built with relaxed SIMD (the "fused" binaries), float32 uses its
+ * multiply-add: fused where the CPU has FMA, one rounding instead of two, as PyTorch's BLAS
+ * kernels round, and a third faster where the core was bound by its multiply and add ports.
+ * float64 always multiplies then adds, so its products stay bit for bit the JavaScript loop's.
+ */
+@inline function madd<T>(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 4) return v128.relaxed_madd<T>(a, b, c);
+  return v128.add<T>(c, v128.mul<T>(a, b));
+}
+
 /** C[4×NR] += Apanel·Bpanel over kc (two vectors of B per k, one splat of A per row); ldc in bytes. */
 @inline function kernel<T>(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize): void {
   const S = sizeof<T>();
@@ -116,13 +127,13 @@ function packB<T>(b: usize, ldb: i32, trans: bool, p0: i32, j0: i32, kc: i32, nc
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let a = v128.load_splat<T>(pa);
-    c00 = v128.add<T>(c00, v128.mul<T>(a, b0)); c01 = v128.add<T>(c01, v128.mul<T>(a, b1));
+    c00 = madd<T>(a, b0, c00); c01 = madd<T>(a, b1, c01);
     a = v128.load_splat<T>(pa, S);
-    c10 = v128.add<T>(c10, v128.mul<T>(a, b0)); c11 = v128.add<T>(c11, v128.mul<T>(a, b1));
+    c10 = madd<T>(a, b0, c10); c11 = madd<T>(a, b1, c11);
     a = v128.load_splat<T>(pa, 2 * S);
-    c20 = v128.add<T>(c20, v128.mul<T>(a, b0)); c21 = v128.add<T>(c21, v128.mul<T>(a, b1));
+    c20 = madd<T>(a, b0, c20); c21 = madd<T>(a, b1, c21);
     a = v128.load_splat<T>(pa, 3 * S);
-    c30 = v128.add<T>(c30, v128.mul<T>(a, b0)); c31 = v128.add<T>(c31, v128.mul<T>(a, b1));
+    c30 = madd<T>(a, b0, c30); c31 = madd<T>(a, b1, c31);
     pa += <usize>MR * S; pb += 32;
   }
   v128.store(c, c00); v128.store(c, c01, 16);

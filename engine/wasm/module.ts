@@ -8,7 +8,7 @@
  * the work the kernels are used for), so no tensor lives there; only optimizer moments stay
  * resident, freed when their optimizer state is collected.
  */
-import { KERNELS_WASM } from "./kernelsBinary";
+import { KERNELS_FUSED_WASM, KERNELS_WASM } from "./kernelsBinary";
 
 type GemmFn = (ta: number, tb: number, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, work: number) => void;
 type AdamFn = (n: number, w: number, g: number, m: number, v: number, vMax: number, flags: number, b1: number, b2: number, c1: number, c2: number, eps: number, weightDecay: number, shrink: number, stepSize: number, bc2Sqrt: number) => void;
@@ -41,9 +41,12 @@ export function setKernelMode(m: "auto" | "js"): void {
   mode = m;
 }
 
-/** Which kernels large products and optimizer updates run on here. */
-export function kernelMode(): "wasm-simd" | "js" {
-  return simd() !== null ? "wasm-simd" : "js";
+/**
+ * Which kernels large products and optimizer updates run on here: "wasm-simd-fused" where the
+ * runtime has WebAssembly relaxed SIMD (float32 products then use its fused multiply-add).
+ */
+export function kernelMode(): "wasm-simd" | "wasm-simd-fused" | "js" {
+  return simd() === null ? "js" : fused ? "wasm-simd-fused" : "wasm-simd";
 }
 
 /** The kernels, or null when they are off or can't load. */
@@ -56,13 +59,28 @@ export function embeddedModule(base64: string): WebAssembly.Module {
   return new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
 }
 
+/** Whether the loaded kernels are the fused build (the choice is made once, at first use). */
+let fused = false;
+
+/** True when the kernels are the fused build (loading them to decide), so kernel threads load its shared twin. */
+export function kernelsFused(): boolean {
+  instance();
+  return fused;
+}
+
 function instance(): Kernels | null {
   if (loaded !== undefined) return loaded;
-  try {
-    loaded = new WebAssembly.Instance(embeddedModule(KERNELS_WASM), {}).exports as unknown as Kernels;
-  } catch {
-    loaded = null;
+  // The fused build where relaxed SIMD validates (Node 22+, Chromium 114+, Electron), else plain SIMD128.
+  for (const [binary, isFused] of [[KERNELS_FUSED_WASM, true], [KERNELS_WASM, false]] as const) {
+    try {
+      loaded = new WebAssembly.Instance(embeddedModule(binary), {}).exports as unknown as Kernels;
+      fused = isFused;
+      return loaded;
+    } catch {
+      // Not supported here: the next one.
+    }
   }
+  loaded = null;
   return loaded;
 }
 

@@ -11,8 +11,8 @@
  * Atomics.wait) for the chunks still being computed. A worker that hasn't started, or wakes late,
  * costs nothing but its share: its chunk goes to whichever thread asks first.
  */
-import { SHARED_GEMM_WASM } from "./kernelsBinary";
-import { embeddedModule, tryGrow } from "./module";
+import { SHARED_GEMM_FUSED_WASM, SHARED_GEMM_WASM } from "./kernelsBinary";
+import { embeddedModule, kernelsFused, tryGrow } from "./module";
 
 /** What the engine needs of a worker (a worker_threads Worker or a browser Worker). */
 export interface KernelWorker {
@@ -114,7 +114,8 @@ export function setKernelThreads(threads: number, spawn?: SpawnWorker): void {
   try {
     // The limits scripts/build.mjs declares for the shared build (an imported shared memory must match them).
     memory = new WebAssembly.Memory({ initial: 16, maximum: 32768, shared: true });
-    module = embeddedModule(SHARED_GEMM_WASM);
+    // The twin of the kernels this thread runs, so a product gives the same bits on any number of threads.
+    module = embeddedModule(kernelsFused() ? SHARED_GEMM_FUSED_WASM : SHARED_GEMM_WASM);
     kern = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SharedKernels;
   } catch (e) {
     throw new Error(`setKernelThreads: WebAssembly threads (shared memory with SIMD) are not available here: ${(e as Error).message}`);
