@@ -62,20 +62,23 @@ function sample(run: Run, ms = SAMPLE_MS): number {
   }
 }
 
-/** PyTorch in a Python subprocess, or null (with the reason) when `import torch` fails. */
-async function startTorch(): Promise<{ info: { version: string; blas: string[] }; sample: (id: string, ms: number) => Promise<number>; stop: () => void } | string> {
-  const python = fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-  const child = spawn(python, [path.join(__dirname, "peers_torch.py")], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" } });
+/**
+ * A system in a subprocess that speaks the sampling protocol: a first JSON line describing it,
+ * then for each "<case> <sample_ms>" line on stdin one JSON line with the seconds per run.
+ */
+interface Server<Info> { info: Info; sample: (id: string, ms: number) => Promise<number>; stop: () => void }
+async function startServer<Info>(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Server<Info>> {
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env });
   let err = "";
   child.stderr!.on("data", (d) => (err += d));
   const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => {
     const r = await lines.next();
-    if (r.done) throw new Error(err.trim().split("\n").pop() ?? "python exited");
+    if (r.done) throw new Error(err.trim().split("\n").pop() ?? `${path.basename(command)} exited`);
     return JSON.parse(r.value as string);
   };
   try {
-    const info = await next();
+    const info = (await next()) as Info;
     return {
       info,
       sample: async (id, ms) => {
@@ -86,7 +89,28 @@ async function startTorch(): Promise<{ info: { version: string; blas: string[] }
     };
   } catch (e) {
     child.kill();
+    throw e;
+  }
+}
+
+/** PyTorch in a Python subprocess, or the reason it isn't available (`import torch` fails). */
+async function startTorch(): Promise<Server<{ version: string; blas: string[] }> | string> {
+  const python = fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  try {
+    return await startServer(python, [path.join(__dirname, "peers_torch.py")], { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" });
+  } catch (e) {
     return `PyTorch not available (${(e as Error).message})`;
+  }
+}
+
+/** `peers.ts --serve`: gradlens's cases over the sampling protocol (for a Node started with other flags). */
+async function serve(): Promise<void> {
+  console.log(JSON.stringify({ kernelMode: g.kernelMode(), node: process.version }));
+  const runs = new Map<string, Run>();
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const [id, ms] = line.split(" ");
+    if (!runs.has(id)) runs.set(id, gradlensCase(id));
+    console.log(JSON.stringify({ seconds: sample(runs.get(id)!, Number(ms)) }));
   }
 }
 
@@ -145,6 +169,7 @@ async function main(): Promise<void> {
     console.log(`| ${r.case} | ${r.unit} | ${systems.map((s) => fmtv(r.values[s])).join(" | ")} | ${versus} |`);
   }
   results.push(...await threadRows());
+  results.push(...await fusedRows());
   if (only >= 0) return;
   const out = path.join(__dirname, "results/latest.json");
   fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -192,4 +217,47 @@ async function threadRows(): Promise<{ suite: string; case: string; unit: string
   return rows;
 }
 
-void main();
+/**
+ * Optional, reported apart: gradlens's fused kernels (relaxed SIMD's multiply-add for float32
+ * products) against the plain ones, same run. Node 20 has relaxed SIMD only behind a flag, so the
+ * fused side is gradlens in a second Node started with it, sampled over the same protocol as
+ * PyTorch and interleaved with this process's samples.
+ */
+async function fusedRows(): Promise<{ suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[]> {
+  if (g.kernelMode() !== "wasm-simd") {
+    console.log(`\nFused kernels: this runtime loads ${g.kernelMode()} already, so the table above is that`);
+    return [];
+  }
+  const server = await startServer<{ kernelMode: string }>(process.execPath, ["--expose-gc", "--experimental-wasm-relaxed-simd", path.join(__dirname, "../scripts/run-ts.cjs"), __filename, "--serve"], process.env);
+  if (server.info.kernelMode !== "wasm-simd-fused") {
+    server.stop();
+    throw new Error(`fused kernels: a Node with --experimental-wasm-relaxed-simd loaded ${server.info.kernelMode}`);
+  }
+  const fusedCases = cases.filter((c) => (quick ? /^matmul-AB:512$|^mlp-784$/ : /^matmul-(AB|ABt):(512|1024)$|^mlp-784$/).test(c.id));
+  const rows = [];
+  for (const c of fusedCases) {
+    const run = gradlensCase(c.id);
+    const seconds: Record<string, number[]> = { plain: [], fused: [] };
+    for (let r = -1; r < REPS; r++) {
+      for (const s of r % 2 === 0 ? ["plain", "fused"] : ["fused", "plain"]) {
+        const ms = r < 0 ? Math.max(SAMPLE_MS, WARMUP_MS) : SAMPLE_MS;
+        const t = s === "plain" ? sample(run, ms) : await server.sample(c.id, ms);
+        if (r >= 0) seconds[s].push(t);
+      }
+    }
+    rows.push({ suite: "fused kernels (optional)", case: c.label, unit: c.unit, higherIsBetter: c.higherIsBetter, values: { gradlens: c.per(median(seconds.plain)), "gradlens-fused": c.per(median(seconds.fused)) } });
+  }
+  server.stop();
+  console.log("\nOptional: gradlens's fused kernels (relaxed SIMD multiply-add; Node 22+ loads them by default, here a Node with --experimental-wasm-relaxed-simd), against the plain ones, same run, one thread");
+  console.log("| case | unit | plain SIMD128 | fused | speed-up |");
+  console.log("|---|---|---:|---:|---:|");
+  for (const r of rows) {
+    const plain = r.values.gradlens, fused = r.values["gradlens-fused"];
+    const up = r.higherIsBetter ? fused / plain : plain / fused;
+    console.log(`| ${r.case} | ${r.unit} | ${plain.toFixed(plain >= 10 ? 1 : 2)} | ${fused.toFixed(fused >= 10 ? 1 : 2)} | ${up.toFixed(2)}× |`);
+  }
+  return rows;
+}
+
+if (process.argv.includes("--serve")) void serve();
+else void main();
