@@ -105,6 +105,17 @@ let pool: Pool | null = null;
 /** Parts of products computed by workers so far (tests and benchmarks check the threads took part). */
 let workerParts = 0;
 
+let compiledShared: WebAssembly.Module | null = null;
+/**
+ * The shared-memory build, compiled once per process: a module's optimized code belongs to it, so
+ * a fresh compile for every setKernelThreads would start each new pool on baseline code again.
+ * It is the twin of the kernels this thread runs, so a product gives the same bits on any number
+ * of threads.
+ */
+function sharedModule(): WebAssembly.Module {
+  return (compiledShared ??= embeddedModule(kernelsFused() ? SHARED_GEMM_FUSED_WASM : SHARED_GEMM_WASM));
+}
+
 /**
  * Runs large matrix products on `threads` threads: this one and threads − 1 workers made by
  * `spawn`. 1 turns it off (the workers are stopped). Throws where it can't work: no
@@ -126,8 +137,7 @@ export function setKernelThreads(threads: number, spawn?: SpawnWorker): void {
   try {
     // The limits scripts/build.mjs declares for the shared build (an imported shared memory must match them).
     memory = new WebAssembly.Memory({ initial: 16, maximum: 32768, shared: true });
-    // The twin of the kernels this thread runs, so a product gives the same bits on any number of threads.
-    module = embeddedModule(kernelsFused() ? SHARED_GEMM_FUSED_WASM : SHARED_GEMM_WASM);
+    module = sharedModule();
     kern = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SharedKernels;
   } catch (e) {
     throw new Error(`setKernelThreads: WebAssembly threads (shared memory with SIMD) are not available here: ${(e as Error).message}`);
