@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
-import { kernelThreads, kernelWorkerStats, manualSeed, nn, optim, randn, setKernelThreads, Tensor } from "../../engine/index";
+import { kernelThreads, kernelWorkerStats, manualSeed, nn, optim, randn, setKernelMemoryLimit, setKernelThreads, Tensor } from "../../engine/index";
 import { gemm } from "../../engine/ops/linalg";
 
 const spawn = (src: string) => new Worker(src, { eval: true });
@@ -117,5 +117,32 @@ describe("kernel threads: products shared with workers", () => {
     assert.ok(thrown instanceof Error && /matmul: a kernel thread failed; setKernelThreads\(1\) runs products on this thread only/.test(thrown.message), String(thrown));
     setKernelThreads(1);
     assert.ok(a.matmul(b).data.every(Number.isFinite), "one thread works again");
+  });
+
+  it("a product whose shared memory can't grow past setKernelMemoryLimit stays on this thread, with the same bits", async () => {
+    manualSeed(12);
+    const n = 256; // 2²⁴ multiply-adds: shared; float64 A, B and C need 1.5 MiB, and the shared memory starts at 1 MiB
+    const a = operand(n * n, true), b = operand(n * n, true);
+    const product = () => {
+      const c = new Float64Array(n * n);
+      gemm(false, false, a, 0, b, 0, c, 0, n, n, n, "zero");
+      return c;
+    };
+    const one = product();
+    setKernelThreads(2, spawn);
+    await untilReady(1);
+    const before = kernelWorkerStats().parts;
+    setKernelMemoryLimit(1.2 * 1024 * 1024);
+    let capped: Float64Array;
+    try {
+      capped = product();
+    } finally {
+      setKernelMemoryLimit(Infinity);
+    }
+    assert.equal(kernelWorkerStats().parts, before, "the worker took part in a product its memory couldn't hold");
+    // float64: the kernel on this thread and the JavaScript loop give the same bits, whichever ran.
+    sameBits(capped, one, "capped");
+    sameBits(product(), one, "uncapped, on two threads");
+    assert.ok(kernelWorkerStats().parts > before, "with the cap lifted the worker shares the product again");
   });
 });
