@@ -7,6 +7,9 @@ import type * as Engine from "../engine/index";
 
 export type Run = () => unknown;
 
+/** One row of bench/results/latest.json: a case's value for each system that ran it. */
+export interface Row { suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }
+
 export function gradlensRun(g: typeof Engine, id: string): Run {
   g.manualSeed(0);
   const [kind, arg] = id.split(":");

@@ -10,7 +10,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { gradlensRun, Run, tfjsRun } from "./cases";
+import { gradlensRun, Row, Run, tfjsRun } from "./cases";
 
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 /** Steps of the side-by-side run (tfjs-cpu takes ~0.1 s each, so --quick does fewer). */
@@ -76,7 +76,7 @@ function spawnChild(system: string, id: string, steps: number): ChildReport | st
 }
 
 function main(): void {
-  const rows: { suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[] = [];
+  const rows: Row[] = [];
   const start: Record<string, number | null> = {}, loaded: Record<string, number> = {}, peak: Record<string, number> = {};
   const missing: string[] = [];
   for (const system of ["gradlens", "tfjs-cpu", "tfjs-wasm", "pytorch"]) {

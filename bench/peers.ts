@@ -14,7 +14,7 @@ import * as readline from "node:readline";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import type * as Engine from "../engine/index";
-import { gradlensRun, Run, tfjsRun } from "./cases";
+import { gradlensRun, Row, Run, tfjsRun } from "./cases";
 
 // The shipped bundle — what a user's `import "gradlens"` loads (`npm run bench` builds it first) —
 // not the per-file transpiled sources, whose module getters would be timed too.
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const torch = await startTorch();
   const pick = process.env.BENCH_SYSTEMS?.split(",");
   const systems = ["gradlens", "tfjs-cpu", "tfjs-wasm", ...(typeof torch === "string" ? [] : ["pytorch"])].filter((s) => s === "gradlens" || pick === undefined || pick.includes(s));
-  const results: { suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[] = [];
+  const results: Row[] = [];
   for (const c of cases) {
     const seconds: Record<string, number[]> = Object.fromEntries(systems.map((s) => [s, []]));
     const runs: Record<string, Run> = { gradlens: gradlensCase(c.id) };
@@ -177,44 +177,61 @@ async function main(): Promise<void> {
   console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
 }
 
+/** The cases the optional comparisons (threads, fused kernels) run: products large enough to share, and the 784 step. */
+const optionalCases = () => cases.filter((c) => (quick ? /^matmul-AB:512$|^mlp-784$/ : /^matmul-(AB|ABt):(512|1024)$|^mlp-784$/).test(c.id));
+
+/**
+ * gradlens in two setups on the optional cases, interleaved sample by sample (which goes first
+ * alternates each round, after an uncounted warm-up round); medians per case as result rows keyed
+ * `keys`, and a table of both with the speed-up of the second. `measure` takes one sample.
+ */
+async function twoWay(suite: string, title: string, keys: [string, string], heads: [string, string], measure: (key: string, c: Case, run: Run, ms: number) => Promise<number>, afterCase?: (c: Case) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const c of optionalCases()) {
+    const run = gradlensCase(c.id);
+    const seconds: Record<string, number[]> = { [keys[0]]: [], [keys[1]]: [] };
+    for (let r = -1; r < REPS; r++) {
+      for (const key of r % 2 === 0 ? keys : [keys[1], keys[0]]) {
+        const t = await measure(key, c, run, r < 0 ? Math.max(SAMPLE_MS, WARMUP_MS) : SAMPLE_MS);
+        if (r >= 0) seconds[key].push(t);
+      }
+    }
+    afterCase?.(c);
+    rows.push({ suite, case: c.label, unit: c.unit, higherIsBetter: c.higherIsBetter, values: { [keys[0]]: c.per(median(seconds[keys[0]])), [keys[1]]: c.per(median(seconds[keys[1]])) } });
+  }
+  console.log(`\n${title}`);
+  console.log(`| case | unit | ${heads[0]} | ${heads[1]} | speed-up |`);
+  console.log("|---|---|---:|---:|---:|");
+  for (const r of rows) {
+    const a = r.values[keys[0]], b = r.values[keys[1]];
+    const up = r.higherIsBetter ? b / a : a / b;
+    console.log(`| ${r.case} | ${r.unit} | ${a.toFixed(a >= 10 ? 1 : 2)} | ${b.toFixed(b >= 10 ? 1 : 2)} | ${up.toFixed(2)}× |`);
+  }
+  return rows;
+}
+
 /**
  * Optional, reported apart from the single-thread table: gradlens with a second kernel thread
  * (setKernelThreads(2) with a worker_threads Worker) against itself on one, interleaved the same
  * way, on the cases whose products are large enough to share.
  */
-async function threadRows(): Promise<{ suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[]> {
-  const threaded = cases.filter((c) => (quick ? /^matmul-AB:512$|^mlp-784$/ : /^matmul-(AB|ABt):(512|1024)$|^mlp-784$/).test(c.id));
-  if (threaded.length === 0) return [];
+async function threadRows(): Promise<Row[]> {
+  if (optionalCases().length === 0) return [];
   const { Worker } = await import("node:worker_threads");
   const setThreads = async (n: number) => {
     g.setKernelThreads(n, (src) => new Worker(src, { eval: true }));
     while (g.kernelWorkerStats().ready < n - 1) await new Promise((r) => setTimeout(r, 2));
   };
-  const rows = [];
-  for (const c of threaded) {
-    const run = gradlensCase(c.id);
-    const seconds: Record<number, number[]> = { 1: [], 2: [] };
-    const partsBefore = g.kernelWorkerStats().parts;
-    for (let r = -1; r < REPS; r++) {
-      for (const n of r % 2 === 0 ? [1, 2] : [2, 1]) {
-        await setThreads(n);
-        const t = sample(run, r < 0 ? Math.max(SAMPLE_MS, WARMUP_MS) : SAMPLE_MS);
-        if (r >= 0) seconds[n].push(t);
-      }
-    }
-    await setThreads(1);
-    if (g.kernelWorkerStats().parts === partsBefore) throw new Error(`${c.id}: the kernel worker computed no part of any product`);
-    rows.push({ suite: "two kernel threads (optional)", case: c.label, unit: c.unit, higherIsBetter: c.higherIsBetter, values: { gradlens: c.per(median(seconds[1])), "gradlens-2-threads": c.per(median(seconds[2])) } });
-  }
-  console.log("\nOptional: gradlens on two kernel threads (setKernelThreads(2), a worker_threads Worker), against itself on one, same run");
-  console.log("| case | unit | one thread | two threads | speed-up |");
-  console.log("|---|---|---:|---:|---:|");
-  for (const r of rows) {
-    const one = r.values.gradlens, two = r.values["gradlens-2-threads"];
-    const up = r.higherIsBetter ? two / one : one / two;
-    console.log(`| ${r.case} | ${r.unit} | ${one.toFixed(one >= 10 ? 1 : 2)} | ${two.toFixed(two >= 10 ? 1 : 2)} | ${up.toFixed(2)}× |`);
-  }
-  return rows;
+  let partsBefore = g.kernelWorkerStats().parts;
+  return twoWay("two kernel threads (optional)", "Optional: gradlens on two kernel threads (setKernelThreads(2), a worker_threads Worker), against itself on one, same run", ["gradlens", "gradlens-2-threads"], ["one thread", "two threads"], async (key, _c, run, ms) => {
+    await setThreads(key === "gradlens" ? 1 : 2);
+    return sample(run, ms);
+  }, (c) => {
+    g.setKernelThreads(1);
+    const parts = g.kernelWorkerStats().parts;
+    if (parts === partsBefore) throw new Error(`${c.id}: the kernel worker computed no part of any product`);
+    partsBefore = parts;
+  });
 }
 
 /**
@@ -223,40 +240,18 @@ async function threadRows(): Promise<{ suite: string; case: string; unit: string
  * fused side is gradlens in a second Node started with it, sampled over the same protocol as
  * PyTorch and interleaved with this process's samples.
  */
-async function fusedRows(): Promise<{ suite: string; case: string; unit: string; higherIsBetter: boolean; values: Record<string, number> }[]> {
+async function fusedRows(): Promise<Row[]> {
   if (g.kernelMode() !== "wasm-simd") {
     console.log(`\nFused kernels: this runtime loads ${g.kernelMode()} already, so the table above is that`);
     return [];
   }
   const server = await startServer<{ kernelMode: string }>(process.execPath, ["--expose-gc", "--experimental-wasm-relaxed-simd", path.join(__dirname, "../scripts/run-ts.cjs"), __filename, "--serve"], process.env);
-  if (server.info.kernelMode !== "wasm-simd-fused") {
+  try {
+    if (server.info.kernelMode !== "wasm-simd-fused") throw new Error(`fused kernels: a Node with --experimental-wasm-relaxed-simd loaded ${server.info.kernelMode}`);
+    return await twoWay("fused kernels (optional)", "Optional: gradlens's fused kernels (relaxed SIMD multiply-add; Node 22+ loads them by default, here a Node with --experimental-wasm-relaxed-simd), against the plain ones, same run, one thread", ["gradlens", "gradlens-fused"], ["plain SIMD128", "fused"], (key, c, run, ms) => (key === "gradlens" ? Promise.resolve(sample(run, ms)) : server.sample(c.id, ms)));
+  } finally {
     server.stop();
-    throw new Error(`fused kernels: a Node with --experimental-wasm-relaxed-simd loaded ${server.info.kernelMode}`);
   }
-  const fusedCases = cases.filter((c) => (quick ? /^matmul-AB:512$|^mlp-784$/ : /^matmul-(AB|ABt):(512|1024)$|^mlp-784$/).test(c.id));
-  const rows = [];
-  for (const c of fusedCases) {
-    const run = gradlensCase(c.id);
-    const seconds: Record<string, number[]> = { plain: [], fused: [] };
-    for (let r = -1; r < REPS; r++) {
-      for (const s of r % 2 === 0 ? ["plain", "fused"] : ["fused", "plain"]) {
-        const ms = r < 0 ? Math.max(SAMPLE_MS, WARMUP_MS) : SAMPLE_MS;
-        const t = s === "plain" ? sample(run, ms) : await server.sample(c.id, ms);
-        if (r >= 0) seconds[s].push(t);
-      }
-    }
-    rows.push({ suite: "fused kernels (optional)", case: c.label, unit: c.unit, higherIsBetter: c.higherIsBetter, values: { gradlens: c.per(median(seconds.plain)), "gradlens-fused": c.per(median(seconds.fused)) } });
-  }
-  server.stop();
-  console.log("\nOptional: gradlens's fused kernels (relaxed SIMD multiply-add; Node 22+ loads them by default, here a Node with --experimental-wasm-relaxed-simd), against the plain ones, same run, one thread");
-  console.log("| case | unit | plain SIMD128 | fused | speed-up |");
-  console.log("|---|---|---:|---:|---:|");
-  for (const r of rows) {
-    const plain = r.values.gradlens, fused = r.values["gradlens-fused"];
-    const up = r.higherIsBetter ? fused / plain : plain / fused;
-    console.log(`| ${r.case} | ${r.unit} | ${plain.toFixed(plain >= 10 ? 1 : 2)} | ${fused.toFixed(fused >= 10 ? 1 : 2)} | ${up.toFixed(2)}× |`);
-  }
-  return rows;
 }
 
 if (process.argv.includes("--serve")) void serve();

@@ -291,9 +291,16 @@ describe("relu on SIMD and in JavaScript", () => {
   }
 });
 
-/** Runs `script` in a fresh Node (its kernels' memory unused) and parses the JSON its last line prints. */
+/**
+ * Runs `script` in a fresh Node (its kernels' memory unused) with the built engine as `g` and
+ * `inMode(mode, f)` (f's result with setKernelMode(mode), "auto" again after), and parses the JSON
+ * its last line prints.
+ */
 function childReport<T>(script: string, flags: string[] = []): T {
-  const out = execFileSync(process.execPath, [...flags, "-e", script], { encoding: "utf8" });
+  const prelude = `
+    const g = require(${JSON.stringify(require.resolve("../../dist/engine.js"))});
+    const inMode = (mode, f) => { g.setKernelMode(mode); try { return f(); } finally { g.setKernelMode("auto"); } };`;
+  const out = execFileSync(process.execPath, [...flags, "-e", prelude + script], { encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").pop()!) as T;
 }
 
@@ -327,7 +334,6 @@ describe("Adam moments resident in the kernels' memory", () => {
     this.timeout(60_000);
     // In a child with --expose-gc, so collection (and the finalizers that free the blocks) can be forced.
     const script = `
-      const g = require(${JSON.stringify(require.resolve("../../dist/engine.js"))});
       const bytes = () => g.kernelMemoryBytes();
       (async () => {
         let peak = 0;
@@ -349,17 +355,14 @@ describe("Adam moments resident in the kernels' memory", () => {
   it("stay bounded in a loop that never yields (no finalizer runs): past the limit moments are ordinary arrays, and updates stay right", function () {
     this.timeout(60_000);
     const script = `
-      const g = require(${JSON.stringify(require.resolve("../../dist/engine.js"))});
       // The same two steps, on the kernels or in JavaScript.
-      const run = (mode) => {
-        g.setKernelMode(mode);
+      const run = (mode) => inMode(mode, () => {
         g.manualSeed(5);
         const p = g.randn([1 << 18]).requiresGrad_();
         const opt = new g.optim.Adam([p], { lr: 0.1 });
         for (let s = 0; s < 2; s++) { p.grad = g.randn([1 << 18]); opt.step(); }
-        g.setKernelMode("auto");
         return p.data;
-      };
+      });
       const resident = run("auto");
       // Synchronous throughout: FinalizationRegistry callbacks never get a turn, so nothing is freed.
       let peak = 0;
@@ -398,16 +401,12 @@ describe("a cap on the kernels' memory (setKernelMemoryLimit)", () => {
     this.timeout(60_000);
     // A child, so the kernels' memory starts unused (it never shrinks).
     const script = `
-      const g = require(${JSON.stringify(require.resolve("../../dist/engine.js"))});
-      const product = (mode) => {
-        g.setKernelMode(mode);
+      const product = (mode) => inMode(mode, () => {
         g.manualSeed(9);
         const a = g.randn([512, 512], { dtype: "float64" }), b = g.randn([512, 512], { dtype: "float64" });
         a.data[7] = Infinity; b.data[3] = NaN;
-        const c = a.matmul(b).data;
-        g.setKernelMode("auto");
-        return c;
-      };
+        return a.matmul(b).data;
+      });
       const limit = 4 * 1024 * 1024;
       g.setKernelMemoryLimit(limit);
       // A small product first: the kernels load and run under the cap.
