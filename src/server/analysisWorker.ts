@@ -1,12 +1,18 @@
 /**
  * The analysis off the server's request thread: one long-lived worker runs the analysis (lint,
  * fix-all and hover explanations), one job at a time, so a slow document never blocks other
- * requests, and a run past its time budget is cut off (the worker is terminated and replaced)
- * instead of hanging the server.
+ * requests.
+ *
+ * The budget is the analysis's own work, measured as the worker thread's CPU time, never wall
+ * time: a busy machine makes results slower, not absent. Start-up isn't analysis either: the
+ * worker loads the bundle and warms the parser before it says it is ready, and a job's budget
+ * starts only when the job does. A job past its budget is cut off (the worker is terminated), and
+ * a fresh worker starts warming at once, so the next job finds it ready.
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { LintOptions, LintResult } from "../analysis/core/types";
 import type { SiteExplanation } from "../analysis/typescript/explain";
+import { cpuStopwatch, currentThreadId } from "./cpuClock";
 
 /** What the worker can be asked to do, and what each job answers. */
 export interface AnalysisJobs {
@@ -18,78 +24,117 @@ export type JobKind = keyof AnalysisJobs;
 type Answer<K extends JobKind> = ReturnType<AnalysisJobs[K]>;
 
 interface Job { id: number; kind: JobKind; text: string; file: string; options: LintOptions }
-type Reply = { id: number; result: unknown } | { id: number; error: string };
+type Reply = { ready: true; tid: number | null } | { id: number; result: unknown } | { id: number; error: string };
 
-export type Outcome<T> = { result: T } | { timedOut: true } | { error: string };
+export type Outcome<T> = { result: T } | { timedOut: true; cpuMs: number } | { error: string };
+
+/** How often a running job's CPU time is read (a /proc read: microseconds). */
+const POLL_MS = 20;
+
+/** A small training loop run once on a new worker: the parser and analysis are compiled before the first real job. */
+const WARM_UP = `import { nn, optim } from "gradlens";
+const model = new nn.Linear(2, 1);
+const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+for (let i = 0; i < 10; i++) { opt.zeroGrad(); model.forward(x).sum().backward(); opt.step(); }
+`;
+
+interface Live {
+  worker: Worker;
+  /** Resolves with the worker thread's id once it has loaded and warmed up. */
+  ready: Promise<number | null>;
+}
 
 export class AnalysisWorker {
-  private worker: Worker | null = null;
+  private live: Live | null = null;
   private nextId = 0;
   /** Jobs wait here and go to the worker one at a time, so a job's budget counts only its own run. */
   private readonly queue: { job: Job; budgetMs: number; resolve: (o: Outcome<unknown>) => void }[] = [];
   private running: { id: number; finish: (o: Outcome<unknown>) => void } | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private disposed = false;
 
   /** `entry`: the file that, loaded on a worker, serves jobs (the CLI or server bundle). */
   constructor(private readonly entry: string) {}
 
-  private current(): Worker {
-    if (this.worker !== null) return this.worker;
-    const w = new Worker(this.entry, { workerData: { gradlensAnalysisWorker: true } });
-    w.on("message", (r: Reply) => {
+  private current(): Live {
+    if (this.live !== null) return this.live;
+    const worker = new Worker(this.entry, { workerData: { gradlensAnalysisWorker: true } });
+    let markReady: (tid: number | null) => void = () => undefined;
+    const ready = new Promise<number | null>((resolve) => (markReady = resolve));
+    worker.on("message", (r: Reply) => {
+      if ("ready" in r) return markReady(r.tid);
       if (this.running?.id === r.id) this.running.finish("result" in r ? { result: r.result } : { error: r.error });
     });
     const lost = (error: string) => {
-      if (this.worker !== w) return; // retired on purpose: its job already ended
-      this.worker = null;
+      markReady(null); // a job waiting for it goes on to fail below, not hang
+      if (this.live?.worker !== worker) return; // retired on purpose: its job already ended
+      this.live = null;
       this.running?.finish({ error });
     };
-    w.on("error", (e) => lost(String(e)));
-    w.on("exit", () => lost("the analysis worker stopped"));
-    w.unref();
-    this.worker = w;
-    return w;
+    worker.on("error", (e) => lost(String(e)));
+    worker.on("exit", () => lost("the analysis worker stopped"));
+    worker.unref();
+    this.live = { worker, ready };
+    return this.live;
   }
 
-  private pump(): void {
+  private async pump(): Promise<void> {
     if (this.running !== null) return;
     const next = this.queue.shift();
-    if (next === undefined) return;
-    const worker = this.current();
+    if (next === undefined) {
+      for (const w of this.idleWaiters.splice(0)) w();
+      return;
+    }
     let done = false;
+    let poll: ReturnType<typeof setInterval> | undefined;
     const finish = (o: Outcome<unknown>) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      clearInterval(poll);
       this.running = null;
       next.resolve(o);
-      this.pump();
+      void this.pump();
     };
-    const timer = setTimeout(() => {
-      // Cut it off: retire the worker (a fresh one serves the next job).
-      if (this.worker === worker) this.worker = null;
-      void worker.terminate();
-      finish({ timedOut: true });
-    }, next.budgetMs);
     this.running = { id: next.job.id, finish };
-    worker.postMessage(next.job);
+    const live = this.current();
+    const tid = await live.ready;
+    if (done) return; // the worker was lost while starting
+    const used = cpuStopwatch(tid);
+    poll = setInterval(() => {
+      const cpuMs = used();
+      if (cpuMs <= next.budgetMs) return;
+      // Cut it off, and start warming the replacement now.
+      if (this.live === live) this.live = null;
+      void live.worker.terminate();
+      finish({ timedOut: true, cpuMs });
+      if (!this.disposed) this.current();
+    }, POLL_MS);
+    live.worker.postMessage(next.job);
   }
 
   run<K extends JobKind>(kind: K, text: string, file: string, options: LintOptions, budgetMs: number): Promise<Outcome<Answer<K>>> {
     return new Promise((resolve) => {
       this.queue.push({ job: { id: this.nextId++, kind, text, file, options }, budgetMs, resolve: resolve as (o: Outcome<unknown>) => void });
-      this.pump();
+      void this.pump();
     });
   }
 
-  /** Starts the worker ahead of the first document (loading the analysis takes a moment). */
+  /** Resolves once no job is running or waiting. */
+  idle(): Promise<void> {
+    if (this.running === null && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Starts (and warms) the worker ahead of the first document. */
   warm(): void {
     this.current();
   }
 
   dispose(): void {
-    const w = this.worker;
-    this.worker = null;
-    void w?.terminate();
+    this.disposed = true;
+    const live = this.live;
+    this.live = null;
+    void live?.worker.terminate();
   }
 }
 
@@ -105,5 +150,11 @@ export function serveAnalysisJobs(jobs: AnalysisJobs): boolean {
     }
     parentPort!.postMessage(reply);
   });
+  try {
+    jobs.lint(WARM_UP, "warm-up.ts", {});
+  } catch {
+    // warming is best effort: the first real job reports any real problem
+  }
+  parentPort!.postMessage({ ready: true, tid: currentThreadId() } satisfies Reply);
   return true;
 }

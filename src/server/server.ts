@@ -32,6 +32,9 @@ function loopsWithProblems(findings: readonly Finding[]): Map<number, number> {
   return out;
 }
 
+/** A document out of budget is retried once, when the analysis is idle, with this many times the budget. */
+const RETRY_BUDGET_SCALE = 2;
+
 export interface ServerOptions {
   /** Debounce for edits, in milliseconds. */
   debounceMs?: number;
@@ -95,14 +98,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const loopLines = new Map<string, number[]>();
 
   const worker = options.workerEntry !== undefined ? new AnalysisWorker(options.workerEntry) : null;
+  // Loading and warming the analysis takes a moment: do it now, not on the first document.
+  worker?.warm();
 
   /** Runs an analysis job on the worker within the budget (in-thread without a worker). */
-  const run = async <K extends JobKind>(kind: K, text: string, uri: string, settings: Settings): Promise<Outcome<ReturnType<AnalysisJobs[K]>>> => {
+  const run = async <K extends JobKind>(kind: K, text: string, uri: string, settings: Settings, budgetScale = 1): Promise<Outcome<ReturnType<AnalysisJobs[K]>>> => {
     const file = fileOf(uri);
     // Fault injection for the resilience test: an analysis that throws must not stop the server.
     const fault = process.env.GRADLENS_LSP_FAULT;
     if (kind === "lint" && fault !== undefined && fault !== "" && text.includes(fault)) return { error: "Error: injected analysis fault" };
-    if (worker !== null) return worker.run(kind, text, file, lintOptionsFor(settings), settings.lint.timeBudgetMs);
+    if (worker !== null) return worker.run(kind, text, file, lintOptionsFor(settings), settings.lint.timeBudgetMs * budgetScale);
     try {
       return { result: ANALYSIS_JOBS[kind](text, file, lintOptionsFor(settings)) as ReturnType<AnalysisJobs[K]> };
     } catch (e) {
@@ -118,17 +123,19 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 
   /** Lints a text under the document's settings: what to publish and the status to report. */
-  const analyse = async (uri: string, text: string, version: number, settings: Settings): Promise<Analysed> => {
+  const analyse = async (uri: string, text: string, version: number, settings: Settings, retry = false): Promise<Analysed> => {
     const status = (state: StatusParams["state"], problems = 0, detail?: string): StatusParams => ({ uri, state, problems, detail });
     if (!settings.lint.enable) return { diagnostics: [], status: status("disabled", 0, "gradlens.lint.enable is off"), lenses: new Map() };
-    const outcome = await run("lint", text, uri, settings);
+    const outcome = await run("lint", text, uri, settings, retry ? RETRY_BUDGET_SCALE : 1);
     if ("timedOut" in outcome) {
-      const budget = settings.lint.timeBudgetMs.toLocaleString("en");
+      const ms = (n: number) => `${n.toLocaleString("en")} ms`;
+      const budget = settings.lint.timeBudgetMs;
+      const retried = retry ? `, and ${ms(budget * RETRY_BUDGET_SCALE)} when retried` : "";
       const diagnostic: Diagnostic = {
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Information, source: SOURCE,
-        message: `not analysed: the analysis took longer than ${budget} ms (gradlens.lint.timeBudgetMs)`,
+        message: `not analysed: the analysis needed more than ${ms(budget)} of CPU time${retried} (gradlens.lint.timeBudgetMs)`,
       };
-      return { diagnostics: [diagnostic], status: status("timedOut", 0, `took longer than ${budget} ms`), lenses: new Map() };
+      return { diagnostics: [diagnostic], status: status("timedOut", 0, `needed more than ${ms(budget)} of CPU time`), lenses: new Map() };
     }
     if ("error" in outcome) {
       logFailure(uri, outcome.error);
@@ -173,17 +180,27 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   /** Bumped by every configuration change: a run started under older settings doesn't publish. */
   let generation = 0;
   const isLintable = (doc: TextDocument) => LANGUAGES.has(doc.languageId) || LINTABLE.test(doc.uri);
-  const publish = async (doc: TextDocument): Promise<void> => {
+  /** Per document: the version whose over-budget analysis was already retried. */
+  const retried = new Map<string, number>();
+  const publish = async (doc: TextDocument, retry = false): Promise<void> => {
     pending.delete(doc.uri);
     if (!isLintable(doc)) return;
     const started = generation;
     const settings = await settingsFor(doc.uri);
     // The newest text: settings may have taken a round trip.
     const current = documents.get(doc.uri) ?? doc;
-    const analysed = await analyse(current.uri, current.getText(), current.version, settings);
+    const analysed = await analyse(current.uri, current.getText(), current.version, settings, retry);
     // A newer version or newer settings arrived meanwhile: their own run publishes.
     if (documents.get(current.uri)?.version !== current.version || generation !== started) return;
     report(current.uri, current.version, analysed);
+    // Out of budget: once nothing else is waiting for the analysis, try once more with a larger budget.
+    if (analysed.status.state === "timedOut" && !retry && worker !== null && retried.get(current.uri) !== current.version) {
+      retried.set(current.uri, current.version);
+      void worker.idle().then(() => {
+        const now = documents.get(current.uri);
+        if (now?.version === current.version && !pending.has(current.uri) && generation === started) void publish(now, true);
+      });
+    }
   };
 
   /** Files linted from disk (Lint Workspace) keep their diagnostics when closed in the editor. */
@@ -229,7 +246,6 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     };
   });
   connection.onInitialized(() => {
-    worker?.warm();
     if (canConfigure) void connection.client.register(DidChangeConfigurationNotification.type, { section: "gradlens" }).catch(() => undefined);
   });
   // New settings: forget the cached ones and re-lint every open document.
@@ -265,6 +281,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     opened.delete(uri);
     settingsCache.delete(uri);
     lastStatus.delete(uri);
+    retried.delete(uri);
     // A workspace-linted file shows what is on disk again; any other file is cleared.
     if (fromDisk.has(uri)) void lintFromDisk(uri, fromDisk.get(uri));
     else void connection.sendDiagnostics({ uri, diagnostics: [] });

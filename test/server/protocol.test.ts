@@ -259,10 +259,14 @@ describe("gradlens lsp: settings and resilience", function () {
       const slow = "file:///tmp/gradlens-lsp/slow.ts";
       const text = stressPrograms().find((p) => p.name.startsWith("switch"))!.text;
       await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: slow, languageId: "typescript", version: 1, text } });
-      const p = await client.diagnostics(slow);
+      const first = await client.diagnostics(slow);
+      assert.equal(first.diagnostics.length, 1);
+      assert.equal(first.diagnostics[0].severity, 3);
+      assert.equal(first.diagnostics[0].message, "not analysed: the analysis needed more than 20 ms of CPU time (gradlens.lint.timeBudgetMs)");
+      // Retried once, with twice the budget, when nothing else is waiting.
+      const p = await client.diagnostics(slow, (x) => /when retried/.test(String(x.diagnostics[0]?.message)));
       assert.equal(p.diagnostics.length, 1);
-      assert.equal(p.diagnostics[0].severity, 3);
-      assert.match(String(p.diagnostics[0].message), /not analysed: the analysis took longer than 20 ms \(gradlens\.lint\.timeBudgetMs\)/);
+      assert.equal(p.diagnostics[0].message, "not analysed: the analysis needed more than 20 ms of CPU time, and 40 ms when retried (gradlens.lint.timeBudgetMs)");
       // A normal budget again: the next document is analysed by a fresh worker.
       client.settings = {};
       await client.conn.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
