@@ -25,6 +25,8 @@ interface ChildConfig {
   out: string;
   engine: string;
   options: TraceOptions;
+  /** The process that started this run: when it is no longer the parent, the run ends. */
+  hostPid: number;
 }
 
 const PROBE_KEY = Symbol.for("gradlens.probe.v1");
@@ -98,12 +100,14 @@ export function runTraceChild(): void {
   setInterval(flush, 40).unref();
   // The host may die without stopping the run (a window closed, a crash): this process leads its
   // own process group, so it would run on. A watchdog thread (a training loop blocks this one's
-  // timers) ends the group once the parent is gone.
-  const watchdog = new Worker(`const parent = ${process.ppid};
-setInterval(() => {
-  if (process.ppid === parent) return;
-  try { process.kill(-${process.pid}, "SIGKILL"); } catch { process.kill(${process.pid}, "SIGKILL"); }
-}, 500);`, { eval: true });
+  // timers) ends the group once the host is no longer this process's parent. The host names
+  // itself at spawn: reading the parent here instead would read the adoptive parent (init) if the
+  // host died before this line, and the watchdog would never fire.
+  const hostPid = config.hostPid;
+  const killGroup = `try { process.kill(-${process.pid}, "SIGKILL"); } catch { process.kill(${process.pid}, "SIGKILL"); }`;
+  const watchdog = new Worker(`const check = () => { if (process.ppid !== ${hostPid}) { ${killGroup} } };
+check();
+setInterval(check, 250);`, { eval: true });
   watchdog.unref();
 
   const self = fs.realpathSync(process.argv[1]);

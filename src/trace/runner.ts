@@ -51,7 +51,7 @@ export function startRun(req: RunRequest): RunHandle {
     deliver(end);
     return { events, pid: undefined, stop: () => undefined, done: Promise.resolve(end) };
   }
-  const config = { script: file, args: req.args ?? [], out, engine: req.engine, options };
+  const config = { script: file, args: req.args ?? [], out, engine: req.engine, options, hostPid: process.pid };
   const execArgv = ["--enable-source-maps", ...(req.memoryMb !== undefined ? [`--max-old-space-size=${req.memoryMb}`] : [])];
   const child: ChildProcess = spawn(process.execPath, [...execArgv, req.entry], {
     cwd: req.cwd ?? path.dirname(file),

@@ -177,29 +177,52 @@ setInterval(() => { opt.zeroGrad(); model.forward(randn(4, 3)).sum().backward();
     assert.equal(alive(sleeper), false, "the process the script started is gone");
   });
 
-  it("a run whose host dies without stopping it ends by itself (no orphan keeps training)", async () => {
-    const file = script("endless.ts", LOOP("  opt.zeroGrad();\n  model.forward(randn(4, 3)).sum().backward();\n  opt.step();", 1e9));
-    const pidFile = path.join(dir, "child.pid");
-    // A host that starts the run and is then killed outright (no stop, no cleanup).
-    const host = script("host.js", `const { startRun } = require(${JSON.stringify(path.join(root, "src/trace/runner.ts"))});
-const h = startRun({ file: ${JSON.stringify(file)}, entry: ${JSON.stringify(entry)}, engine: ${JSON.stringify(engine)}, options: { maxSteps: 1e9 } });
-require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(h.pid));
-setTimeout(() => process.kill(process.pid, "SIGKILL"), 1500);
-`);
+  /** Whether a process runs (a zombie waiting to be reaped counts as gone). */
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  /** Waits (on a generous deadline: this is an event, not a timing) for a process to end. */
+  const ended = async (pid: number) => {
+    for (const deadline = Date.now() + 60_000; alive(pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
+    return !alive(pid);
+  };
+  /** Runs a host script (a separate Node process) to its end; it writes the run's child pid to `pidFile`. */
+  const hostRun = async (body: string) => {
+    const pidFile = path.join(dir, `child-${Math.random().toString(36).slice(2)}.pid`);
+    const host = script(`host-${path.basename(pidFile)}.js`, `const { startRun } = require(${JSON.stringify(path.join(root, "src/trace/runner.ts"))});
+const file = ${JSON.stringify(script("endless.ts", LOOP("  opt.zeroGrad();\n  model.forward(randn(4, 3)).sum().backward();\n  opt.step();", 1e9)))};
+const pidFile = ${JSON.stringify(pidFile)};
+${body}`);
     const { spawn } = await import("node:child_process");
     await new Promise<void>((resolve) => spawn(process.execPath, ["-r", path.join(root, "scripts/ts-hook.cjs"), host], { stdio: "ignore" }).on("exit", () => resolve()));
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
     assert.ok(pid > 0);
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 40 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(alive(), false, "the orphaned run ended");
+    return pid;
+  };
+
+  it("a run whose host dies mid-run without stopping it ends by itself (no orphan keeps training)", async () => {
+    // The host is killed outright (no stop, no cleanup) once the run is training.
+    const pid = await hostRun(`const h = startRun({ file, entry: ${JSON.stringify(entry)}, engine: ${JSON.stringify(engine)}, options: { maxSteps: 1e9 },
+  onEvent: (e) => { if (e.type === "step" && e.step === 3) process.kill(process.pid, "SIGKILL"); } });
+require("fs").writeFileSync(pidFile, String(h.pid));`);
+    assert.ok(await ended(pid), "the orphaned run ended");
+  });
+
+  it("a run whose host dies before the run's watchdog starts ends by itself too", async () => {
+    // The child is frozen right after spawn, before it runs any of its own code; the host then
+    // exits, and only afterwards is the child let go: its watchdog starts with the host gone.
+    const pid = await hostRun(`const h = startRun({ file, entry: ${JSON.stringify(entry)}, engine: ${JSON.stringify(engine)}, options: { maxSteps: 1e9 } });
+process.kill(h.pid, "SIGSTOP");
+require("fs").writeFileSync(pidFile, String(h.pid));
+process.exit(0);`);
+    assert.ok(alive(pid), "the frozen child outlived its host");
+    process.kill(pid, "SIGCONT");
+    assert.ok(await ended(pid), "the orphaned run ended");
   });
 
   it("caps huge output (saying how much was dropped) and still delivers the trace", async () => {
