@@ -4,15 +4,33 @@
  */
 import type { Alert, TraceEvent } from "../src/trace/protocol";
 
+/**
+ * A value per logged step. `undefined`: the parameter's optimizer didn't step then (in a GAN
+ * every other step is the other network's), drawn as a line continuing across; NaN: a value that
+ * wasn't a number, drawn as a gap with a red marker.
+ */
+export type Values = (number | undefined)[];
+
 export interface ParamSeries {
   name: string;
+  /** What the charts call it: with several optimizers, prefixed by its optimizer's label. */
+  label: string;
+  optimizer: number;
   shape: number[];
   /** Indexed like `TraceModel.logged`. */
-  gradNorm: number[];
-  gradMeanAbs: number[];
-  gradMaxAbs: number[];
-  updateRatio: number[];
-  nonFinite: number[];
+  gradNorm: Values;
+  gradMeanAbs: Values;
+  gradMaxAbs: Values;
+  updateRatio: Values;
+  nonFinite: Values;
+}
+
+export interface OptimizerSeries {
+  index: number;
+  label: string;
+  kind: string;
+  /** Indexed like `TraceModel.lossStep`: the loss of the backward this optimizer's step applied, undefined at other optimizers' steps. */
+  loss: Values;
 }
 
 export class TraceModel {
@@ -20,10 +38,12 @@ export class TraceModel {
   /** Every step: its number and loss (NaN stays NaN: it is marked, never dropped). */
   readonly lossStep: number[] = [];
   readonly loss: number[] = [];
+  readonly optimizers: OptimizerSeries[] = [];
   /** Steps with per-parameter statistics. */
   readonly logged: number[] = [];
   readonly params: ParamSeries[] = [];
-  private readonly byName = new Map<string, ParamSeries>();
+  /** Per optimizer, its parameters' series by name. */
+  private readonly byName = new Map<number, Map<string, ParamSeries>>();
   readonly alerts: Alert[] = [];
   /** Steps where a gradient or the loss was NaN/Inf. */
   readonly nonFiniteSteps: number[] = [];
@@ -37,33 +57,46 @@ export class TraceModel {
           this.file = e.file;
           this.running = true;
           break;
-        case "params":
+        case "params": {
+          if (this.byName.has(e.optimizer)) break;
+          const loss: Values = new Array(this.lossStep.length).fill(undefined);
+          this.optimizers.push({ index: e.optimizer, label: e.label ?? `optimizer ${e.optimizer + 1}`, kind: e.kind, loss });
+          const own = new Map<string, ParamSeries>();
+          this.byName.set(e.optimizer, own);
           for (const p of e.params) {
-            if (this.byName.has(p.name)) continue;
-            const s: ParamSeries = { name: p.name, shape: p.shape, gradNorm: [], gradMeanAbs: [], gradMaxAbs: [], updateRatio: [], nonFinite: [] };
+            if (own.has(p.name)) continue;
+            const s: ParamSeries = { name: p.name, label: p.name, optimizer: e.optimizer, shape: p.shape, gradNorm: [], gradMeanAbs: [], gradMaxAbs: [], updateRatio: [], nonFinite: [] };
             // A parameter announced late has no values for the steps before it.
             for (let i = 0; i < this.logged.length; i++) this.pushValues(s, null);
-            this.byName.set(p.name, s);
+            own.set(p.name, s);
             this.params.push(s);
           }
+          // Two optimizers or more: every series says whose it is.
+          if (this.optimizers.length > 1) {
+            const labels = new Map(this.optimizers.map((o) => [o.index, o.label]));
+            for (const s of this.params) s.label = `${labels.get(s.optimizer)}: ${s.name}`;
+          }
           break;
+        }
         case "step": {
           const loss = e.loss ?? NaN;
           this.lossStep.push(e.step);
           this.loss.push(loss);
+          for (const o of this.optimizers) o.loss.push(o.index === e.optimizer ? loss : undefined);
           let bad = !Number.isFinite(loss) && e.loss !== null;
           if (e.params.length > 0) {
             this.logged.push(e.step);
-            const seen = new Set<string>();
+            const own = this.byName.get(e.optimizer);
+            const seen = new Set<ParamSeries>();
             for (const st of e.params) {
-              const s = this.byName.get(st.name);
+              const s = own?.get(st.name);
               if (s === undefined) continue;
-              seen.add(st.name);
+              seen.add(s);
               this.pushValues(s, st);
               if (st.nonFinite > 0) bad = true;
             }
-            // Other optimizers' parameters: no value at this step (a gap, not a zero).
-            for (const s of this.params) if (!seen.has(s.name)) this.pushValues(s, null);
+            // Parameters this step didn't touch: no value here, their lines continue across.
+            for (const s of this.params) if (!seen.has(s)) this.pushValues(s, null);
           }
           if (bad) this.nonFiniteSteps.push(e.step);
           break;
@@ -80,11 +113,11 @@ export class TraceModel {
   }
 
   private pushValues(s: ParamSeries, st: { gradNorm: number; gradMeanAbs: number; gradMaxAbs: number; updateRatio: number; nonFinite: number } | null): void {
-    s.gradNorm.push(st?.gradNorm ?? NaN);
-    s.gradMeanAbs.push(st?.gradMeanAbs ?? NaN);
-    s.gradMaxAbs.push(st?.gradMaxAbs ?? NaN);
-    s.updateRatio.push(st?.updateRatio ?? NaN);
-    s.nonFinite.push(st?.nonFinite ?? 0);
+    s.gradNorm.push(st?.gradNorm);
+    s.gradMeanAbs.push(st?.gradMeanAbs);
+    s.gradMaxAbs.push(st?.gradMaxAbs);
+    s.updateRatio.push(st?.updateRatio);
+    s.nonFinite.push(st?.nonFinite);
   }
 
   /** Index into `logged` of the logged step nearest to `step`. */
@@ -114,15 +147,46 @@ export function heatmapGrid(m: TraceModel, from: number, to: number, columns: nu
   const cells = new Float64Array(rows * cols).fill(NaN);
   for (let r = 0; r < rows; r++) {
     const s = m.params[r];
+    // Steps of another optimizer leave this parameter's last gradient in place: carry it forward.
+    let held = lastDefinedAt(s.nonFinite, start);
     for (let i = 0; i < span; i++) {
       const k = start + i;
+      if (s.nonFinite[k] !== undefined) held = k;
+      if (held < 0) continue;
       const c = Math.min(cols - 1, Math.floor((i * cols) / span));
-      const v = s.nonFinite[k] > 0 ? Infinity : s.gradNorm[k];
+      const v = (s.nonFinite[held] ?? 0) > 0 ? Infinity : s.gradNorm[held]!;
       if (Number.isNaN(v)) continue;
       const lv = v === Infinity ? Infinity : Math.log10(Math.max(v, 1e-30));
-      const at = r * cols + c;
-      if (Number.isNaN(cells[at]) || lv > cells[at]) cells[at] = lv;
+      const cell = r * cols + c;
+      if (Number.isNaN(cells[cell]) || lv > cells[cell]) cells[cell] = lv;
     }
   }
   return { cells, columns: cols, rows };
+}
+
+/** A tick label that stays short at any magnitude: 0.25, 1.5e+6, 3e-7 (never "000,000"). */
+export function tickLabel(v: number | null | undefined, log: boolean): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (log) return a >= 0.01 && a < 1000 ? String(Number(v.toPrecision(2))) : v.toExponential(0).replace("e+", "e");
+  return a >= 1e5 || a < 1e-3 ? v.toExponential(1).replace("e+", "e") : String(Number(v.toPrecision(6)));
+}
+
+/** Runs of consecutive steps, [first, last] each. */
+export function stepRuns(steps: readonly number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const s of steps) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && s <= last[1] + 1) last[1] = s;
+    else runs.push([s, s]);
+  }
+  return runs;
+}
+
+
+/** The index of the last defined value at or before k (-1: none). */
+export function lastDefinedAt(xs: Values, k: number): number {
+  for (let i = k; i >= 0; i--) if (xs[i] !== undefined) return i;
+  return -1;
 }

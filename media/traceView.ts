@@ -5,8 +5,8 @@
  * drawn at most once per animation frame. NaN/Inf steps are marked with a line, never hidden.
  */
 import uPlot from "uplot";
-import type { FromView, ToView, TraceEvent } from "../src/trace/protocol";
-import { heatmapGrid, TraceModel } from "./traceModel";
+import { decodeJson, type FromView, type ToView, type TraceEvent } from "../src/trace/protocol";
+import { heatmapGrid, lastDefinedAt, ParamSeries, stepRuns, tickLabel, TraceModel, Values } from "./traceModel";
 
 interface VsCodeApi {
   postMessage(m: FromView): void;
@@ -36,30 +36,66 @@ let model = new TraceModel();
 let compare: { label: string; model: TraceModel } | null = null;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
+const measure = document.createElement("canvas").getContext("2d")!;
+/** The y axis as wide as its widest label (uPlot's fixed width clipped long ones). */
+function axisWidth(_u: uPlot, values: string[] | null): number {
+  measure.font = "12px system-ui, -apple-system, sans-serif";
+  const widest = Math.max(0, ...(values ?? []).map((v) => measure.measureText(v).width));
+  return Math.ceil(widest) + 18;
+}
+
 function axes(log: boolean): uPlot.Axis[] {
   const stroke = fg(), g = { stroke: grid(), width: 1 };
   return [
-    { stroke, grid: g, ticks: g, label: "step" },
-    { stroke, grid: g, ticks: g, size: 60, ...(log ? { values: (_u: uPlot, vals: (number | null)[]) => vals.map((v) => (v === null || v === undefined ? "" : v === 0 ? "0" : v.toExponential(0))) } : {}) },
+    { stroke, grid: g, ticks: g, label: "step", values: (_u: uPlot, vals: (number | null)[]) => vals.map((v) => (v === null ? "" : Number.isInteger(v) ? v.toLocaleString("en") : "")) },
+    { stroke, grid: g, ticks: g, size: axisWidth, values: (_u: uPlot, vals: (number | null)[]) => vals.map((v) => tickLabel(v, log)), ...(log ? { splits: decades, incrs: DECADES, filter: (_u: uPlot, splits: number[]) => splits } : {}) },
   ];
 }
 
-/** Red vertical lines at NaN/Inf steps (uPlot draws NaN as a gap: the line says why). */
+/**
+ * NaN/Inf steps, which uPlot draws as gaps: a translucent red band over each run of them (a
+ * solid line where the band would be thinner than a pixel or two), so a run that is NaN
+ * throughout reads as one shaded region, not hatching.
+ */
 function markNonFinite(u: uPlot): void {
   const ctx = u.ctx;
   ctx.save();
-  ctx.strokeStyle = bad();
-  ctx.lineWidth = 1.5 * devicePixelRatio;
-  ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
-  for (const step of model.nonFiniteSteps) {
-    const x = u.valToPos(step, "x", true);
-    if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
-    ctx.beginPath();
-    ctx.moveTo(x, u.bbox.top);
-    ctx.lineTo(x, u.bbox.top + u.bbox.height);
-    ctx.stroke();
+  ctx.fillStyle = bad();
+  const top = u.bbox.top, height = u.bbox.height, left = u.bbox.left, right = left + u.bbox.width;
+  for (const [a, b] of stepRuns(model.nonFiniteSteps)) {
+    const x0 = Math.max(left, u.valToPos(a - 0.5, "x", true)), x1 = Math.min(right, u.valToPos(b + 0.5, "x", true));
+    if (x1 < left || x0 > right) continue;
+    const line = (x: number) => {
+      ctx.globalAlpha = 0.9;
+      ctx.fillRect(x - devicePixelRatio, top, 2 * devicePixelRatio, height);
+    };
+    if (x1 - x0 >= 3 * devicePixelRatio) {
+      ctx.globalAlpha = 0.15;
+      ctx.fillRect(x0, top, x1 - x0, height);
+    }
+    // A solid line where the run starts (and ends, if it does before the plot's edge): a lone NaN step is one line.
+    if (a === b) line((x0 + x1) / 2);
+    else {
+      if (x0 > left) line(x0 + devicePixelRatio);
+      if (x1 < right) line(x1 - devicePixelRatio);
+    }
   }
   ctx.restore();
+}
+
+/** A note across the plot when it has nothing to draw (every value NaN, or nothing logged yet). */
+function emptyNote(text: () => string | null) {
+  return (u: uPlot) => {
+    const t = text();
+    if (t === null) return;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.fillStyle = fg();
+    ctx.font = `${13 * devicePixelRatio}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.fillText(t, u.bbox.left + u.bbox.width / 2, u.bbox.top + u.bbox.height / 2);
+    ctx.restore();
+  };
 }
 
 /** A dotted guide at 1e-3, the update:data ratio healthy training sits around. */
@@ -101,9 +137,31 @@ function applyRange(): void {
     const xs = c.data[0] as number[];
     if (xs.length === 0) continue;
     const [min, max] = state.range ?? [xs[0], xs[xs.length - 1]];
-    c.setScale("x", { min, max });
+    // One step alone is a range of zero width: uPlot can't place ticks on it.
+    c.setScale("x", min < max ? { min, max } : { min: min - 1, max: max + 1 });
   }
   applyingRange = false;
+}
+
+/**
+ * Log-axis ticks at whole decades, at most eight of them. uPlot's own log ticks come from a
+ * table that ends near 1e±16, and an exploding gradient goes past it: it drew none.
+ */
+const DECADES = Array.from({ length: 121 }, (_, i) => 10 ** (i - 60));
+function decades(_u: uPlot, _axis: number, min: number, max: number): number[] {
+  if (!(min > 0) || !(max > 0)) return [];
+  const lo = Math.ceil(Math.log10(min) - 1e-9), hi = Math.floor(Math.log10(max) + 1e-9);
+  const stride = Math.max(1, Math.ceil((hi - lo + 1) / 8));
+  const out: number[] = [];
+  for (let e = lo; e <= hi; e += stride) out.push(10 ** e);
+  return out;
+}
+
+/** Whole decades around the values, at least one tall (one value alone made uPlot's log ticks fail). */
+function logRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min === null || max === null || !(min > 0) || !(max > 0)) return [1e-3, 1];
+  const lo = Math.floor(Math.log10(min)), hi = Math.ceil(Math.log10(max));
+  return [10 ** lo, 10 ** Math.max(hi, lo + 1)];
 }
 
 function makeChart(key: string, el: HTMLElement, series: uPlot.Series[], data: uPlot.AlignedData, log: boolean, extraDraw?: (u: uPlot) => void): uPlot {
@@ -112,7 +170,7 @@ function makeChart(key: string, el: HTMLElement, series: uPlot.Series[], data: u
   const width = Math.max(300, el.clientWidth);
   const u = new uPlot({
     width, height: 220, series: [{ label: "step" }, ...series], axes: axes(log),
-    scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
+    scales: { x: { time: false, range: (_u, min, max) => (min < max ? [min, max] : [min - 1, max + 1]) }, y: log ? { distr: 3, range: logRange } : {} },
     cursor: { sync: { key: "gradlens" }, drag: { x: true, y: false } },
     legend: { live: true },
     hooks: {
@@ -134,38 +192,68 @@ function makeChart(key: string, el: HTMLElement, series: uPlot.Series[], data: u
   return u;
 }
 
-/** Values ≤ 0 can't sit on a log axis: they become gaps. */
-const positive = (xs: number[]) => xs.map((v) => (v > 0 && Number.isFinite(v) ? v : null));
+/**
+ * Chart values: NaN and ±Inf (and, on a log axis, values ≤ 0) become gaps (null); undefined —
+ * a step of another optimizer — stays undefined, which uPlot draws across.
+ */
+const plotted = (xs: Values, log: boolean) => xs.map((v) => (v === undefined ? undefined : Number.isFinite(v) && (!log || v > 0) ? v : null));
 
 function seriesFor(names: string[], dashed = false): uPlot.Series[] {
   return names.map((name, i) => ({ label: name, stroke: colour(i), width: 1.5, spanGaps: false, ...(dashed ? { dash: [6, 4] } : {}) }));
 }
 
-let built = { params: -1, compare: false };
+/** The loss series: one per optimizer (the loss each one's steps applied), or just "loss". */
+function lossSeries(m: TraceModel): { names: string[]; values: Values[] } {
+  if (m.optimizers.length <= 1) return { names: ["loss"], values: [m.loss] };
+  return { names: m.optimizers.map((o) => `loss (${o.label})`), values: m.optimizers.map((o) => o.loss) };
+}
+
+/** The last value at or before index k (a parameter keeps its last gradient while another optimizer steps). */
+function valueAt(xs: Values, k: number): number | undefined {
+  const i = lastDefinedAt(xs, k);
+  return i < 0 ? undefined : xs[i];
+}
+
+let built = { params: -1, optimizers: -1, compare: false };
+
+/** Why the loss chart is empty, when it is. */
+function lossNote(m: TraceModel): string | null {
+  if (m.loss.length === 0 || m.loss.some((v) => Number.isFinite(v))) return null;
+  return m.loss.every((v) => Number.isNaN(v)) ? "the loss is NaN at every step" : "the loss is NaN or infinite at every step";
+}
+
+/** Why a per-parameter chart is empty, when it is. */
+function gradNote(m: TraceModel, of: (p: ParamSeries) => Values): string | null {
+  if (m.logged.length === 0 || m.params.length === 0) return null;
+  const any = m.params.some((p) => of(p).some((v) => v !== undefined && Number.isFinite(v) && v > 0));
+  if (any) return null;
+  return m.nonFiniteSteps.length > 0 ? "no finite values: the gradients are NaN/Inf" : "every value is 0";
+}
 let lastDrawMs = 0;
 function draw(): void {
   const t0 = performance.now();
   drawPending = false;
   renderHeader();
   renderAlerts();
-  const rebuild = built.params !== model.params.length || built.compare !== (compare !== null);
+  const rebuild = built.params !== model.params.length || built.optimizers !== model.optimizers.length || built.compare !== (compare !== null);
+  const losses = lossSeries(model);
   const lossData: uPlot.AlignedData = compare === null
-    ? [model.lossStep, model.loss]
-    : alignOn(model.lossStep, [model.loss], compare.model.lossStep, [compare.model.loss]);
-  const names = model.params.map((p) => p.name);
+    ? [model.lossStep, ...losses.values.map((v) => plotted(v, false))] as uPlot.AlignedData
+    : alignOn(model.lossStep, losses.values.map((v) => plotted(v, false)), compare.model.lossStep, [plotted(compare.model.loss, false)]);
+  const names = model.params.map((p) => p.label);
   const gradData: uPlot.AlignedData = compare === null
-    ? [model.logged, ...model.params.map((p) => positive(p.gradNorm))]
-    : alignOn(model.logged, model.params.map((p) => positive(p.gradNorm)), compare.model.logged, compare.model.params.map((p) => positive(p.gradNorm)));
-  const ratioData: uPlot.AlignedData = [model.logged, ...model.params.map((p) => positive(p.updateRatio))];
+    ? [model.logged, ...model.params.map((p) => plotted(p.gradNorm, true))] as uPlot.AlignedData
+    : alignOn(model.logged, model.params.map((p) => plotted(p.gradNorm, true)), compare.model.logged, compare.model.params.map((p) => plotted(p.gradNorm, true)));
+  const ratioData = [model.logged, ...model.params.map((p) => plotted(p.updateRatio, true))] as uPlot.AlignedData;
   if (rebuild || charts.loss === null) {
-    const lossSeries: uPlot.Series[] = [{ label: "loss", stroke: colour(0), width: 2 }];
-    if (compare !== null) lossSeries.push({ label: `loss (${compare.label})`, stroke: colour(2), width: 2, dash: [6, 4] });
-    makeChart("loss", $("loss"), lossSeries, lossData, false);
+    const series: uPlot.Series[] = losses.names.map((label, i) => ({ label, stroke: colour(i), width: 2 }));
+    if (compare !== null) series.push({ label: `loss (${compare.label})`, stroke: colour(losses.names.length + 1), width: 2, dash: [6, 4] });
+    makeChart("loss", $("loss"), series, lossData, false, emptyNote(() => lossNote(model)));
     const gradSeries = seriesFor(names);
-    if (compare !== null) gradSeries.push(...seriesFor(compare.model.params.map((p) => `${p.name} (${compare!.label})`), true));
-    makeChart("grad", $("grad"), gradSeries, gradData, true);
-    makeChart("ratio", $("ratio"), seriesFor(names), ratioData, true, guide(1e-3));
-    built = { params: model.params.length, compare: compare !== null };
+    if (compare !== null) gradSeries.push(...seriesFor(compare.model.params.map((p) => `${p.label} (${compare!.label})`), true));
+    makeChart("grad", $("grad"), gradSeries, gradData, true, emptyNote(() => gradNote(model, (p) => p.gradNorm)));
+    makeChart("ratio", $("ratio"), seriesFor(names), ratioData, true, (u) => { guide(1e-3)(u); emptyNote(() => gradNote(model, (p) => p.updateRatio))(u); });
+    built = { params: model.params.length, optimizers: model.optimizers.length, compare: compare !== null };
   } else {
     charts.loss!.setData(lossData, false);
     charts.grad!.setData(gradData, false);
@@ -179,22 +267,27 @@ function draw(): void {
 }
 let draws = 0;
 
-/** Two runs on one x axis (the union of their steps; each run null where it has no value). */
-function alignOn(xa: number[], ya: (number | null)[][], xb: number[], yb: (number | null)[][]): uPlot.AlignedData {
+/** Two runs on one x axis (the union of their steps; a run's line continues across steps it lacks). */
+function alignOn(xa: number[], ya: (number | null | undefined)[][], xb: number[], yb: (number | null | undefined)[][]): uPlot.AlignedData {
   const xs = [...new Set([...xa, ...xb])].sort((a, b) => a - b);
-  const at = (x: number[], ys: (number | null)[][]) => {
+  const at = (x: number[], ys: (number | null | undefined)[][]) => {
     const index = new Map(x.map((v, i) => [v, i]));
-    return ys.map((y) => xs.map((v) => (index.has(v) ? y[index.get(v)!] : null)));
+    return ys.map((y) => xs.map((v) => (index.has(v) ? y[index.get(v)!] : undefined)));
   };
   return [xs, ...at(xa, ya), ...at(xb, yb)] as uPlot.AlignedData;
 }
 
-/** Gradient flow at the selected step: mean and max |g| per layer, as bars (log scale). */
+/**
+ * Gradient flow at the selected step: mean and max |g| per parameter, as bars on a log scale
+ * (each parameter's latest values at or before the step: in a GAN, the other network's last
+ * step). NaN/Inf gradients are full-height red bars.
+ */
 function drawBars(): void {
   const canvas = $<HTMLCanvasElement>("flow");
   const ctx = canvas.getContext("2d")!;
-  const w = (canvas.width = Math.max(300, canvas.clientWidth) * devicePixelRatio);
-  const h = (canvas.height = 220 * devicePixelRatio);
+  const dpr = devicePixelRatio;
+  const w = (canvas.width = Math.max(300, canvas.clientWidth) * dpr);
+  const h = (canvas.height = 220 * dpr);
   ctx.clearRect(0, 0, w, h);
   const k = model.nearestLogged(state.selected ?? model.logged[model.logged.length - 1] ?? 0);
   const title = $("flow-title");
@@ -202,32 +295,53 @@ function drawBars(): void {
     title.textContent = "Gradient flow";
     return;
   }
-  title.textContent = `Gradient flow at step ${model.logged[k]} (mean and max |grad| per parameter)`;
-  const values = model.params.flatMap((p) => [p.gradMeanAbs[k], p.gradMaxAbs[k]]).filter((v) => v > 0 && Number.isFinite(v));
-  const lo = Math.log10(Math.min(...values, 1) / 10), hi = Math.log10(Math.max(...values, 1e-12) * 2);
-  const pad = 40 * devicePixelRatio, n = model.params.length;
-  const slot = (w - pad) / n;
-  ctx.font = `${10 * devicePixelRatio}px sans-serif`;
-  model.params.forEach((p, i) => {
-    const x0 = pad + i * slot;
-    const bar = (v: number, dx: number, fill: string) => {
-      if (!(v > 0)) return;
-      const y = Number.isFinite(v) ? h - pad - ((Math.log10(v) - lo) / (hi - lo)) * (h - 2 * pad) : pad;
-      ctx.fillStyle = Number.isFinite(v) ? fill : bad();
-      ctx.fillRect(x0 + dx, y, slot * 0.35, h - pad - y);
+  title.textContent = `Gradient flow at step ${model.logged[k].toLocaleString("en")} (mean and max |grad| per parameter)`;
+  const bars = model.params.map((p) => ({ p, bad: (valueAt(p.nonFinite, k) ?? 0) > 0, mean: valueAt(p.gradMeanAbs, k), max: valueAt(p.gradMaxAbs, k) }));
+  const values = bars.flatMap((b) => (b.bad ? [] : [b.mean, b.max])).filter((v): v is number => v !== undefined && v > 0 && Number.isFinite(v));
+  // Whole decades around the values, smallest at the bottom; a decade or more tall.
+  let lo = values.length > 0 ? Math.floor(Math.log10(Math.min(...values))) : -3;
+  let hi = values.length > 0 ? Math.ceil(Math.log10(Math.max(...values))) : 0;
+  if (hi - lo < 1) { lo -= 1; hi += 1; }
+  ctx.font = `${10 * dpr}px system-ui, sans-serif`;
+  const left = Math.ceil(Math.max(ctx.measureText(`1e${lo}`).width, ctx.measureText(`1e${hi}`).width)) + 8 * dpr;
+  const top = 8 * dpr, bottom = h - 56 * dpr;
+  const y = (v: number) => bottom - ((Math.log10(v) - lo) / (hi - lo)) * (bottom - top);
+  // Decade grid lines and labels.
+  const step = Math.max(1, Math.ceil((hi - lo) / 6));
+  ctx.fillStyle = fg();
+  ctx.strokeStyle = grid();
+  ctx.textBaseline = "middle";
+  for (let e = lo; e <= hi; e += step) {
+    const yy = y(10 ** e);
+    ctx.fillText(e === 0 ? "1" : `1e${e}`, 2, yy);
+    ctx.beginPath();
+    ctx.moveTo(left, yy);
+    ctx.lineTo(w, yy);
+    ctx.stroke();
+  }
+  // Room on the right for the last label, which slants past its slot.
+  const slot = (w - left - 48 * dpr) / bars.length;
+  bars.forEach((b, i) => {
+    const x0 = left + i * slot;
+    const bar = (v: number | undefined, dx: number, fill: string) => {
+      if (b.bad) {
+        ctx.fillStyle = bad();
+        ctx.fillRect(x0 + dx, top, slot * 0.35, bottom - top);
+      } else if (v !== undefined && v > 0 && Number.isFinite(v)) {
+        ctx.fillStyle = fill;
+        ctx.fillRect(x0 + dx, y(v), slot * 0.35, bottom - y(v));
+      }
     };
-    bar(p.nonFinite[k] > 0 ? Infinity : p.gradMaxAbs[k], slot * 0.1, colour(1));
-    bar(p.nonFinite[k] > 0 ? Infinity : p.gradMeanAbs[k], slot * 0.5, colour(0));
+    bar(b.max, slot * 0.1, colour(1));
+    bar(b.mean, slot * 0.5, colour(0));
     ctx.fillStyle = fg();
     ctx.save();
-    ctx.translate(x0 + slot * 0.5, h - pad + 4 * devicePixelRatio);
+    ctx.translate(x0 + slot * 0.5, bottom + 4 * dpr);
     ctx.rotate(Math.PI / 8);
-    ctx.fillText(p.name, 0, 10 * devicePixelRatio);
+    ctx.textBaseline = "alphabetic";
+    ctx.fillText(b.bad ? `${b.p.label} (NaN/Inf)` : b.p.label, 0, 10 * dpr);
     ctx.restore();
   });
-  ctx.fillStyle = fg();
-  ctx.fillText(`1e${Math.round(hi)}`, 2, pad);
-  ctx.fillText(`1e${Math.round(lo)}`, 2, h - pad);
 }
 
 /** Layers × steps: log10 gradient norm, darker is smaller; red cells hold NaN/Inf. */
@@ -256,8 +370,8 @@ function drawHeatmap(): void {
     }
   }
   ctx.globalAlpha = 1;
-  $("heat-labels").replaceChildren(...model.params.map((p) => Object.assign(document.createElement("div"), { textContent: p.name })));
-  $("heat-title").textContent = `Gradient norm per parameter × step (log10 ${Number.isFinite(lo) ? `${lo.toFixed(1)} … ${hi.toFixed(1)}` : ""}; red: NaN/Inf)`;
+  $("heat-labels").replaceChildren(...model.params.map((p) => Object.assign(document.createElement("div"), { textContent: p.label })));
+  $("heat-title").textContent = `Gradient norm per parameter × step (${Number.isFinite(lo) ? `log10 ${lo.toFixed(1)} … ${hi.toFixed(1)}; ` : ""}red: NaN/Inf)`;
 }
 
 function renderHeader(): void {
@@ -310,7 +424,7 @@ function receive(m: ToView): void {
     if (m.reset) {
       model = new TraceModel();
       compare = null;
-      built = { params: -1, compare: false };
+      built = { params: -1, optimizers: -1, compare: false };
     }
     model.add(m.events);
     scheduleDraw();
@@ -327,7 +441,7 @@ function receive(m: ToView): void {
 function start(): void {
   window.addEventListener("message", (ev: MessageEvent<ToView>) => receive(ev.data));
   window.addEventListener("resize", () => {
-    built = { params: -1, compare: false };
+    built = { params: -1, optimizers: -1, compare: false };
     scheduleDraw();
   });
   $("reset-zoom").addEventListener("click", () => {
@@ -346,16 +460,18 @@ function start(): void {
     for (const id of ["stop", "rerun", "compare"]) $(id).hidden = true;
     const embedded = document.getElementById("trace-data");
     if (embedded?.textContent) {
-      // Non-finite numbers were written as marked strings (see src/trace/page.ts).
-      const data = JSON.parse(embedded.textContent, (_k, v: unknown) => (typeof v === "string" && v.startsWith("\u0000") ? Number(v.slice(1)) : v)) as { events: TraceEvent[]; compare?: { label: string; events: TraceEvent[] } };
+      // Non-finite numbers were written as marked strings (see src/trace/protocol.ts).
+      const data = decodeJson(embedded.textContent) as { events: TraceEvent[]; compare?: { label: string; events: TraceEvent[] } };
       receive({ type: "events", events: data.events, reset: true });
       if (data.compare) receive({ type: "compare", label: data.compare.label, events: data.compare.events });
     }
   }
 }
 
-/** For tests: the model as drawn, the zoom range and each chart's x range. */
+/** For tests: the model as drawn, the zoom range, each chart's x range, legend and y tick labels. */
 (window as unknown as { gradlensView: () => unknown }).gradlensView = () => ({
+  legends: Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c === null ? [] : c.series.slice(1).map((s) => String(s.label))])),
+  yTicks: Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c === null ? [] : ((c.axes[1] as { _values?: string[] })._values ?? [])])),
   nonFiniteSteps: model.nonFiniteSteps,
   steps: model.lossStep.length,
   range: state.range,

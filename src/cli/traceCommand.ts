@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startRun } from "../trace/runner";
-import type { TraceEvent } from "../trace/protocol";
+import { FLAG_NAMES, type TraceEvent } from "../trace/protocol";
 import { stringifyTrace, toTraceJson } from "../trace/traceJson";
 import { reportHtml, viewAssetsDir } from "../trace/report";
 import type { RunArgs } from "./args";
@@ -23,7 +23,8 @@ const rel = (cwd: string, file: string) => {
 
 function fmt(n: number | null | undefined): string {
   if (n === null || n === undefined) return "-";
-  if (!Number.isFinite(n)) return String(n);
+  if (Number.isNaN(n)) return "nan";
+  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
   return Math.abs(n) >= 1e4 || (Math.abs(n) < 1e-3 && n !== 0) ? n.toExponential(2) : n.toPrecision(4);
 }
 
@@ -57,7 +58,7 @@ export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): 
   };
   const run = startRun({
     file: args.file, args: args.scriptArgs, cwd, timeoutSeconds: args.timeoutSeconds, entry: bundle, engine: path.join(path.dirname(bundle), "engine.js"),
-    options: { trace: traced, ...(args.steps !== undefined ? { maxSteps: args.steps } : {}), ...(args.logEvery !== undefined ? { logEvery: args.logEvery } : {}) },
+    options: { trace: traced, names: FLAG_NAMES, ...(args.steps !== undefined ? { maxSteps: args.steps } : {}), ...(args.logEvery !== undefined ? { logEvery: args.logEvery } : {}) },
     onEvent,
   });
   const stop = () => run.stop();
@@ -77,14 +78,26 @@ export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): 
   lines.push(`\ngradlens trace ${rel(cwd, trace.file || path.resolve(cwd, args.file))}: ${trace.steps.length.toLocaleString("en")} step${trace.steps.length === 1 ? "" : "s"} in ${seconds} s` + (failed ? ` — ${end.message ?? end.error?.message ?? end.reason}` : end.reason === "maxSteps" ? ` — ${end.message}` : ""));
   if (end.error?.location) lines.push(`  error at ${rel(cwd, end.error.location.file)}:${end.error.location.line}: ${end.error.message}`);
   const last = trace.steps.at(-1);
-  if (last !== undefined) lines.push(`final loss ${fmt(last.loss)} (step ${last.step})`);
+  if (last !== undefined) {
+    if (trace.optimizers.length > 1) {
+      // Each optimizer's own loss: a GAN's D and G losses are two different numbers.
+      const finals = trace.optimizers.map((o) => [o.label, [...trace.steps].reverse().find((s) => s.optimizer === o.label)] as const);
+      lines.push(`final loss ${finals.map(([label, s]) => `${label} ${fmt(s?.loss)} (step ${s?.step ?? "-"})`).join(", ")}`);
+    } else {
+      lines.push(`final loss ${fmt(last.loss)} (step ${last.step})`);
+    }
+  }
   if (trace.params.length > 0 && trace.steps.length > 0) {
+    const several = trace.optimizers.length > 1;
     const rows = [["parameter", "shape", "max grad norm", "last grad norm", "last update ratio"]];
     for (const p of trace.params) {
-      const logged = trace.steps.map((s) => s.params.find((q) => q.name === p.name)).filter((q) => q !== undefined);
-      const max = logged.reduce((m, q) => (Number.isFinite(q.gradNorm) ? Math.max(m, q.gradNorm) : m), 0);
+      const logged = trace.steps.filter((s) => s.optimizer === p.optimizer).map((s) => s.params.find((q) => q.name === p.name)).filter((q) => q !== undefined);
+      const max = logged.reduce((m, q) => (Number.isFinite(q.gradNorm) && q.nonFinite === 0 ? Math.max(m, q.gradNorm) : m), 0);
       const lastStat = logged.at(-1);
-      rows.push([p.name, `[${p.shape.join(", ")}]`, fmt(max), fmt(lastStat?.gradNorm), fmt(lastStat?.updateRatio)]);
+      // A gradient holding NaN/Inf has no norm worth printing: say so.
+      const lastNorm = lastStat !== undefined && lastStat.nonFinite > 0 ? "nan" : fmt(lastStat?.gradNorm);
+      const maxNorm = logged.length > 0 && logged.every((q) => q.nonFinite > 0) ? "nan" : fmt(max);
+      rows.push([several ? `${p.optimizer}: ${p.name}` : p.name, `[${p.shape.join(", ")}]`, maxNorm, lastNorm, fmt(lastStat?.updateRatio)]);
     }
     lines.push(table(rows));
   }

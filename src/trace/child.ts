@@ -15,7 +15,7 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as ts from "typescript";
 import { Locator } from "./locate";
-import { CHILD_ENV, RunError, SourceLocation, TraceEvent, TraceOptions } from "./protocol";
+import { CHILD_ENV, encodeEvent, RunError, SourceLocation, TraceEvent, TraceOptions } from "./protocol";
 import { Recorder } from "./recorder";
 
 
@@ -79,6 +79,25 @@ function installEngineFallback(engine: string): void {
   };
 }
 
+/** Source lines of the user's files, read once each (only for naming optimizers: a few reads a run). */
+const sourceLines = new Map<string, string[] | null>();
+
+/** The receiver of the method call at `at` (V8 places a call's column at the method's name): `optD` in `optD.step()`. */
+function receiverAt(at: SourceLocation): string | null {
+  let lines = sourceLines.get(at.file);
+  if (lines === undefined) {
+    try {
+      lines = fs.readFileSync(at.file, "utf8").split(/\r?\n/);
+    } catch {
+      lines = null;
+    }
+    sourceLines.set(at.file, lines);
+  }
+  const before = lines?.[at.line - 1]?.slice(0, Math.max(0, (at.column ?? 1) - 1)).replace(/\s*\??\.\s*$/, "");
+  const m = before === undefined ? null : /[A-Za-z_$][\w$]*(?:\s*(?:\??\.\s*[A-Za-z_$][\w$]*|\[[^\]]*\]))*$/.exec(before);
+  return m === null ? null : m[0].replace(/\s+/g, "");
+}
+
 export function runTraceChild(): void {
   const config = JSON.parse(process.env.GRADLENS_TRACE_CONFIG ?? "null") as ChildConfig | null;
   if (config === null) throw new Error("gradlens trace child: GRADLENS_TRACE_CONFIG is missing");
@@ -94,7 +113,7 @@ export function runTraceChild(): void {
     fs.writeSync(fd, text);
   };
   const emit = (e: TraceEvent) => {
-    pending.push(JSON.stringify(e));
+    pending.push(encodeEvent(e));
     if (pending.length >= 256) flush();
   };
   setInterval(flush, 40).unref();
@@ -154,8 +173,11 @@ setInterval(check, 250);`, { eval: true });
   emit({ type: "run-start", file: config.script, startedAt: started, traced: config.options.trace });
   if (config.options.trace) {
     recorder = new Recorder(config.options, emit, () => locator.here(), () => {
-      end(0, "maxSteps", undefined, `stopped after ${config.options.maxSteps.toLocaleString("en")} steps (gradlens.trace.maxSteps)`);
+      end(0, "maxSteps", undefined, `stopped after ${config.options.maxSteps.toLocaleString("en")} steps (${config.options.names.maxSteps})`);
       process.exit(0);
+    }, () => {
+      const call = locator.callerHere();
+      return { receiver: call !== null ? receiverAt(call.at) : null, fn: call?.fn ?? null };
     });
     const host = globalThis as unknown as Record<symbol, { sink: unknown } | undefined>;
     (host[PROBE_KEY] ??= { sink: null }).sink = recorder;

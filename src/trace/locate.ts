@@ -24,6 +24,23 @@ export class Locator {
     return this.firstUserFrame(8) ?? this.firstUserFrame(64);
   }
 
+  /** The first user frame's location and the name of the function it is in (once per optimizer: not cached). */
+  callerHere(): { at: SourceLocation; fn: string | null } | null {
+    const saved = Error.prepareStackTrace;
+    Error.prepareStackTrace = callSites;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, this.callerHere);
+    const sites = holder.stack ?? [];
+    Error.prepareStackTrace = saved;
+    for (const site of sites) {
+      const file = site.getFileName();
+      if (file === undefined || file === null || this.skip(file)) continue;
+      const at = mapped(file, site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0);
+      if (at !== null) return { at, fn: site.getFunctionName() || null };
+    }
+    return null;
+  }
+
   private firstUserFrame(depth: number): SourceLocation | null {
     const saved = Error.prepareStackTrace;
     const savedLimit = Error.stackTraceLimit;

@@ -3,7 +3,7 @@
  * CSP) and for the HTML report (the same script and styles inlined, the trace embedded: it opens
  * offline, from a file).
  */
-import type { TraceEvent } from "./protocol";
+import { encodeJson, type TraceEvent } from "./protocol";
 
 export interface PageAssets {
   /** Content-Security-Policy source for styles/scripts/images (the webview's cspSource), or null for the report. */
@@ -20,7 +20,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "
 
 /** JSON that survives NaN/Infinity (marked strings, revived by the page) and can't end the script tag. */
 export function embedJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? `\u0000${v}` : v)).replace(/</g, "\\u003c");
+  return encodeJson(value).replace(/</g, "\\u003c");
 }
 
 export function tracePage(a: PageAssets): string {

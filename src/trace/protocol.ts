@@ -54,8 +54,11 @@ export interface RunError {
 
 export type TraceEvent =
   | { type: "run-start"; file: string; startedAt: number; traced: boolean }
-  /** Parameters of an optimizer, announced before its first step. */
-  | { type: "params"; optimizer: number; kind: string; params: ParamInfo[] }
+  /**
+   * Parameters of an optimizer, announced before its first step. `label`: the user's own name for
+   * it (the variable its step is called on, else the module its parameters come from), unique in the run.
+   */
+  | { type: "params"; optimizer: number; kind: string; label: string; params: ParamInfo[] }
   /**
    * zeroGrad() was called: by an optimizer, or (`null`) by a module. Not located: nothing shows
    * where a zero happened, and capturing a stack is most of what tracing a step costs.
@@ -79,6 +82,23 @@ export type TraceEvent =
   | { type: "output"; stream: "stdout" | "stderr"; text: string }
   | { type: "run-end"; code: number | null; reason: ExitReason; durationMs: number; steps: number; error?: RunError; message?: string };
 
+/**
+ * JSON for the trace's own channels (the events file, the report's embedded data). JSON has no
+ * NaN or Infinity, and a NaN loss is exactly what a trace must not lose, so non-finite numbers
+ * travel as marked strings ("\u0000NaN"); no real string starts with the mark.
+ */
+export function encodeJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? `\u0000${v}` : v));
+}
+
+export function decodeJson(text: string): unknown {
+  return JSON.parse(text, (_k, v: unknown) => (typeof v === "string" && v.startsWith("\u0000") ? Number(v.slice(1)) : v));
+}
+
+/** One event as a line of the events file, and back. */
+export const encodeEvent = (e: TraceEvent): string => encodeJson(e);
+export const decodeEvent = (line: string): TraceEvent => decodeJson(line) as TraceEvent;
+
 /** What a run is asked to do (passed to the child as JSON). */
 export interface TraceOptions {
   /** false: `gradlens run` (no probe at all). */
@@ -90,9 +110,27 @@ export interface TraceOptions {
   explodingNorm: number;
   /** Every gradient L2 norm below this (after the first step) raises `vanishing`. */
   vanishingNorm: number;
+  /** How the user changes each limit where the run was started, for messages that mention one. */
+  names: LimitNames;
 }
 
-export const DEFAULT_TRACE_OPTIONS: TraceOptions = { trace: true, maxSteps: 10_000, logEvery: 1, explodingNorm: 1e4, vanishingNorm: 1e-8 };
+/** A limit's name as its user sets it: a setting in the editor, a flag on the command line. */
+export interface LimitNames {
+  maxSteps: string;
+  timeout: string;
+  memory: string;
+  explodingNorm: string;
+  vanishingNorm: string;
+}
+
+export const SETTING_NAMES: LimitNames = {
+  maxSteps: "gradlens.trace.maxSteps", timeout: "gradlens.trace.timeoutSeconds", memory: "gradlens.trace.memoryMb",
+  explodingNorm: "gradlens.trace.explodingNorm", vanishingNorm: "gradlens.trace.vanishingNorm",
+};
+
+export const FLAG_NAMES: LimitNames = { maxSteps: "--steps", timeout: "--timeout", memory: "--memory", explodingNorm: "--exploding-norm", vanishingNorm: "--vanishing-norm" };
+
+export const DEFAULT_TRACE_OPTIONS: TraceOptions = { trace: true, maxSteps: 10_000, logEvery: 1, explodingNorm: 1e4, vanishingNorm: 1e-8, names: SETTING_NAMES };
 
 /** Host → webview. `reset` starts a new run (the view forgets the old one). */
 export type ToView =

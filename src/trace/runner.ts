@@ -8,7 +8,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CHILD_ENV, DEFAULT_TRACE_OPTIONS, ExitReason, TraceEvent, TraceOptions } from "./protocol";
+import { CHILD_ENV, decodeEvent, DEFAULT_TRACE_OPTIONS, ExitReason, TraceEvent, TraceOptions } from "./protocol";
 
 export interface RunRequest {
   /** The script (TypeScript or JavaScript). */
@@ -90,7 +90,7 @@ export function startRun(req: RunRequest): RunHandle {
       if (line === "") continue;
       let e: TraceEvent;
       try {
-        e = JSON.parse(line) as TraceEvent;
+        e = decodeEvent(line);
       } catch {
         continue;
       }
@@ -134,8 +134,8 @@ export function startRun(req: RunRequest): RunHandle {
     hostReason = "timeout";
     drain();
     hostMessage = steps === 0
-      ? `stopped after ${req.timeoutSeconds} s (gradlens.trace.timeoutSeconds) without a single optimizer step: is the training loop reached?`
-      : `stopped after ${req.timeoutSeconds} s (gradlens.trace.timeoutSeconds), at step ${steps}`;
+      ? `stopped after ${req.timeoutSeconds} s (${options.names.timeout}) without a single optimizer step: is the training loop reached?`
+      : `stopped after ${req.timeoutSeconds} s (${options.names.timeout}), at step ${steps}`;
     killGroup();
   }, req.timeoutSeconds * 1000) : null;
 
@@ -155,7 +155,7 @@ export function startRun(req: RunRequest): RunHandle {
       } else if (prior !== null) {
         end = prior;
       } else if (/heap out of memory|Allocation failed/i.test(stderrTail)) {
-        end = { type: "run-end", code, reason: "memory", durationMs: Date.now() - started, steps, message: `the script ran out of memory${req.memoryMb ? ` (limit ${req.memoryMb} MB)` : ""}` };
+        end = { type: "run-end", code, reason: "memory", durationMs: Date.now() - started, steps, message: `the script ran out of memory${req.memoryMb ? ` (limit ${req.memoryMb} MB, ${options.names.memory})` : ""}` };
       } else {
         end = { type: "run-end", code, reason: "killed", durationMs: Date.now() - started, steps, message: `the script was killed${signal ? ` (${signal})` : ""}` };
       }

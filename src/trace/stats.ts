@@ -26,7 +26,8 @@ export function statsFromSums(name: string, s: UpdateSums): ParamStats {
     gradMaxAbs: s.gradAbsMax,
     gradMeanAbs: finite > 0 ? s.gradAbsSum / finite : 0,
     weightNorm,
-    updateRatio: !Number.isNaN(s.updateSq) && weightNorm > 0 ? Math.sqrt(s.updateSq) / weightNorm : 0,
+    // NaN weights make the ratio NaN too (shown as such); no "before" to compare with makes it 0.
+    updateRatio: Number.isNaN(s.weightSq) ? NaN : !Number.isNaN(s.updateSq) && weightNorm > 0 ? Math.sqrt(s.updateSq) / weightNorm : 0,
     nonFinite: s.gradNonFinite,
   };
 }

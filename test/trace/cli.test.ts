@@ -23,17 +23,50 @@ describe("gradlens trace / gradlens run (CLI)", function () {
     assert.match(r.stdout, /step +with zeroGrad +without zeroGrad/); // the script's own output
     assert.match(r.stdout, /gradlens trace examples\/missing-zero-grad\.ts: 120 steps in \d+\.\d s/);
     assert.match(r.stdout, /^parameter +shape +max grad norm +last grad norm +last update ratio$/m);
-    assert.match(r.stdout, /^0\.weight +\[16, 3\]/m);
+    // Two optimizers, both called "optimizer": told apart by the function they step in.
+    assert.match(r.stdout, /^optimizer: 0\.weight +\[16, 3\]/m);
+    assert.match(r.stdout, /^optimizer in trainWithoutZeroGrad: 0\.weight +\[16, 3\]/m);
+    assert.match(r.stdout, /^final loss optimizer \d\.\d+ \(step 60\), optimizer in trainWithoutZeroGrad \d\.\d+ \(step 120\)$/m);
     assert.match(r.stdout, /^ {2}examples\/missing-zero-grad\.ts:43 {2}accumulated-gradients {2}confirmed at runtime: step 62 applied gradients of 2 backward passes/m);
     const trace = JSON.parse(fs.readFileSync(json, "utf8"));
-    assert.deepEqual(Object.keys(trace), ["file", "params", "steps", "alerts", "exit"]);
+    assert.deepEqual(Object.keys(trace), ["file", "optimizers", "params", "steps", "alerts", "exit"]);
     assert.equal(trace.file, path.join(root, "examples/missing-zero-grad.ts"));
-    assert.deepEqual(trace.params[0], { name: "0.weight", shape: [16, 3] });
+    assert.deepEqual(trace.optimizers, [{ label: "optimizer", kind: "SGD" }, { label: "optimizer in trainWithoutZeroGrad", kind: "SGD" }]);
+    assert.deepEqual(trace.params[0], { optimizer: "optimizer", name: "0.weight", shape: [16, 3] });
     assert.equal(trace.steps.length, 120);
-    assert.deepEqual(Object.keys(trace.steps[0]), ["step", "loss", "params"]);
+    assert.deepEqual(Object.keys(trace.steps[0]), ["step", "optimizer", "loss", "params"]);
+    assert.deepEqual([trace.steps[0].optimizer, trace.steps[119].optimizer], ["optimizer", "optimizer in trainWithoutZeroGrad"]);
     assert.deepEqual(Object.keys(trace.steps[0].params[0]), ["name", "gradNorm", "gradMaxAbs", "gradMeanAbs", "weightNorm", "updateRatio", "nonFinite"]);
     assert.deepEqual(trace.alerts.map((a: { kind: string; line: number }) => [a.kind, a.line]), [["accumulated-gradients", 43]]);
     assert.equal(trace.exit.code, 0);
+  });
+
+  it("a NaN run: NaN loss and gradients are \"NaN\" in the JSON, nan in the summary, and alerted", () => {
+    const file = path.join(dir, "nan.ts");
+    fs.writeFileSync(file, `import { nn, optim, randn, manualSeed } from "gradlens";
+manualSeed(0);
+const model = new nn.Linear(3, 1);
+const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+for (let i = 0; i < 4; i++) {
+  opt.zeroGrad();
+  const loss = model.forward(randn(4, 3)).mul(i >= 2 ? NaN : 1).pow(2).mean();
+  loss.backward();
+  opt.step();
+}
+`);
+    const json = path.join(dir, "nan.json");
+    const r = cli(["trace", file, "--json", json], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^final loss nan \(step 4\)$/m);
+    assert.match(r.stdout, /^weight +\[1, 3\] +\d\.\d+ +nan +nan$/m);
+    assert.match(r.stdout, /nan\.ts:8 {2}non-finite {2}step 3: the loss passed to backward\(\) is NaN/);
+    const text = fs.readFileSync(json, "utf8");
+    const trace = JSON.parse(text);
+    assert.deepEqual(trace.steps.map((s: { loss: unknown }) => typeof s.loss), ["number", "number", "string", "string"]);
+    assert.equal(trace.steps[2].loss, "NaN");
+    assert.equal(trace.steps[3].params[0].gradNorm, 0, "the norm of the finite entries (none)");
+    assert.equal(trace.steps[3].params[0].nonFinite, 3);
+    assert.equal(trace.steps[3].params[0].updateRatio, "NaN");
   });
 
   it("gradlens run runs a TypeScript script (no tracing) with its arguments and exit code", () => {

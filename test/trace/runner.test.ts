@@ -92,13 +92,44 @@ describe("traced runs (real child processes)", function () {
     const file = script("nan.ts", LOOP("  opt.zeroGrad();\n  const out = model.forward(randn(8, 3));\n  (i === 2 ? out.mul(NaN) : out).pow(2).mean().backward();\n  opt.step();", 5));
     const { events } = await run(file);
     const nonFinite = ofType(events, "alert").map((e) => e.alert).filter((a) => a.kind === "non-finite");
-    assert.equal(nonFinite.length, 1);
-    assert.equal(nonFinite[0].step, 3);
-    assert.equal(nonFinite[0].line, lineOf(file, "opt.step()"));
-    // Everything downstream of a NaN loss is NaN: the first parameter, 0.weight (4×3), is named.
-    assert.equal(nonFinite[0].message, "step 3: the gradient of 0.weight has 12 NaN/Inf values");
+    // The loss first, at its backward(); then the gradients it made, at the step that applied them.
+    assert.deepEqual(nonFinite.map((a) => [a.step, a.line, a.message]), [
+      [3, lineOf(file, ".backward()"), "step 3: the loss passed to backward() is NaN"],
+      // Everything downstream of a NaN loss is NaN: the first parameter, 0.weight (4×3), is named.
+      [3, lineOf(file, "opt.step()"), "step 3: the gradient of 0.weight has 12 NaN/Inf values"],
+    ]);
     const s3 = ofType(events, "step")[2];
     assert.ok(s3.params.some((p) => p.nonFinite > 0));
+  });
+
+  it("names each optimizer as the script does: the variable its step is called on, else its module's class", async () => {
+    const gan = await run(path.join(__dirname, "support/gan.ts"));
+    assert.deepEqual(ofType(gan.events, "params").map((p) => [p.label, p.kind, p.params.length]), [["optD", "Adam", 4], ["optimizerG", "Adam", 4]]);
+    const file = script("classes.ts", `import { nn, optim, randn } from "gradlens";
+class Critic extends nn.Module { fc = new nn.Linear(3, 1); forward(x: any) { return this.fc.forward(x); } }
+class Trainer {
+  critic = new Critic();
+  opt = new optim.SGD(this.critic.parameters(), { lr: 0.1 });
+  opts = [new optim.SGD(new nn.Linear(3, 1).parameters(), { lr: 0.1 })];
+  train() {
+    this.opt.zeroGrad(); this.critic.forward(randn(2, 3)).sum().backward(); this.opt.step();
+    const step = (o: { step(): void }) => o.step();
+    step(new optim.SGD(this.critic.fc.parameters().slice(0, 1), { lr: 0.1 }));
+  }
+}
+const t = new Trainer();
+for (let i = 0; i < 2; i++) t.train();
+`);
+    const labels = ofType((await run(file)).events, "params").map((p) => p.label);
+    // this.opt → "opt"; a parameter list stepped through a parameter named "o" → "o".
+    assert.deepEqual(labels, ["opt", "o"]);
+  });
+
+  it("an optimizer rebuilt every step over the same parameters continues one series", async () => {
+    const file = script("rebuilt.ts", LOOP("  const o = new optim.SGD(model.parameters(), { lr: 0.1 / (i + 1) });\n  o.zeroGrad();\n  model.forward(randn(8, 3)).pow(2).mean().backward();\n  o.step();", 30));
+    const { events } = await run(file);
+    assert.equal(ofType(events, "params").length, 1);
+    assert.deepEqual([...new Set(ofType(events, "step").map((s) => s.optimizer))], [0]);
   });
 
   it("raises exploding and vanishing once each, past the configured thresholds", async () => {
@@ -284,7 +315,7 @@ setTimeout(() => { const hoard = []; for (;;) hoard.push(new Array(1e6).fill(i =
 `);
     const { end, events } = await run(file, { memoryMb: 64 });
     assert.equal(end.reason, "memory", JSON.stringify(end));
-    assert.match(end.message!, /ran out of memory \(limit 64 MB\)/);
+    assert.match(end.message!, /ran out of memory \(limit 64 MB, gradlens\.trace\.memoryMb\)/);
     assert.equal(ofType(events, "step").length, 3);
   });
 

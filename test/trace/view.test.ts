@@ -24,21 +24,45 @@ async function record(file: string): Promise<TraceEvent[]> {
   return h.events;
 }
 
-/** Pixels of a canvas that aren't transparent, and those that are strongly red. */
-async function ink(page: Page, selector: string): Promise<{ drawn: number; red: number }> {
+/** Pixels of a canvas that aren't transparent, those strongly red, and those of any saturated colour (series, not grid). */
+async function ink(page: Page, selector: string): Promise<{ drawn: number; red: number; coloured: number }> {
   return page.$eval(selector, (c) => {
     const canvas = c as HTMLCanvasElement;
     const d = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let drawn = 0, red = 0;
+    let drawn = 0, red = 0, coloured = 0;
     for (let i = 0; i < d.length; i += 4) {
       if (d[i + 3] > 0) drawn++;
       if (d[i + 3] > 200 && d[i] > 200 && d[i + 1] < 80 && d[i + 2] < 80) red++;
+      if (d[i + 3] > 150 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 80) coloured++;
     }
-    return { drawn, red };
+    return { drawn, red, coloured };
   });
 }
 
-interface ViewInfo { nonFiniteSteps: number[]; steps: number; range: [number, number] | null; scales: Record<string, [number, number] | null> }
+/** A synthetic run of `steps` steps of one optimizer over two parameters (for sizes no test should train). */
+function syntheticRun(steps: number): TraceEvent[] {
+  const events: TraceEvent[] = [
+    { type: "run-start", file: "/synthetic/long.ts", startedAt: 0, traced: true },
+    { type: "params", optimizer: 0, kind: "SGD", label: "optimizer", params: [{ name: "0.weight", shape: [8, 3], optimizer: 0 }, { name: "0.bias", shape: [8], optimizer: 0 }] },
+  ];
+  for (let i = 1; i <= steps; i++) {
+    const g = 1 / Math.sqrt(i);
+    const stats = ["0.weight", "0.bias"].map((name, k) => ({ name, gradNorm: g * (k + 1), gradMaxAbs: g, gradMeanAbs: g / 3, weightNorm: 2, updateRatio: 1e-3 * g, nonFinite: 0 }));
+    events.push({ type: "step", step: i, optimizer: 0, at: null, loss: 2 / (1 + i / 1000), backwardsSinceZero: 1, stepsSinceZero: 0, params: stats });
+  }
+  events.push({ type: "run-end", code: 0, reason: "exit", durationMs: 1000, steps });
+  return events;
+}
+
+interface ViewInfo {
+  nonFiniteSteps: number[];
+  steps: number;
+  draws: number;
+  range: [number, number] | null;
+  scales: Record<string, [number, number] | null>;
+  legends: Record<string, string[]>;
+  yTicks: Record<string, string[]>;
+}
 
 describe("the trace view in headless Chromium (HTML report, offline)", function () {
   this.timeout(90_000);
@@ -70,11 +94,34 @@ describe("the trace view in headless Chromium (HTML report, offline)", function 
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`file://${file}`);
-    await page.waitForFunction(() => (window as unknown as { gradlensView?: () => { steps: number } }).gradlensView?.().steps! > 0);
-    await page.waitForTimeout(300); // one animation frame after the data
+    // Drawn once the data is in: the view draws on the next animation frame.
+    await page.waitForFunction(() => {
+      const v = (window as unknown as { gradlensView?: () => { steps: number; draws: number } }).gradlensView?.();
+      return v !== undefined && v.steps > 0 && v.draws > 0;
+    });
     assert.deepEqual(errors, []);
     return page;
   }
+
+  const viewOf = async (page: Page) => (await page.evaluate(() => (window as unknown as { gradlensView: () => unknown }).gradlensView())) as ViewInfo;
+
+  /** A script training a small MLP for `steps` steps with `loss` as its loss expression (`out`: the model's output). */
+  const nanScript = (name: string, steps: number, loss: string) => {
+    const file = path.join(dir, `${name}.ts`);
+    fs.writeFileSync(file, `import { nn, optim, randn, manualSeed } from "gradlens";
+manualSeed(1);
+const model = new nn.Sequential(new nn.Linear(3, 8), new nn.Tanh(), new nn.Linear(8, 1));
+const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
+for (let i = 0; i < ${steps}; i++) {
+  opt.zeroGrad();
+  const out = model.forward(randn(8, 3));
+  const loss = ${loss};
+  loss.backward();
+  opt.step();
+}
+`);
+    return file;
+  };
 
   it("draws every chart of the missing-zero run, lists the alert, and zooms every chart together", async () => {
     const events = await record(path.join(root, "examples/missing-zero-grad.ts"));
@@ -94,16 +141,15 @@ describe("the trace view in headless Chromium (HTML report, offline)", function 
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 });
     await page.mouse.up();
-    await page.waitForTimeout(200);
-    const view = (await page.evaluate(() => (window as unknown as { gradlensView: () => unknown }).gradlensView())) as ViewInfo;
+    await page.waitForFunction(() => (window as unknown as { gradlensView: () => { range: unknown } }).gradlensView().range !== null);
+    const view = await viewOf(page);
     assert.ok(view.range !== null, "zoomed");
     const [lo, hi] = view.range!;
     assert.ok(lo > 50 && hi < 100 && hi - lo > 10, `range ${lo}..${hi}`);
     for (const k of ["loss", "grad", "ratio"]) assert.deepEqual(view.scales[k], view.range, k);
     await page.screenshot({ path: path.join(SHOTS, "report-zoomed.png"), fullPage: true });
     await page.locator("#reset-zoom").click();
-    await page.waitForTimeout(200);
-    assert.equal(((await page.evaluate(() => (window as unknown as { gradlensView: () => unknown }).gradlensView())) as ViewInfo).range, null);
+    await page.waitForFunction(() => (window as unknown as { gradlensView: () => { range: unknown } }).gradlensView().range === null);
     await page.context().close();
   });
 
@@ -128,6 +174,77 @@ for (let i = 0; i < 30; i++) {
     assert.ok((await ink(page, "#heat")).red > 20, "red heatmap cells");
     const alerts = await page.locator("#alerts li").allInnerTexts();
     assert.ok(alerts.some((a) => /^non-finite nan\.ts:9 step 11: the gradient of weight has 3 NaN\/Inf values/.test(a)), alerts.join("\n"));
+    await page.context().close();
+  });
+
+  it("a GAN: each network's series under its optimizer's name, lines drawn across the other's steps, one loss per optimizer", async () => {
+    const page = await open(await record(path.join(__dirname, "support/gan.ts")), "gan");
+    await page.screenshot({ path: path.join(SHOTS, "report-gan.png"), fullPage: true });
+    const view = await viewOf(page);
+    assert.deepEqual(view.legends.loss, ["loss (optD)", "loss (optimizerG)"]);
+    assert.ok(view.legends.grad.includes("optD: 0.weight") && view.legends.grad.includes("optimizerG: 0.weight"), view.legends.grad.join(", "));
+    assert.equal(view.legends.grad.length, 8);
+    // Every other step is the other network's: with gaps there, uPlot drew no line at all.
+    for (const chart of ["#loss canvas", "#grad canvas", "#ratio canvas"]) {
+      assert.ok((await ink(page, chart)).coloured > 2000, `${chart} has its lines drawn`);
+    }
+    const heatLabels = await page.locator("#heat-labels div").allInnerTexts();
+    assert.deepEqual(heatLabels.slice(0, 1), ["optD: 0.weight"]);
+    await page.context().close();
+  });
+
+  it("a loss that is NaN from step 1 while the gradients are finite: an alert, and one shaded band", async () => {
+    const page = await open(await record(nanScript("loss-nan", 300, "out.pow(2).mean().add(NaN)")), "loss-nan");
+    await page.screenshot({ path: path.join(SHOTS, "report-loss-nan.png"), fullPage: true });
+    const alerts = await page.locator("#alerts li").allInnerTexts();
+    assert.deepEqual(alerts, ["non-finite loss-nan.ts:9 step 1: the loss passed to backward() is NaN"]);
+    const view = await viewOf(page);
+    assert.equal(view.nonFiniteSteps.length, 300);
+    // The gradients are finite: their chart has lines.
+    assert.ok((await ink(page, "#grad canvas")).coloured > 2000);
+    await page.context().close();
+  });
+
+  it("NaN and Inf gradients and a loss of 1e29: short tick labels, red NaN bars in the flow chart, red heatmap cells", async () => {
+    const page = await open(await record(nanScript("diverge", 200, "out.mul(100).pow(2).mean().mul(i < 3 ? 1e13 : 1e38).mul(i < 3 ? 1 : 1e38)")), "diverge");
+    await page.screenshot({ path: path.join(SHOTS, "report-diverge.png"), fullPage: true });
+    const view = await viewOf(page);
+    assert.ok(view.yTicks.loss.length > 0, "the loss axis has labels");
+    // Gradient norms past 1e16: uPlot's own log ticks stop there and the axis had none.
+    assert.ok(view.yTicks.grad.filter((t) => t !== "").length >= 2, `gradient axis labels: ${view.yTicks.grad.join(" ")}`);
+    for (const t of [...view.yTicks.loss, ...view.yTicks.grad]) {
+      assert.match(t, /^(-?\d+(\.\d+)?(e-?\d+)?)?$/, `tick label ${JSON.stringify(t)}`);
+      assert.ok(t.length <= 7, `tick label ${t} is short`);
+    }
+    assert.ok((await ink(page, "#flow")).red > 1000, "the flow chart's NaN bars are red");
+    assert.ok((await ink(page, "#heat")).red > 1000, "red heatmap cells");
+    await page.context().close();
+  });
+
+  it("a run of a single step draws every chart", async () => {
+    const page = await open(await record(nanScript("single", 1, "out.pow(2).mean()")), "single");
+    await page.screenshot({ path: path.join(SHOTS, "report-single-step.png"), fullPage: true });
+    const view = await viewOf(page);
+    assert.equal(view.steps, 1);
+    for (const chart of ["#loss canvas", "#grad canvas", "#ratio canvas", "#flow", "#heat"]) assert.ok((await ink(page, chart)).drawn > 500, `${chart} is drawn`);
+    assert.ok((await ink(page, "#flow")).coloured > 1000, "the flow chart has bars");
+    await page.context().close();
+  });
+
+  it("a run of 100,000 steps draws, and zooms to a step range", async () => {
+    const page = await open(syntheticRun(100_000), "long");
+    await page.screenshot({ path: path.join(SHOTS, "report-100k-steps.png"), fullPage: true });
+    assert.equal((await viewOf(page)).steps, 100_000);
+    assert.ok((await ink(page, "#grad canvas")).coloured > 500, "two lines drawn");
+    const over = page.locator("#grad .u-over");
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => (window as unknown as { gradlensView: () => { range: unknown } }).gradlensView().range !== null);
+    const [lo, hi] = (await viewOf(page)).range!;
+    assert.ok(lo > 15_000 && hi < 35_000 && hi > lo, `range ${lo}..${hi}`);
     await page.context().close();
   });
 
