@@ -132,7 +132,8 @@ function checkClassTargets(input: Tensor, target: Tensor, op: string): void {
   }
   const classes = input.shape[input.ndim - 1];
   for (const t of target.data) {
-    if (!Number.isInteger(t) || t < 0 || t >= classes) throw new RangeError(`${op}: target ${t} is out of bounds for ${classes} classes`);
+    if (!Number.isInteger(t)) throw new TypeError(`${op}: class targets must be whole numbers (class indices), got ${t}; for class probabilities, use a soft-target loss`);
+    if (t < 0 || t >= classes) throw new RangeError(`${op}: target ${t} is out of bounds for ${classes} classes (0 to ${classes - 1})`);
   }
 }
 

@@ -1,4 +1,5 @@
 /** Layers and loss modules. Default initialisation matches PyTorch's. */
+import { checkOptions } from "../options";
 import { Tensor } from "../tensor";
 import { zeros, tensor } from "../creation";
 import { fmt } from "../shape";
@@ -172,26 +173,50 @@ export class RNN extends Module {
   }
 }
 
+/** A loss module's options, as PyTorch's keyword arguments: `new nn.MSELoss({ reduction: "sum" })`. */
+export interface LossOptions { reduction?: F.Reduction }
+
+/**
+ * Loss modules take one options object, checked strictly when constructed (not at the first
+ * forward): an option gradlens doesn't implement yet is named there.
+ */
 abstract class Loss extends Module {
-  constructor(readonly reduction: F.Reduction = "mean") { super(); }
+  readonly reduction: F.Reduction;
+  constructor(options: LossOptions | undefined, known: readonly string[] = ["reduction"], unsupported: readonly string[] = []) {
+    super();
+    const where = `nn.${new.target.name}`;
+    checkOptions(where, options, known, '{ reduction: "sum" }', unsupported);
+    const reduction = options?.reduction ?? "mean";
+    if (!["mean", "sum", "none"].includes(reduction)) throw new RangeError(`${where}: option "reduction" must be "mean", "sum" or "none", got ${JSON.stringify(reduction)}`);
+    this.reduction = reduction;
+  }
 }
 export class MSELoss extends Loss {
+  constructor(options?: LossOptions) { super(options); }
   override forward(input: Tensor, target: Tensor): Tensor { return F.mseLoss(input, target, { reduction: this.reduction }); }
 }
 export class L1Loss extends Loss {
+  constructor(options?: LossOptions) { super(options); }
   override forward(input: Tensor, target: Tensor): Tensor { return F.l1Loss(input, target, { reduction: this.reduction }); }
 }
 export class CrossEntropyLoss extends Loss {
+  constructor(options?: LossOptions) { super(options, ["reduction"], ["weight", "ignoreIndex", "labelSmoothing"]); }
   override forward(logits: Tensor, target: Tensor): Tensor { return F.crossEntropy(logits, target, { reduction: this.reduction }); }
 }
 export class NLLLoss extends Loss {
+  constructor(options?: LossOptions) { super(options, ["reduction"], ["weight", "ignoreIndex"]); }
   override forward(logProbs: Tensor, target: Tensor): Tensor { return F.nllLoss(logProbs, target, { reduction: this.reduction }); }
 }
 export class BCELoss extends Loss {
+  constructor(options?: LossOptions) { super(options, ["reduction"], ["weight"]); }
   override forward(input: Tensor, target: Tensor): Tensor { return F.binaryCrossEntropy(input, target, { reduction: this.reduction }); }
 }
 export class BCEWithLogitsLoss extends Loss {
-  constructor(reduction: F.Reduction = "mean", readonly posWeight?: Tensor) { super(reduction); }
+  readonly posWeight?: Tensor;
+  constructor(options?: LossOptions & { posWeight?: Tensor }) {
+    super(options, ["reduction", "posWeight"], ["weight"]);
+    this.posWeight = options?.posWeight;
+  }
   override forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropyWithLogits(input, target, { reduction: this.reduction, posWeight: this.posWeight });
   }

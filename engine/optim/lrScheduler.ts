@@ -3,7 +3,16 @@
  * CosineAnnealingLR update the group's current lr (PyTorch's chainable form), LambdaLR scales the
  * initial lr. A scheduler's `step()` never touches gradients.
  */
+import { checkNumberOption, checkOptions } from "../options";
 import { Optimizer } from "./optimizer";
+
+/** Options as optimizers take them: one object, checked strictly; required ones named when missing. */
+function schedulerOptions<T extends object>(where: string, options: T | undefined, known: (keyof T & string)[], required: (keyof T & string)[], example: string): T {
+  if (options === undefined) throw new TypeError(`${where}: options are required, like ${example}`);
+  checkOptions(where, options, known, example);
+  for (const key of required) if ((options as Record<string, unknown>)[key] === undefined) throw new TypeError(`${where}: option "${key}" is required, like ${example}`);
+  return options;
+}
 
 export abstract class LRScheduler {
   lastEpoch = 0;
@@ -35,9 +44,15 @@ export abstract class LRScheduler {
 
 /** Multiplies the lr by gamma every stepSize epochs. */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly stepSize: number, readonly gamma = 0.1) {
+  readonly stepSize: number;
+  readonly gamma: number;
+  constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number }) {
     super(optimizer);
-    if (!(Number.isInteger(stepSize) && stepSize > 0)) throw new RangeError(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
+    const o = schedulerOptions("StepLR", options, ["stepSize", "gamma"], ["stepSize"], "{ stepSize: 10, gamma: 0.1 }");
+    checkNumberOption("StepLR", "gamma", o.gamma);
+    if (!(Number.isInteger(o.stepSize) && o.stepSize > 0)) throw new RangeError(`StepLR: option "stepSize" must be a positive integer, got ${o.stepSize}`);
+    this.stepSize = o.stepSize;
+    this.gamma = o.gamma ?? 0.1;
   }
   protected nextLr(epoch: number, lr: number): number {
     return epoch === 0 || epoch % this.stepSize !== 0 ? lr : lr * this.gamma;
@@ -46,9 +61,15 @@ export class StepLR extends LRScheduler {
 
 /** Cosine from the initial lr down to etaMin over TMax epochs (PyTorch's recursive form). */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: Optimizer, readonly TMax: number, readonly etaMin = 0) {
+  readonly TMax: number;
+  readonly etaMin: number;
+  constructor(optimizer: Optimizer, options: { TMax: number; etaMin?: number }) {
     super(optimizer);
-    if (!(TMax > 0)) throw new RangeError(`CosineAnnealingLR: TMax must be positive, got ${TMax}`);
+    const o = schedulerOptions("CosineAnnealingLR", options, ["TMax", "etaMin"], ["TMax"], "{ TMax: 100, etaMin: 0 }");
+    checkNumberOption("CosineAnnealingLR", "etaMin", o.etaMin);
+    if (!(typeof o.TMax === "number" && o.TMax > 0)) throw new RangeError(`CosineAnnealingLR: option "TMax" must be positive, got ${o.TMax}`);
+    this.TMax = o.TMax;
+    this.etaMin = o.etaMin ?? 0;
   }
   protected nextLr(epoch: number, lr: number, base: number): number {
     const { TMax, etaMin } = this;
@@ -58,14 +79,18 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+type LrLambda = (epoch: number) => number;
+
 /** lr = initial lr × lrLambda(epoch), one lambda or one per group. */
 export class LambdaLR extends LRScheduler {
-  private readonly lambdas: ((epoch: number) => number)[];
-  constructor(optimizer: Optimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]) {
+  private readonly lambdas: LrLambda[];
+  constructor(optimizer: Optimizer, options: { lrLambda: LrLambda | LrLambda[] }) {
     super(optimizer);
+    const { lrLambda } = schedulerOptions("LambdaLR", options, ["lrLambda"], ["lrLambda"], "{ lrLambda: (epoch) => 0.95 ** epoch }");
     const n = optimizer.paramGroups.length;
     this.lambdas = Array.isArray(lrLambda) ? lrLambda : new Array(n).fill(lrLambda);
-    if (this.lambdas.length !== n) throw new RangeError(`LambdaLR: expected ${n} lrLambdas, got ${this.lambdas.length}`);
+    if (this.lambdas.some((f) => typeof f !== "function")) throw new TypeError(`LambdaLR: option "lrLambda" must be a function of the epoch (or one per parameter group)`);
+    if (this.lambdas.length !== n) throw new RangeError(`LambdaLR: expected ${n} lrLambdas (one per parameter group), got ${this.lambdas.length}`);
     optimizer.paramGroups.forEach((g, i) => (g.lr = this.baseLrs[i] * this.lambdas[i](0)));
   }
   /** Not chainable (as PyTorch's LambdaLR): always the initial lr times the lambda. */

@@ -1,6 +1,6 @@
-/** `gradlens` command line: `gradlens lint` (and, later, `gradlens trace`). */
+/** The `gradlens` command line: `gradlens lint | trace | run | lsp`. */
 import { isMainThread } from "node:worker_threads";
-import { parseArgs, USAGE, UsageError } from "./args";
+import { commandHelp, parseArgs, USAGE, UsageError, usageErrorText } from "./args";
 import { runLint } from "./lintCommand";
 import { serveAnalysisJobs } from "../server/analysisWorker";
 import { ANALYSIS_JOBS } from "../server/analysisJobs";
@@ -14,13 +14,14 @@ const VERSION = "0.1.0";
 export function main(argv: string[], cwd = process.cwd()): { stdout: string; stderr: string; exitCode: number } {
   try {
     const args = parseArgs(argv, Boolean(process.stdout.isTTY));
-    if (args.command === "help") return { stdout: USAGE + "\n", stderr: "", exitCode: 0 };
+    if (args.command === "help") return { stdout: (args.topic !== undefined ? commandHelp(args.topic) : USAGE) + "\n", stderr: "", exitCode: 0 };
     if (args.command === "version") return { stdout: `gradlens ${VERSION}\n`, stderr: "", exitCode: 0 };
     if (args.command !== "lint") throw new Error("gradlens run/trace are asynchronous: use mainAsync");
     const out = runLint(args, cwd, VERSION);
     return { stdout: out.stdout, stderr: "", exitCode: out.exitCode };
   } catch (e) {
-    if (e instanceof UsageError || e instanceof FileSelectionError) return { stdout: "", stderr: `gradlens: ${e.message}\n\n${USAGE}\n`, exitCode: 2 };
+    if (e instanceof UsageError) return { stdout: "", stderr: usageErrorText(e), exitCode: 2 };
+    if (e instanceof FileSelectionError) return { stdout: "", stderr: `gradlens: ${e.message}\n`, exitCode: 2 };
     return { stdout: "", stderr: `gradlens: internal error: ${(e as Error).stack ?? e}\n`, exitCode: 2 };
   }
 }
@@ -42,7 +43,7 @@ async function mainAsync(argv: string[]): Promise<number> {
     args = parseArgs(argv, Boolean(process.stdout.isTTY));
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`gradlens: ${e.message}\n\n${USAGE}\n`);
+      process.stderr.write(usageErrorText(e));
       return 2;
     }
     throw e;
@@ -61,7 +62,7 @@ if (!isMainThread) {
 } else if (process.env[CHILD_ENV] === "1") {
   // The child process of `gradlens trace` / `gradlens run`: this bundle runs the user's script.
   runTraceChild();
-} else if (require.main === module && process.argv[2] === "lsp") {
+} else if (require.main === module && process.argv[2] === "lsp" && !process.argv.includes("--help") && !process.argv.includes("-h")) {
   if (!process.argv.includes("--stdio") && !process.argv.includes("--node-ipc")) process.argv.push("--stdio");
   runLanguageServer();
 } else if (require.main === module) {

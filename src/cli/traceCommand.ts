@@ -56,9 +56,20 @@ export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): 
       }
     }
   };
+  if (!fs.existsSync(path.resolve(cwd, args.file))) {
+    io.stderr.write(`gradlens: no such file: ${args.file}\n`);
+    return 2;
+  }
   const run = startRun({
-    file: args.file, args: args.scriptArgs, cwd, timeoutSeconds: args.timeoutSeconds, entry: bundle, engine: path.join(path.dirname(bundle), "engine.js"),
-    options: { trace: traced, names: FLAG_NAMES, ...(args.steps !== undefined ? { maxSteps: args.steps } : {}), ...(args.logEvery !== undefined ? { logEvery: args.logEvery } : {}) },
+    file: args.file, args: args.scriptArgs, cwd, timeoutSeconds: args.timeoutSeconds, memoryMb: args.memoryMb, entry: bundle, engine: path.join(path.dirname(bundle), "engine.js"),
+    options: {
+      trace: traced, names: FLAG_NAMES,
+      // On the command line a run is stopped with --steps, --timeout or Ctrl+C: no hidden step limit.
+      maxSteps: args.steps ?? Number.MAX_SAFE_INTEGER,
+      ...(args.logEvery !== undefined ? { logEvery: args.logEvery } : {}),
+      ...(args.explodingNorm !== undefined ? { explodingNorm: args.explodingNorm } : {}),
+      ...(args.vanishingNorm !== undefined ? { vanishingNorm: args.vanishingNorm } : {}),
+    },
     onEvent,
   });
   const stop = () => run.stop();
@@ -113,5 +124,7 @@ export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): 
     lines.push(`report written to ${args.out}`);
   }
   io.stdout.write(lines.join("\n") + "\n");
-  return failed ? (end.code !== null && end.code !== 0 ? end.code : 1) : 0;
+  if (failed) return end.code !== null && end.code !== 0 ? end.code : 1;
+  // Like lint's findings: a gradient problem confirmed at runtime fails the command (for CI).
+  return trace.alerts.length > 0 ? 1 : 0;
 }

@@ -44,3 +44,30 @@ describe("fix verification under its budget", function () {
     assert.ok(!after.findings.some((f) => f.line === fixed[0].line));
   });
 });
+
+describe("a PyTorch habit: zero_grad() instead of zeroGrad()", () => {
+  const loop = (zero: string) => `import { nn, optim, randn } from "gradlens";
+const model = new nn.Linear(3, 1);
+const optimizer = new optim.SGD(model.parameters(), { lr: 0.1 });
+for (let i = 0; i < 10; i++) {
+  ${zero}
+  model.forward(randn(4, 3)).sum().backward();
+  optimizer.step();
+}
+`;
+  const HINT = " (`optimizer.zero_grad()` is PyTorch's spelling: in gradlens it is `optimizer.zeroGrad()`)";
+
+  it("the finding names the method meant, in JavaScript and past a TypeScript cast", () => {
+    for (const [zero, file] of [["optimizer.zero_grad();", "a.js"], ["(optimizer as any).zero_grad();", "a.ts"], ["optimizer?.zero_grad({ setToNone: true });", "b.js"]]) {
+      const [f] = lintText(loop(zero), file).findings;
+      assert.equal(f.message, "`optimizer.step()` applies gradients accumulated across iterations: `optimizer.zeroGrad()` is never called between steps" + HINT, zero);
+    }
+  });
+
+  it("no hint when the file doesn't use that spelling on this optimizer", () => {
+    for (const zero of ["", "other.zero_grad();", "myoptimizer.zero_grad();"]) {
+      const [f] = lintText(loop(zero), "a.js").findings;
+      assert.ok(!f.message.includes("PyTorch's spelling"), zero);
+    }
+  });
+});

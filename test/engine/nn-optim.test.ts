@@ -246,6 +246,31 @@ describe("strict options: a wrong call is an error naming what was wrong", () =>
     assert.throws(() => nn.functional.mseLoss(logits, logits, { reduce: "sum" } as never), /mseLoss: unknown option "reduce".*known options: reduction/);
     assert.equal(nn.functional.mseLoss(logits, logits, { reduction: "sum" }).item(), 0);
   });
+  it("loss modules take the same options object, checked when constructed (not at the first forward)", () => {
+    assert.throws(() => new nn.CrossEntropyLoss({ labelSmoothing: 0.1 } as never), /^Error: nn\.CrossEntropyLoss: option "labelSmoothing" is not supported yet \(supported: reduction\)$/);
+    assert.throws(() => new nn.MSELoss({ reducton: "sum" } as never), /nn\.MSELoss: unknown option "reducton" \(did you mean "reduction"\?\)/);
+    assert.throws(() => new nn.MSELoss("sum" as never), /nn\.MSELoss: options must be an object like \{ reduction: "sum" \}, got the string "sum"/);
+    assert.throws(() => new nn.L1Loss({ reduction: "avg" } as never), /nn\.L1Loss: option "reduction" must be "mean", "sum" or "none", got "avg"/);
+    const logits = randn(3, 4), targets = tensor([0, 1, 2]);
+    assert.equal(new nn.CrossEntropyLoss({ reduction: "sum" }).forward(logits, targets).item(), nn.functional.crossEntropy(logits, targets, { reduction: "sum" }).item());
+    assert.equal(new nn.BCEWithLogitsLoss({ posWeight: tensor([2]) }).posWeight!.item(), 2);
+  });
+  it("a class target that isn't a whole number says so (not \"out of bounds\")", () => {
+    const logits = randn(2, 3);
+    assert.throws(() => nn.functional.crossEntropy(logits, tensor([1.5, 0])), /^TypeError: crossEntropy: class targets must be whole numbers \(class indices\), got 1\.5/);
+    assert.throws(() => nn.functional.crossEntropy(logits, tensor([3, 0])), /^RangeError: crossEntropy: target 3 is out of bounds for 3 classes \(0 to 2\)$/);
+  });
+  it("LR schedulers take options objects like optimizers, with required options named", () => {
+    const opt = new optim.SGD(params(), { lr: 0.1 });
+    const { StepLR, CosineAnnealingLR, LambdaLR } = optim.lrScheduler;
+    assert.equal(new StepLR(opt, { stepSize: 10 }).gamma, 0.1);
+    assert.throws(() => new StepLR(opt, 10 as never), /StepLR: options must be an object like \{ stepSize: 10, gamma: 0\.1 \}, got the number 10/);
+    assert.throws(() => new StepLR(opt, {} as never), /StepLR: option "stepSize" is required, like \{ stepSize: 10, gamma: 0\.1 \}/);
+    assert.throws(() => new StepLR(opt, { step_size: 10 } as never), /StepLR: unknown option "step_size" \(did you mean "stepSize"\?\)/);
+    assert.throws(() => new CosineAnnealingLR(opt, { tMax: 5 } as never), /CosineAnnealingLR: unknown option "tMax" \(did you mean "TMax"\?\)/);
+    assert.throws(() => new LambdaLR(opt, { lrLambda: 0.9 } as never), /LambdaLR: option "lrLambda" must be a function of the epoch/);
+    assert.throws(() => new StepLR(opt, undefined as never), /StepLR: options are required, like \{ stepSize: 10, gamma: 0\.1 \}/);
+  });
 });
 
 describe("Embedding indices", () => {

@@ -54,8 +54,8 @@ const PROGRAMS: Record<string, () => Record<string, unknown>> = {
   schedulers_chain_and_follow_the_user: () => {
     const w = t([1], true);
     const opt = new optim.SGD([w], { lr: 0.1 });
-    const s1 = new optim.lrScheduler.StepLR(opt, 2, 0.5);
-    const s2 = new optim.lrScheduler.CosineAnnealingLR(opt, 5);
+    const s1 = new optim.lrScheduler.StepLR(opt, { stepSize: 2, gamma: 0.5 });
+    const s2 = new optim.lrScheduler.CosineAnnealingLR(opt, { TMax: 5 });
     const chained: number[] = [];
     for (let i = 0; i < 8; i++) {
       opt.step();
@@ -65,7 +65,7 @@ const PROGRAMS: Record<string, () => Record<string, unknown>> = {
     }
     const w2 = t([1], true);
     const opt2 = new optim.SGD([w2], { lr: 1 });
-    const s3 = new optim.lrScheduler.StepLR(opt2, 3, 0.1);
+    const s3 = new optim.lrScheduler.StepLR(opt2, { stepSize: 3, gamma: 0.1 });
     const user: number[] = [];
     for (let epoch = 0; epoch < 7; epoch++) {
       opt2.step();

@@ -108,7 +108,7 @@ describe("parity with PyTorch", () => {
     it(`lr scheduler ${name} matches PyTorch over 15 epochs`, () => {
       const opt = new optim.SGD([tensor([0], { requiresGrad: true })], { lr: 0.1 });
       const { StepLR, CosineAnnealingLR, LambdaLR } = optim.lrScheduler;
-      const sched = name === "step_lr" ? new StepLR(opt, 3, 0.5) : name === "cosine" ? new CosineAnnealingLR(opt, 10, 0.001) : new LambdaLR(opt, (e) => 0.9 ** e);
+      const sched = name === "step_lr" ? new StepLR(opt, { stepSize: 3, gamma: 0.5 }) : name === "cosine" ? new CosineAnnealingLR(opt, { TMax: 10, etaMin: 0.001 }) : new LambdaLR(opt, { lrLambda: (e) => 0.9 ** e });
       const got: number[] = [];
       for (let i = 0; i < 15; i++) {
         opt.step();

@@ -19,7 +19,7 @@ describe("gradlens trace / gradlens run (CLI)", function () {
   it("traces the missing-zero example: the script's output, a summary with the alert at file:line, and the JSON trace", () => {
     const json = path.join(dir, "trace.json");
     const r = cli(["trace", "examples/missing-zero-grad.ts", "--json", json]);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.status, 1, "an alert fails the command, as a lint finding does");
     assert.match(r.stdout, /step +with zeroGrad +without zeroGrad/); // the script's own output
     assert.match(r.stdout, /gradlens trace examples\/missing-zero-grad\.ts: 120 steps in \d+\.\d s/);
     assert.match(r.stdout, /^parameter +shape +max grad norm +last grad norm +last update ratio$/m);
@@ -56,7 +56,7 @@ for (let i = 0; i < 4; i++) {
 `);
     const json = path.join(dir, "nan.json");
     const r = cli(["trace", file, "--json", json], dir);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /^final loss nan \(step 4\)$/m);
     assert.match(r.stdout, /^weight +\[1, 3\] +\d\.\d+ +nan +nan$/m);
     assert.match(r.stdout, /nan\.ts:8 {2}non-finite {2}step 3: the loss passed to backward\(\) is NaN/);
@@ -87,20 +87,75 @@ for (let i = 0; i < 4; i++) {
     assert.match(r.stdout, /error at fails\.ts:5: RangeError: bad batch/);
   });
 
-  it("usage errors name what was wrong (exit 2)", () => {
-    const cases: [string[], RegExp][] = [
-      [["trace"], /gradlens trace needs a script to run/],
-      [["run", "a.ts", "--steps", "3"], /--steps is an option of gradlens trace/],
-      [["trace", "a.ts", "--steps", "0"], /--steps must be a positive whole number, got "0"/],
-      [["trace", "a.ts", "b.ts"], /takes one script/],
+  it("usage errors: one short message naming the flag and its closest match, exit 2, for every command", () => {
+    const cases: [string[], string][] = [
+      [["trace"], "gradlens trace needs a script to run"],
+      [["run", "a.ts", "--steps", "3"], "--steps is an option of gradlens trace (gradlens run only runs the script)"],
+      [["trace", "a.ts", "--steps", "0"], '--steps must be a positive whole number, got "0"'],
+      [["trace", "a.ts", "b.ts"], 'gradlens trace takes one script, got "a.ts" and "b.ts" (the script\'s own arguments go after --)'],
+      [["trace", "a.ts", "--tiemout", "5"], "unknown option --tiemout for gradlens trace; did you mean --timeout?"],
+      [["lint", "--frmat", "json"], "unknown option --frmat for gradlens lint; did you mean --format?"],
+      [["lint", "--format", "sarf"], '--format must be one of stylish, json, sarif, got "sarf"; did you mean sarif?'],
+      [["lint", "--steps", "3"], "unknown option --steps for gradlens lint (it is an option of gradlens trace)"],
+      [["lnit", "."], 'unknown command "lnit"; did you mean lint?'],
     ];
     for (const [args, message] of cases) {
       const r = cli(args);
       assert.equal(r.status, 2, args.join(" "));
-      assert.match(r.stderr, message);
+      const command = ["lint", "trace", "run"].includes(args[0]) ? `${args[0]} ` : "";
+      assert.equal(r.stderr, `gradlens: ${message}\nRun "gradlens ${command}--help" for usage.\n`, args.join(" "));
+      assert.equal(r.stdout, "");
     }
-    const missing = cli(["trace", "nope.ts"]);
-    assert.equal(missing.status, 1);
-    assert.match(missing.stdout, /no such file: nope\.ts/);
+  });
+
+  it("a missing script is exit 2 for trace and run, as a missing path is for lint", () => {
+    for (const command of ["trace", "run"]) {
+      const r = cli([command, "nope.ts"]);
+      assert.equal(r.status, 2, command);
+      assert.equal(r.stderr, "gradlens: no such file: nope.ts\n");
+    }
+    const lint = cli(["lint", "nope.ts"]);
+    assert.equal(lint.status, 2);
+    assert.match(lint.stderr, /^gradlens: .*nope\.ts/);
+  });
+
+  it("each command's --help lists its own options (run's --timeout included) and the exit codes", () => {
+    const run = cli(["run", "--help"]);
+    assert.equal(run.status, 0);
+    assert.match(run.stdout, /^usage: gradlens run \[options\] <script>/);
+    assert.match(run.stdout, /^ {2}--timeout <S> +stop the script after S seconds/m);
+    assert.doesNotMatch(run.stdout, /--format/);
+    const trace = cli(["trace", "--help"]);
+    assert.match(trace.stdout, /^ {2}--steps <N> +stop after N optimizer steps \(default: no limit\)/m);
+    assert.match(trace.stdout, /^exit codes:/m);
+    assert.match(cli(["lint", "--help"]).stdout, /^ {2}--format <stylish\|json\|sarif>/m);
+    assert.match(cli(["--help"]).stdout, /^commands:\n {2}lint /m);
+    assert.match(cli(["lsp", "--help"]).stdout, /^usage: gradlens lsp/);
+  });
+
+  it("--timeout alone bounds an endless run (no hidden step limit), and the message names the flag", () => {
+    const file = path.join(dir, "endless.ts");
+    fs.writeFileSync(file, `import { nn, optim, randn } from "gradlens";
+const m = new nn.Linear(2, 1);
+const o = new optim.SGD(m.parameters(), { lr: 1e-3 });
+for (;;) { o.zeroGrad(); m.forward(randn(1, 2)).sum().backward(); o.step(); }
+`);
+    const r = cli(["trace", file, "--timeout", "4", "--log-every", "1000"], dir);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /— stopped after 4 s \(--timeout\), at step [\d,]+$/m);
+    const steps = Number(/: ([\d,]+) steps in/.exec(r.stdout)![1].replace(/,/g, ""));
+    assert.ok(steps > 0);
+  });
+
+  it("--steps stops a run and says so with the flag's name", () => {
+    const file = path.join(dir, "ten.ts");
+    fs.writeFileSync(file, `import { nn, optim, randn } from "gradlens";
+const m = new nn.Linear(2, 1);
+const o = new optim.SGD(m.parameters(), { lr: 1e-3 });
+for (let i = 0; i < 100; i++) { o.zeroGrad(); m.forward(randn(1, 2)).sum().backward(); o.step(); }
+`);
+    const r = cli(["trace", file, "--steps", "10"], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /: 10 steps in .* — stopped after 10 steps \(--steps\)$/m);
   });
 });

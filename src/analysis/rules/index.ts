@@ -24,13 +24,15 @@ export const RULES: Record<RuleId, RuleMeta> = {
 };
 
 export const messages = {
-  missing(optimizer: string, manual: boolean, zeroedSomewhere: boolean): string {
+  /** `pyTorchSpelling`: the file calls `<optimizer>.zero_grad()`, which the engine doesn't have. */
+  missing(optimizer: string, manual: boolean, zeroedSomewhere: boolean, pyTorchSpelling = false): string {
     if (manual) {
       return `\`${optimizer}\` is updated from \`${optimizer}.grad\`, which accumulates across iterations: ` +
         `\`${optimizer}.grad\` is ${zeroedSomewhere ? "not cleared on every path" : "never cleared"} between updates`;
     }
     return `\`${optimizer}.step()\` applies gradients accumulated across iterations: ` +
-      `\`${optimizer}.zeroGrad()\` is ${zeroedSomewhere ? "not called on every path" : "never called"} between steps`;
+      `\`${optimizer}.zeroGrad()\` is ${zeroedSomewhere ? "not called on every path" : "never called"} between steps` +
+      (pyTorchSpelling ? ` (\`${optimizer}.zero_grad()\` is PyTorch's spelling: in gradlens it is \`${optimizer}.zeroGrad()\`)` : "");
   },
   /** A zero covers part of what the optimizer owns: `parts` are left stale. */
   missingPart(optimizer: string, parts: string[], zeroedSomewhere: boolean): string {

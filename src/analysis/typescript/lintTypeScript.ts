@@ -198,6 +198,13 @@ class Reporter {
     return { file: this.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column, rule, severity: RULES[rule].severity, message, optimizer, related, fixes, range };
   }
 
+  /** Whether the file calls `<receiver>.zero_grad(`: PyTorch's spelling, which isn't an engine method. */
+  private callsPyTorchSpelling(receiver: string): boolean {
+    const escaped = receiver.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    // `optimizer.zero_grad()`, or `(optimizer as any).zero_grad()` past the type checker.
+    return new RegExp(`(^|[^\\w$.])${escaped}(\\s+as\\s+[\\w<>]+\\s*\\))?\\s*\\??\\.\\s*zero_grad\\s*\\(`).test(this.text);
+  }
+
   toFinding(r: RawFinding, staleParts?: Set<string | null>): Finding {
     const { sites } = this.program;
     const id = findingKey(r, sites);
@@ -248,7 +255,7 @@ class Reporter {
         const partial = !manual && all[0] !== null && stale.length > 0 && stale.length < all.length;
         const message = partial
           ? messages.missingPart(step.text, stale.map(displayPart), sites.some((s) => s.kind === "zero" && fns.has(s.fn) && stale.some((p) => displayPart(p) === s.text)))
-          : messages.missing(step.text, manual, zeroedSomewhere);
+          : messages.missing(step.text, manual, zeroedSomewhere, !manual && this.callsPyTorchSpelling(step.text));
         return this.make("missing-zero-grad", at.range, message, step.text, related, fixes);
       }
       case "discarded-before-step":
