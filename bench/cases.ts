@@ -73,3 +73,14 @@ export function tfjsRun(tf: typeof TF, id: string): Run {
   });
 }
 
+
+/**
+ * The PyTorch peer's environment: one thread, and OpenBLAS free to pick its own kernels for this
+ * CPU. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set machine-wide, pin it to old kernels (2-7×
+ * slower products here, same results): a peer runs at its best.
+ */
+export function torchEnv(): NodeJS.ProcessEnv {
+  const { OPENBLAS_CORETYPE: _core, OPENBLAS_L2_SIZE: _l2, ...rest } = process.env;
+  return { ...rest, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" };
+}
+

@@ -10,7 +10,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { gradlensRun, Row, Run, tfjsRun } from "./cases";
+import { gradlensRun, Row, Run, tfjsRun, torchEnv } from "./cases";
 
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 /** Steps of the side-by-side run (tfjs-cpu takes ~0.1 s each, so --quick does fewer). */
@@ -66,7 +66,7 @@ function spawnChild(system: string, id: string, steps: number): ChildReport | st
   const root = path.resolve(__dirname, "..");
   try {
     const out = system === "pytorch"
-      ? execFileSync(fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3", [path.join(__dirname, "peers_torch.py"), "--memory", id, String(steps)], { encoding: "utf8", env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" }, stdio: ["ignore", "pipe", "pipe"] })
+      ? execFileSync(fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3", [path.join(__dirname, "peers_torch.py"), "--memory", id, String(steps)], { encoding: "utf8", env: torchEnv(), stdio: ["ignore", "pipe", "pipe"] })
       : execFileSync(process.execPath, ["--expose-gc", path.join(root, "scripts/run-ts.cjs"), __filename, "--child", system, id, String(steps)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     return JSON.parse(out.trim().split("\n").pop()!) as ChildReport;
   } catch (e) {

@@ -14,7 +14,7 @@ import * as readline from "node:readline";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import type * as Engine from "../engine/index";
-import { gradlensRun, Row, Run, tfjsRun } from "./cases";
+import { gradlensRun, Row, Run, tfjsRun, torchEnv } from "./cases";
 
 // The shipped bundle — what a user's `import "gradlens"` loads (`npm run bench` builds it first) —
 // not the per-file transpiled sources, whose module getters would be timed too.
@@ -94,10 +94,10 @@ async function startServer<Info>(command: string, args: string[], env: NodeJS.Pr
 }
 
 /** PyTorch in a Python subprocess, or the reason it isn't available (`import torch` fails). */
-async function startTorch(): Promise<Server<{ version: string; blas: string[] }> | string> {
+async function startTorch(): Promise<Server<{ version: string; blas: string[]; openblasCore: string | null; pinned: Record<string, string> }> | string> {
   const python = fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   try {
-    return await startServer(python, [path.join(__dirname, "peers_torch.py")], { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1" });
+    return await startServer(python, [path.join(__dirname, "peers_torch.py")], torchEnv());
   } catch (e) {
     return `PyTorch not available (${(e as Error).message})`;
   }
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   const fmtv = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
   console.log(`\nThe engine beside its peers (${quick ? "--quick, " : ""}median of ${REPS} interleaved samples of ≥ ${SAMPLE_MS} ms; one thread each)`);
   if (typeof torch === "string") console.log(`  ${torch}: its column is left out`);
-  else console.log(`  PyTorch ${torch.info.version}, BLAS: ${torch.info.blas.join(", ")}`);
+  else console.log(`  PyTorch ${torch.info.version}, BLAS: ${torch.info.blas.join(", ")}; OpenBLAS core: ${torch.info.openblasCore ?? "(not OpenBLAS)"}${Object.keys(torch.info.pinned).length > 0 ? ` (pinned by ${JSON.stringify(torch.info.pinned)})` : ", chosen by OpenBLAS"}`);
   console.log(`| case | unit | ${systems.join(" | ")} | gradlens vs best peer |`);
   console.log(`|---|---|${systems.map(() => "---:").join("|")}|---:|`);
   for (const r of results) {

@@ -17,6 +17,21 @@ def blas():
     return sorted(os.path.basename(l) + " (" + os.path.realpath(l) + ")" for l in libs) or ["unknown"]
 
 
+def openblas_core():
+    """The kernel set OpenBLAS chose for this CPU (what OPENBLAS_CORETYPE would pin), or None."""
+    import ctypes
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "openblas" in line.lower() and line.split()[-1].startswith("/")}
+    for lib in sorted(libs):
+        try:
+            fn = ctypes.CDLL(lib).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        fn.restype = ctypes.c_char_p
+        return fn().decode()
+    return None
+
+
 def make(case):
     kind, _, arg = case.partition(":")
     if kind in ("matmul-AB", "matmul-AtB", "matmul-ABt"):
@@ -73,7 +88,9 @@ if len(sys.argv) == 4 and sys.argv[1] == "--memory":
     print(json.dumps({"startMB": None, "loadedMB": loaded, "peakMB": peak_rss_mb()}), flush=True)
     sys.exit(0)
 
-print(json.dumps({"ready": True, "version": torch.__version__, "blas": blas()}), flush=True)
+torch.ones(2, 2) @ torch.ones(2, 2)  # loads the BLAS library, so its core can be read
+print(json.dumps({"ready": True, "version": torch.__version__, "blas": blas(), "openblasCore": openblas_core(),
+                  "pinned": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}}), flush=True)
 cache = {}
 for line in sys.stdin:
     case, ms = line.split()

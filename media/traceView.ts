@@ -120,7 +120,7 @@ const charts: Record<string, uPlot | null> = { loss: null, grad: null, ratio: nu
 let applyingRange = false;
 
 function onRange(u: uPlot): void {
-  if (applyingRange) return;
+  if (applyingRange || model.lossStep.length === 0) return;
   const { min, max } = u.scales.x;
   if (min === undefined || max === undefined) return;
   const full = model.lossStep.length > 0 && min <= model.lossStep[0] && max >= model.lossStep[model.lossStep.length - 1];
@@ -170,7 +170,8 @@ function makeChart(key: string, el: HTMLElement, series: uPlot.Series[], data: u
   const width = Math.max(300, el.clientWidth);
   const u = new uPlot({
     width, height: 220, series: [{ label: "step" }, ...series], axes: axes(log),
-    scales: { x: { time: false, range: (_u, min, max) => (min < max ? [min, max] : [min - 1, max + 1]) }, y: log ? { distr: 3, range: logRange } : {} },
+    // No step yet (a streaming run's first draw): a placeholder range, never taken for a zoom.
+    scales: { x: { time: false, range: (_u, min, max) => (min === null || max === null ? [0, 1] : min < max ? [min, max] : [min - 1, max + 1]) }, y: log ? { distr: 3, range: logRange } : {} },
     cursor: { sync: { key: "gradlens" }, drag: { x: true, y: false } },
     legend: { live: true },
     hooks: {

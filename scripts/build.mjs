@@ -1,11 +1,13 @@
 // One build for everything: the extension (vscode external), the engine as a library
-// (CommonJS + ESM, plus .d.ts), and the CLI. `--watch` rebuilds on change.
+// (CommonJS + ESM, plus .d.ts), and the CLI. `--watch` rebuilds on change. Source maps only with
+// `--sourcemap` (or GRADLENS_SOURCEMAP=1): they are most of the package's size and no user needs them.
 import * as esbuild from "esbuild";
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 const watch = process.argv.includes("--watch");
-const common = { bundle: true, sourcemap: true, target: "node20", logLevel: "warning" };
+const sourcemap = process.argv.includes("--sourcemap") || process.env.GRADLENS_SOURCEMAP === "1";
+const common = { bundle: true, sourcemap, target: "node20", logLevel: "warning" };
 
 const builds = [
   // The VS Code extension: the thin client (vscode-languageclient bundled, vscode external)...
@@ -34,9 +36,9 @@ const builds = [
     // engine doesn't add the linter's dependencies to a user's project. ESM dependencies that
     // read import.meta.url get this file's URL (a CommonJS bundle has no import.meta).
     define: { "import.meta.url": "__gradlensImportMetaUrl" },
-    // Mapped lines for stack traces, without embedding the bundled dependencies' sources.
+    // With --sourcemap: mapped lines for stack traces, without embedding the bundled dependencies' sources.
     sourcesContent: false,
-    minifyWhitespace: true,
+    minify: true,
     banner: { js: '#!/usr/bin/env node\nconst __gradlensImportMetaUrl = require("url").pathToFileURL(__filename).href;' },
   },
   // The trace view (webview and HTML report): browser code with uPlot bundled in.

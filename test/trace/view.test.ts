@@ -248,6 +248,30 @@ for (let i = 0; i < 30; i++) {
     await page.context().close();
   });
 
+  it("a run streamed in batches (as the webview gets it), starting with no step at all, shows every step", async () => {
+    const events = syntheticRun(120);
+    // The page opens on the run's start alone, as the webview does before the first step.
+    const file = path.join(dir, "streamed.html");
+    fs.writeFileSync(file, reportHtml(events.slice(0, 2), path.join(root, "media/build")));
+    const context = await browser!.newContext({ viewport: { width: 1300, height: 1100 }, offline: true });
+    const page = await context.newPage();
+    await page.goto(`file://${file}`);
+    await page.waitForFunction(() => (window as unknown as { gradlensView: () => { draws: number } }).gradlensView().draws > 0);
+    for (let from = 2; from < events.length; from += 30) {
+      await page.evaluate((batch) => window.postMessage({ type: "events", events: batch }, "*"), events.slice(from, from + 30));
+      await page.waitForFunction((n) => (window as unknown as { gradlensView: () => { steps: number } }).gradlensView().steps >= n, Math.min(120, from + 28));
+    }
+    await page.waitForFunction(() => {
+      const v = (window as unknown as { gradlensView: () => { steps: number; scales: Record<string, [number, number]> } }).gradlensView();
+      return v.steps === 120 && v.scales.loss[1] === 120;
+    });
+    const view = await viewOf(page);
+    assert.equal(view.range, null, "no zoom was recorded from the empty first draw");
+    for (const k of ["loss", "grad", "ratio"]) assert.deepEqual(view.scales[k], [1, 120], k);
+    await page.screenshot({ path: path.join(SHOTS, "report-streamed.png"), fullPage: true });
+    await context.close();
+  });
+
   it("opened offline, the report asked the network for nothing", () => {
     assert.deepEqual(requests, []);
   });
