@@ -5,8 +5,8 @@
  */
 import { Diagnostic, DiagnosticSeverity, Range, TextEdit } from "vscode-languageserver";
 import type { Finding, Notice, RuleId, TextEdit as AnalysisEdit } from "../analysis/core/types";
+import { ruleDocsUrl } from "../analysis/rules/index";
 
-export const DOCS = "https://github.com/gradlens/gradlens#rules";
 export const SOURCE = "gradlens";
 
 export interface FixData {
@@ -41,7 +41,7 @@ export function findingToDiagnostic(f: Finding, uri: string, version: number): D
     severity: f.severity === "error" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
     source: SOURCE,
     code: f.rule,
-    codeDescription: { href: `${DOCS.replace("#rules", "")}#${f.rule}` },
+    codeDescription: { href: ruleDocsUrl(f.rule) },
     message: f.message,
     relatedInformation: f.related.map((r) => ({ location: { uri, range: toRange(r.line, r.column, r.line, r.column) }, message: r.message })),
     data,

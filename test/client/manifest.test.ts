@@ -69,18 +69,25 @@ describe("the VS Code extension's manifest and package", () => {
     for (const lang of ["typescript", "javascript", "typescriptreact", "javascriptreact"]) assert.ok(manifest.activationEvents.includes(`onLanguage:${lang}`), lang);
   });
 
-  it("packs a VSIX of only the minified bundles, media and docs, under 2 MB", function () {
+  it("packs a VSIX of only the minified bundles, media and docs, under 2.5 MB, whose readme's images and links all resolve inside it", function () {
     this.timeout(60_000);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-vsix-test-"));
     try {
       const out = path.join(dir, "g.vsix");
       const log = execFileSync(process.execPath, ["scripts/package.mjs", "--no-build", "--out", out], { cwd: root, encoding: "utf8", stdio: "pipe" });
       assert.match(log, /g\.vsix: \d+\.\d\d MB/);
-      assert.ok(fs.statSync(out).size < 2 * 1024 * 1024, `${fs.statSync(out).size} bytes`);
+      assert.ok(fs.statSync(out).size < 2.5 * 1024 * 1024, `${fs.statSync(out).size} bytes`);
       const entries = readZip(out);
       const files = [...entries.keys()].filter((n) => n.startsWith("extension/")).sort();
-      assert.deepEqual(files, ["extension/LICENSE.txt", "extension/changelog.md", "extension/dist/engine.js", "extension/dist/engine.mjs", "extension/dist/extension.js", "extension/dist/server.js",
-        "extension/media/build/traceView.css", "extension/media/build/traceView.js", "extension/media/icon.png", "extension/package.json", "extension/readme.md"]);
+      const docs = fs.readdirSync(path.join(root, "docs"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".md")).map((f) => `extension/docs/${f}`);
+      const shots = fs.readdirSync(path.join(root, "media/screenshots")).map((f) => `extension/media/screenshots/${f}`);
+      assert.deepEqual(files, ["extension/ARCHITECTURE.md", "extension/LICENSE.txt", "extension/changelog.md", "extension/dist/engine.js", "extension/dist/engine.mjs", "extension/dist/extension.js", "extension/dist/server.js",
+        ...docs, "extension/media/build/traceView.css", "extension/media/build/traceView.js", "extension/media/icon.png", ...shots, "extension/package.json", "extension/readme.md"].sort());
+      // The extension page renders the readme from the VSIX: every relative image and link must be in it.
+      const readme = entries.get("extension/readme.md")!.toString("utf8");
+      const targets = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/.test(t));
+      assert.ok(targets.some((t) => t.endsWith(".png")), "the readme shows screenshots");
+      for (const t of targets) assert.ok(entries.has(`extension/${t}`), `the readme's ${t} is in the VSIX`);
       const pkg = JSON.parse(entries.get("extension/package.json")!.toString("utf8"));
       assert.equal(pkg.main, "./dist/extension.js");
       assert.equal(pkg.scripts, undefined);

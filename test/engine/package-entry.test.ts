@@ -38,7 +38,8 @@ describe("package entry point", () => {
       "const w: Tensor = randn(3, 1, { requiresGrad: true });",
       "const model = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 1));",
       "const opt = new optim.AdamW(model.parameters(), { lr: 1e-3, amsgrad: true });",
-      "new optim.lrScheduler.StepLR(opt, 10).step();",
+      "new optim.lrScheduler.StepLR(opt, { stepSize: 10 }).step();",
+      "const lossFn = new nn.CrossEntropyLoss({ reduction: \"sum\" });",
       "opt.zeroGrad({ setToNone: true });",
       "model.forward(tensor([[1, 2, 3]])).sum().backward();",
       "opt.step();",
@@ -49,7 +50,7 @@ describe("package entry point", () => {
     const tsc = path.join(root, "node_modules/typescript/bin/tsc");
     fs.writeFileSync(path.join(dir, "main.ts"), good);
     execFileSync(process.execPath, [tsc, "-p", dir], { encoding: "utf8" });
-    fs.writeFileSync(path.join(dir, "main.ts"), good + '\nconst bad: string = tensor([1]).item();\nnew optim.SGD(model.parameters(), { learningRate: 1 });');
+    fs.writeFileSync(path.join(dir, "main.ts"), good + '\nconst bad: string = tensor([1]).item();\nnew optim.SGD(model.parameters(), { learningRate: 1 });\nnew optim.lrScheduler.StepLR(opt, 10);');
     let output = "";
     try {
       execFileSync(process.execPath, [tsc, "-p", dir], { encoding: "utf8" });
@@ -58,6 +59,7 @@ describe("package entry point", () => {
     }
     assert.match(output, /Type 'number' is not assignable to type 'string'/);
     assert.match(output, /learningRate/);
+    assert.match(output, /Argument of type 'number' is not assignable to parameter of type '\{ stepSize: number/);
   });
 
   it("the engine bundle has no Node-only imports (runs in any JS runtime)", () => {

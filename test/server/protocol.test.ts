@@ -121,7 +121,7 @@ describe("gradlens lsp (the language server over stdio)", function () {
     const d = p.diagnostics[0];
     assert.equal(d.source, "gradlens");
     assert.equal(d.code, "missing-zero-grad");
-    assert.match(d.codeDescription!.href, /#missing-zero-grad$/);
+    assert.equal(d.codeDescription!.href, "https://github.com/gradlens/gradlens/blob/main/docs/rules/missing-zero-grad.md");
     assert.equal(d.range.start.line, 10); // line 11, 0-based
     assert.ok(d.relatedInformation!.some((r) => /re-applies the old gradients/.test(r.message)));
     assert.equal((d.data as { version: number }).version, 1);

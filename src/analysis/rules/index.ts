@@ -23,6 +23,11 @@ export const RULES: Record<RuleId, RuleMeta> = {
   },
 };
 
+/** Each rule's reference page (docs/rules/<id>.md), where diagnostics' and SARIF's links point. */
+export function ruleDocsUrl(id: RuleId): string {
+  return `https://github.com/gradlens/gradlens/blob/main/docs/rules/${id}.md`;
+}
+
 export const messages = {
   /** `pyTorchSpelling`: the file calls `<optimizer>.zero_grad()`, which the engine doesn't have. */
   missing(optimizer: string, manual: boolean, zeroedSomewhere: boolean, pyTorchSpelling = false): string {

@@ -1,6 +1,7 @@
 /** `--format sarif`: SARIF 2.1.0 for code-scanning upload (results, related locations, fixes, parse errors). */
 import type { LintResult } from "../../analysis/lint";
 import { RULES } from "../../analysis/lint";
+import { ruleDocsUrl } from "../../analysis/rules/index";
 
 function uri(file: string): string {
   return file.split("\\").join("/").split("/").map(encodeURIComponent).join("/");
@@ -17,7 +18,8 @@ export function formatSarif(results: LintResult[], version: string): string {
     name: id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase()),
     shortDescription: { text: RULES[id].summary },
     fullDescription: { text: RULES[id].summary },
-    help: { text: `${RULES[id].summary} See the README section "${id}".` },
+    helpUri: ruleDocsUrl(id),
+    help: { text: `${RULES[id].summary} See ${ruleDocsUrl(id)}.` },
     defaultConfiguration: { level: RULES[id].severity === "error" ? "error" : "warning" },
   }));
   const sarifResults = results.flatMap((r) => r.findings.map((f) => ({
