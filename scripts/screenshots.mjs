@@ -1,11 +1,11 @@
 // `npm run screenshots`: the README's screenshots, from the last test run (the VS Code end-to-end
-// suite and the trace view suite write them to test-output/). Run `npm test` first.
+// suite writes them to test-output/e2e-vscode/). Run `npm test` first.
 import { copyFileSync, existsSync } from "node:fs";
 
 const SHOTS = {
   "media/screenshots/quick-fix.png": "test-output/e2e-vscode/2-quick-fixes.png",
   "media/screenshots/trace-panel.png": "test-output/e2e-vscode/trace-panel.png",
-  "media/screenshots/trace-gan.png": "test-output/trace-view/report-gan.png",
+  "media/screenshots/trace-gan.png": "test-output/e2e-vscode/trace-gan.png",
 };
 const missing = Object.values(SHOTS).filter((f) => !existsSync(f));
 if (missing.length > 0) {

@@ -23,8 +23,8 @@ describe("linting the examples", () => {
     assert.deepEqual(findings[0].fixes.map((f) => f.placement), ["after-step", "loop-start"]);
   });
 
-  it("accepts the gradient-accumulation and manual-SGD examples", () => {
-    for (const name of ["gradient-accumulation.ts", "manual-sgd.ts"]) {
+  it("accepts the gradient-accumulation, manual-SGD and GAN examples", () => {
+    for (const name of ["gradient-accumulation.ts", "manual-sgd.ts", "gan.ts"]) {
       const r = lint(name);
       assert.equal(r.analysed, true, `${name} imports gradlens`);
       assert.deepEqual(r.findings, [], name);

@@ -362,6 +362,9 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     await alert.waitFor({ timeout: 10_000 });
     assert.match(await alert.innerText(), new RegExp(`trace-me\\.ts:${buggyStep} confirmed at runtime: step 62 applied gradients of 2 backward passes`));
     assert.ok(await view.locator("#loss canvas").count() > 0, "the loss chart is drawn");
+    // Streamed in batches, the charts end up showing every step (not the empty first draw's range).
+    const scales = await view.locator("body").evaluate(() => (window as unknown as { gradlensView: () => { scales: Record<string, [number, number]>; range: unknown } }).gradlensView());
+    assert.deepEqual([scales.range, scales.scales.loss, scales.scales.grad], [null, [1, 120], [1, 120]]);
     await shot(page, "trace-panel");
     // The runtime diagnostic, beside the static one.
     const rows = await problemRows(page);
@@ -380,6 +383,23 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     await view.locator("#loss .u-legend", { hasText: "loss (with fix)" }).waitFor({ state: "detached", timeout: 20_000 });
     await view.locator("#status", { hasText: /120 steps — finished/ }).waitFor({ timeout: 60_000 });
     assert.equal(await view.locator("#alerts li").count(), 1);
+  });
+
+  it("▶ Trace training on a GAN: each network under its optimizer's name, a loss per optimizer, lines drawn", async () => {
+    await openFile(page, "gan.ts");
+    const loopLine = fs.readFileSync(path.join(workspace, "gan.ts"), "utf8").split("\n").findIndex((l) => l.startsWith("for (")) + 1;
+    await goToLine(page, loopLine);
+    const lens = page.locator(".codelens-decoration a", { hasText: "▶ Trace training" }).first();
+    await lens.waitFor({ timeout: 20_000 });
+    await lens.click();
+    const view = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+    await view.locator("#status", { hasText: /400 steps — finished/ }).waitFor({ timeout: 60_000 });
+    const info = await view.locator("body").evaluate(() => (window as unknown as { gradlensView: () => { legends: Record<string, string[]>; scales: Record<string, [number, number]> } }).gradlensView());
+    assert.deepEqual(info.legends.loss, ["loss (optD)", "loss (optG)"]);
+    assert.ok(info.legends.grad.includes("optD: 0.weight") && info.legends.grad.includes("optG: 2.bias"), info.legends.grad.join(", "));
+    assert.deepEqual(info.scales.grad, [1, 400]);
+    assert.equal(await view.locator("#alerts li").count(), 0, "a correct GAN raises no alert");
+    await shot(page, "trace-gan");
   });
 
   it("(7) in an untrusted folder (restricted mode) diagnostics still appear", async () => {

@@ -103,8 +103,8 @@ describe("traced runs (real child processes)", function () {
   });
 
   it("names each optimizer as the script does: the variable its step is called on, else its module's class", async () => {
-    const gan = await run(path.join(__dirname, "support/gan.ts"));
-    assert.deepEqual(ofType(gan.events, "params").map((p) => [p.label, p.kind, p.params.length]), [["optD", "Adam", 4], ["optimizerG", "Adam", 4]]);
+    const gan = await run(path.join(root, "examples/gan.ts"));
+    assert.deepEqual(ofType(gan.events, "params").map((p) => [p.label, p.kind, p.params.length]), [["optD", "Adam", 4], ["optG", "Adam", 4]]);
     const file = script("classes.ts", `import { nn, optim, randn } from "gradlens";
 class Critic extends nn.Module { fc = new nn.Linear(3, 1); forward(x: any) { return this.fc.forward(x); } }
 class Trainer {

@@ -178,11 +178,11 @@ for (let i = 0; i < 30; i++) {
   });
 
   it("a GAN: each network's series under its optimizer's name, lines drawn across the other's steps, one loss per optimizer", async () => {
-    const page = await open(await record(path.join(__dirname, "support/gan.ts")), "gan");
+    const page = await open(await record(path.join(root, "examples/gan.ts")), "gan");
     await page.screenshot({ path: path.join(SHOTS, "report-gan.png"), fullPage: true });
     const view = await viewOf(page);
-    assert.deepEqual(view.legends.loss, ["loss (optD)", "loss (optimizerG)"]);
-    assert.ok(view.legends.grad.includes("optD: 0.weight") && view.legends.grad.includes("optimizerG: 0.weight"), view.legends.grad.join(", "));
+    assert.deepEqual(view.legends.loss, ["loss (optD)", "loss (optG)"]);
+    assert.ok(view.legends.grad.includes("optD: 0.weight") && view.legends.grad.includes("optG: 0.weight"), view.legends.grad.join(", "));
     assert.equal(view.legends.grad.length, 8);
     // Every other step is the other network's: with gaps there, uPlot drew no line at all.
     for (const chart of ["#loss canvas", "#grad canvas", "#ratio canvas"]) {
