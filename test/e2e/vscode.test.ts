@@ -386,10 +386,13 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
   });
 
   it("▶ Trace training on a GAN: each network under its optimizer's name, a loss per optimizer, lines drawn", async () => {
+    // One editor and no earlier trace panel: the lens and the webview found below are this file's.
+    await runCommand(page, "View: Close All Editors");
+    await page.locator("iframe.webview").waitFor({ state: "detached", timeout: 20_000 });
     await openFile(page, "gan.ts");
     const loopLine = fs.readFileSync(path.join(workspace, "gan.ts"), "utf8").split("\n").findIndex((l) => l.startsWith("for (")) + 1;
     await goToLine(page, loopLine);
-    const lens = page.locator(".codelens-decoration a", { hasText: "▶ Trace training" }).first();
+    const lens = page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "▶ Trace training" }).first();
     await lens.waitFor({ timeout: 20_000 });
     await lens.click();
     const view = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
@@ -399,7 +402,13 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     assert.ok(info.legends.grad.includes("optD: 0.weight") && info.legends.grad.includes("optG: 2.bias"), info.legends.grad.join(", "));
     assert.deepEqual(info.scales.grad, [1, 400]);
     assert.equal(await view.locator("#alerts li").count(), 0, "a correct GAN raises no alert");
+    // The README's screenshot: room for the charts (no panel, no side bar).
+    if (await page.locator(".part.panel").isVisible()) await runCommand(page, "View: Hide Panel");
+    await runCommand(page, "View: Toggle Primary Side Bar Visibility");
+    await page.locator(".part.sidebar").waitFor({ state: "hidden", timeout: 10_000 });
+    await view.locator("#grad canvas").first().scrollIntoViewIfNeeded();
     await shot(page, "trace-gan");
+    await runCommand(page, "View: Toggle Primary Side Bar Visibility");
   });
 
   it("(7) in an untrusted folder (restricted mode) diagnostics still appear", async () => {
