@@ -131,7 +131,9 @@ export class TracePanel implements vscode.Disposable {
   }
 
   private postState(): void {
-    this.post({ type: "state", running: this.run !== null && !this.events.some((e) => e.type === "run-end"), canCompare: true });
+    // "Compare with fix" only where there is a fix to compare with: the file has a static finding.
+    const canCompare = vscode.languages.getDiagnostics(this.file).some((d) => d.source === "gradlens");
+    this.post({ type: "state", running: this.run !== null && !this.events.some((e) => e.type === "run-end"), canCompare });
   }
 
   private async onMessage(m: FromView): Promise<void> {

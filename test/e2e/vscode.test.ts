@@ -402,6 +402,7 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     assert.ok(info.legends.grad.includes("optD: 0.weight") && info.legends.grad.includes("optG: 2.bias"), info.legends.grad.join(", "));
     assert.deepEqual(info.scales.grad, [1, 400]);
     assert.equal(await view.locator("#alerts li").count(), 0, "a correct GAN raises no alert");
+    assert.equal(await view.locator("#compare").isVisible(), false, "nothing to compare with: no finding in the file");
     // The README's screenshot: room for the charts (no panel, no side bar).
     if (await page.locator(".part.panel").isVisible()) await runCommand(page, "View: Hide Panel");
     await runCommand(page, "View: Toggle Primary Side Bar Visibility");
