@@ -6,7 +6,8 @@
 /** Options PyTorch has that gradlens doesn't implement yet, per call site, to say so plainly. */
 export type Unsupported = readonly string[];
 
-function distance(a: string, b: string): number {
+/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
+export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
@@ -24,7 +25,7 @@ function closest(key: string, known: readonly string[]): string | null {
   if (exact) return exact;
   let best: string | null = null, bestD = Infinity;
   for (const k of known) {
-    const d = distance(norm(key), norm(k));
+    const d = editDistance(norm(key), norm(k));
     if (d < bestD) [best, bestD] = [k, d];
   }
   return bestD <= Math.max(1, Math.floor(key.length / 3)) ? best : null;

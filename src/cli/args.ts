@@ -4,6 +4,8 @@
  * message naming what was wrong (and the closest flag), never the whole help (exit 2).
  */
 
+import { editDistance } from "../../engine/options";
+
 export type Command = "lint" | "trace" | "run" | "lsp";
 
 export class UsageError extends Error {
@@ -118,23 +120,11 @@ Run "gradlens <command> --help" for a command's options.
 
 ${EXIT_CODES}`;
 
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
 /** The closest of `known` to `typed`, when it is close enough to be a typo. */
 export function closest(typed: string, known: readonly string[]): string | null {
   let best: string | null = null, bestD = Infinity;
   for (const k of known) {
-    const d = distance(typed, k);
+    const d = editDistance(typed, k);
     if (d < bestD) [best, bestD] = [k, d];
   }
   return best !== null && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : null;
