@@ -26,34 +26,16 @@ export class Locator {
 
   /** The first user frame's location and the name of the function it is in (once per optimizer: not cached). */
   callerHere(): { at: SourceLocation; fn: string | null } | null {
-    const saved = Error.prepareStackTrace;
-    Error.prepareStackTrace = callSites;
-    const holder: { stack?: NodeJS.CallSite[] } = {};
-    Error.captureStackTrace(holder, this.callerHere);
-    const sites = holder.stack ?? [];
-    Error.prepareStackTrace = saved;
-    for (const site of sites) {
-      const file = site.getFileName();
-      if (file === undefined || file === null || this.skip(file)) continue;
-      const at = mapped(file, site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0);
+    for (const site of this.userSites(Error.stackTraceLimit, this.callerHere)) {
+      const at = mapped(site.getFileName()!, site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0);
       if (at !== null) return { at, fn: site.getFunctionName() || null };
     }
     return null;
   }
 
   private firstUserFrame(depth: number): SourceLocation | null {
-    const saved = Error.prepareStackTrace;
-    const savedLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = depth;
-    Error.prepareStackTrace = callSites;
-    const holder: { stack?: NodeJS.CallSite[] } = {};
-    Error.captureStackTrace(holder, this.firstUserFrame);
-    const sites = holder.stack ?? [];
-    Error.prepareStackTrace = saved;
-    Error.stackTraceLimit = savedLimit;
-    for (const site of sites) {
-      const file = site.getFileName();
-      if (file === undefined || file === null || this.skip(file)) continue;
+    for (const site of this.userSites(depth, this.firstUserFrame)) {
+      const file = site.getFileName()!;
       const line = site.getLineNumber() ?? 0, column = site.getColumnNumber() ?? 0;
       let inFile = this.cache.get(file);
       if (inFile === undefined) this.cache.set(file, (inFile = new Map()));
@@ -64,6 +46,23 @@ export class Locator {
       if (hit !== null) return hit;
     }
     return null;
+  }
+
+  /** The call sites of up to `depth` frames above `above` that are the user's (V8 CallSites, no string formatting). */
+  private userSites(depth: number, above: Function): NodeJS.CallSite[] {
+    const saved = Error.prepareStackTrace;
+    const savedLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = depth;
+    Error.prepareStackTrace = callSites;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, above);
+    const sites = holder.stack ?? [];
+    Error.prepareStackTrace = saved;
+    Error.stackTraceLimit = savedLimit;
+    return sites.filter((site) => {
+      const file = site.getFileName();
+      return file !== undefined && file !== null && !this.skip(file);
+    });
   }
 
   private skip(file: string): boolean {
