@@ -6,7 +6,8 @@
  */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import { norm } from "../core/optimizers";
-import type { Block, Cond, FunctionGraph, GraphEvent, GuardVar, Loop, OptimizerFacts, ProgramGraph, Site, ZeroTarget } from "../core/cfg";
+import type { Cond, FunctionGraph, Site, ZeroTarget } from "../core/cfg";
+import { BuiltProgram, FlowBuilder, ProgramTables } from "../core/graphKit";
 import { elementOf, looksLikeOptimizerCollection, looksLikeOptimizerName } from "../core/optimizers";
 import { boundedLoopCounter, ConditionReader, GuardScope, intLiteral, UNKNOWN } from "./conditions";
 import { ClassTable } from "./classes";
@@ -22,45 +23,13 @@ type InlineKind = "iife" | "loop" | "once" | "closure";
 /** Beyond this nesting the builder stops descending and treats the subtree as opaque. */
 const MAX_NESTING = 50_000;
 
-export interface TsProgram extends ProgramGraph {
-  siteNodes: Node[];
-  loopNodes: Node[];
-  /** The block where each loop's body starts (where a loop-start fix lands in the graph). */
-  loopBodies: number[];
-}
-
-interface JumpTarget {
-  label: string | null;
-  breakTo: number;
-  continueTo: number | null;
-  finallyDepth: number;
-  /** Barrier: inlined callbacks can't break out to the caller's loops. */
-  barrier?: boolean;
-}
-
-interface FinallyContext {
-  entry: number;
-  /** Jump targets that abrupt completions inside the try resume at, with their finally depth. */
-  pending: Map<number, number>;
-}
+export type TsProgram = BuiltProgram<Node>;
 
 export function buildProgram(parsed: ParsedFile): TsProgram {
   return new ProgramBuilder(parsed).build();
 }
 
-class ProgramBuilder {
-  readonly functions: FunctionGraph[] = [];
-  readonly sites: Site[] = [];
-  readonly loops: Loop[] = [];
-  readonly siteNodes: Node[] = [];
-  readonly loopNodes: Node[] = [];
-  readonly loopBodies: number[] = [];
-  readonly facts: OptimizerFacts = {
-    optimizers: new Set(), sources: new Map(), notOptimizers: new Set(), zeroGradReceivers: new Set(), stepReceivers: new Set(),
-    fresh: new Set(), optimizerCollections: new Set(),
-  };
-  readonly guardVars: GuardVar[] = [];
-  private readonly guardIds = new Map<string, number>();
+class ProgramBuilder extends ProgramTables<Node> {
   /** Lists of parameters by variable: the modules they were built from (null: unknown content). */
   readonly paramLists = new Map<string, Set<string> | null>();
   readonly classes: ClassTable;
@@ -71,43 +40,29 @@ class ProgramBuilder {
   private readonly queue: [number, Node][] = [];
 
   constructor(readonly parsed: ParsedFile) {
+    super();
     this.classes = new ClassTable(parsed);
     for (const t of this.classes.freshTexts()) this.facts.fresh.add(t);
   }
 
-  guardVar(fn: number, g: GuardVar): number {
-    const key = `${fn}|${g.kind === "opaque" ? `o|${g.text}` : `p|${g.counter}|${g.modulus}|${g.size}|${g.bounded}`}`;
-    let id = this.guardIds.get(key);
-    if (id === undefined) {
-      id = this.guardVars.length;
-      this.guardVars.push(g);
-      this.guardIds.set(key, id);
-    }
-    return id;
-  }
-
   build(): TsProgram {
     this.prepass();
-    const top = this.newGraph(this.parsed.ast, "<top level>", [], false);
+    const top = this.newFunction(this.parsed.ast, "<top level>", [], false);
     const roots = [top];
     for (let i = 0; i < this.queue.length; i++) {
       const [id, node] = this.queue[i];
       if (id !== top) roots.push(id);
       new FunctionBuilder(this, this.functions[id], node).build();
     }
-    return {
-      functions: this.functions, sites: this.sites, loops: this.loops, facts: this.facts, roots, guardVars: this.guardVars,
-      siteNodes: this.siteNodes, loopNodes: this.loopNodes, loopBodies: this.loopBodies,
-    };
+    return this.program(roots);
   }
 
   parent(node: Node): Node | undefined {
     return this.parsed.parent(node);
   }
 
-  private newGraph(node: Node, name: string, params: string[], hasThis: boolean): number {
-    const id = this.functions.length;
-    this.functions.push({ id, name, params, blocks: [], entry: 0, exit: 1, hasThis, optimizerParams: [], range: [node.range[0], node.range[1]] });
+  private newFunction(node: Node, name: string, params: string[], hasThis: boolean): number {
+    const id = this.newGraph([node.range[0], node.range[1]], name, params, hasThis);
     this.graphOf.set(node, id);
     this.queue.push([id, node]);
     return id;
@@ -141,7 +96,7 @@ class ProgramBuilder {
       name = propertyName(parent.left) ?? name;
       isMethod = true;
     }
-    const id = this.newGraph(fn, name, params.map((p) => p ?? ""), fn.type !== "ArrowFunctionExpression");
+    const id = this.newFunction(fn, name, params.map((p) => p ?? ""), fn.type !== "ArrowFunctionExpression");
     fn.params.forEach((prm, i) => {
       const target = prm.type === "AssignmentPattern" ? prm.left : prm.type === "TSParameterProperty" ? prm.parameter : prm;
       const ann = typeAnnotationOf(target);
@@ -155,19 +110,6 @@ class ProgramBuilder {
     }
   }
 
-  addSite(kind: Site["kind"], fn: number, node: Node, text: string, loop: number): number {
-    const id = this.sites.length;
-    this.sites.push({ id, kind, fn, range: [node.range[0], node.range[1]], text, loop });
-    this.siteNodes.push(node);
-    return id;
-  }
-
-  addLoop(fn: number, node: Node, head: [number, number], label: string, parent: number): number {
-    const id = this.loops.length;
-    this.loops.push({ id, fn, headRange: head, label, parent });
-    this.loopNodes.push(node);
-    return id;
-  }
 }
 
 function paramName(p: TSESTree.Parameter): string | null {
@@ -191,64 +133,25 @@ function inlineKindOf(fn: FnNode, parent: Node | undefined): InlineKind | null {
   return null;
 }
 
-/** A write to a variable, resolved to guard ids once the function is built (guards appear later). */
-interface PendingWrite {
-  ev: Extract<GraphEvent, { kind: "write" }>;
-  name: string;
-  op: "tick" | "reset" | "other";
-}
-
-function hasPhase(c: Cond): boolean {
-  switch (c.t) {
-    case "phase": return true;
-    case "opaque": return false;
-    case "not": return hasPhase(c.a);
-    default: return hasPhase(c.a) || hasPhase(c.b);
-  }
-}
-
-class FunctionBuilder implements Namer, GuardScope {
-  private readonly blocks: Block[];
-  private cur: number;
-  private readonly jumps: JumpTarget[] = [];
-  private readonly finallies: FinallyContext[] = [];
-  private readonly loopStack: number[] = [];
+class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
   private readonly aliases: Map<string, string>[] = [new Map()];
-  private returnTo: number;
-  private throwTo: { block: number; finallyDepth: number };
   private readonly paramIndex = new Map<string, number>();
   private nesting = 0;
-  /** Where an uncaught throw leaves the function (not followed by callers). */
-  private readonly throwExit: number;
   readonly hasThis: boolean;
   /** The class `this` belongs to here (for resolving `this.f()`). */
   private readonly ownClass: string | null;
   private readonly conditions = new ConditionReader(this);
-  private readonly pendingWrites: PendingWrite[] = [];
-  private readonly myGuards = new Set<number>();
-  private readonly opaqueReads = new Map<number, string[]>();
   private readonly boundedLoops: [string, string][] = [];
   private readonly condAliases = new Map<string, Cond>();
-  /** Enclosing branches whose test is an iteration count (evidence of accumulation). */
-  private counterGuards = 0;
   /** The last value assigned to each local name (for `loss = loss.div(N); loss.backward()`). */
   private readonly lastValue = new Map<string, TSESTree.Node>();
   /** Buffers holding a tensor's gradient: `v` → `p` after `v.add_(p.grad)`. */
   private readonly derived = new Map<string, string>();
 
-  constructor(private readonly p: ProgramBuilder, private readonly graph: FunctionGraph, private readonly node: Node) {
-    this.blocks = graph.blocks;
+  constructor(private readonly p: ProgramBuilder, graph: FunctionGraph, private readonly node: Node) {
+    super(p, graph);
     graph.params.forEach((name, i) => name && this.paramIndex.set(name, i));
     this.hasThis = graph.hasThis;
-    const entry = this.newBlock();
-    const exit = this.newBlock();
-    const throwExit = this.newBlock();
-    this.throwExit = throwExit;
-    graph.entry = entry;
-    graph.exit = exit;
-    this.cur = entry;
-    this.returnTo = exit;
-    this.throwTo = { block: throwExit, finallyDepth: 0 };
     this.ownClass = node.type === "Program" ? null : p.classes.classOfFunction(node);
   }
 
@@ -256,13 +159,6 @@ class FunctionBuilder implements Namer, GuardScope {
 
   src(node: TSESTree.Node): string {
     return this.p.parsed.text.slice(node.range[0], node.range[1]).replace(/\s+/g, "");
-  }
-
-  guardVar(g: GuardVar, reads?: string[]): number {
-    const id = this.p.guardVar(this.graph.id, g);
-    this.myGuards.add(id);
-    if (reads) this.opaqueReads.set(id, reads);
-    return id;
   }
 
   boundOf(counter: string): string | undefined {
@@ -274,46 +170,9 @@ class FunctionBuilder implements Namer, GuardScope {
     return this.condAliases.get(name);
   }
 
-  private assume(cond: Cond, value: boolean): void {
-    if (cond !== UNKNOWN) this.blocks[this.cur].events.push({ kind: "assume", site: -1, cond, value });
-  }
-
-  /** Builds `arm` on the path where `cond` is `value`. */
-  private guarded(cond: Cond, value: boolean, arm: () => void): void {
-    this.assume(cond, value);
-    const counter = hasPhase(cond);
-    if (counter) this.counterGuards++;
-    try {
-      arm();
-    } finally {
-      if (counter) this.counterGuards--;
-    }
-  }
-
-  /** A write to a local name: counters tick or restart, guards reading it are forgotten. */
-  /** A declaration binding a new value to an optimizer name (it can't throw: no block split). */
-  private fresh(key: string): void {
-    this.blocks[this.cur].events.push({ kind: "fresh", site: -1, key });
-  }
-
-  private write(name: string, op: PendingWrite["op"]): void {
-    const ev: PendingWrite["ev"] = { kind: "write", site: -1, tick: [], reset: [], forget: [] };
-    this.blocks[this.cur].events.push(ev);
-    this.pendingWrites.push({ ev, name, op });
+  protected override write(name: string, op: "tick" | "reset" | "other"): void {
+    super.write(name, op);
     if (op !== "tick") this.condAliases.delete(name);
-  }
-
-  private resolveWrites(): void {
-    for (const { ev, name, op } of this.pendingWrites) {
-      for (const id of this.myGuards) {
-        const g = this.p.guardVars[id];
-        if (g.kind === "phase" && g.counter === name) (op === "tick" ? ev.tick : op === "reset" ? ev.reset : ev.forget).push(id);
-        else if (g.kind === "opaque" && this.opaqueReads.get(id)?.includes(name)) ev.forget.push(id);
-      }
-    }
-    for (const b of this.blocks) {
-      b.events = b.events.filter((e) => e.kind !== "write" || e.tick.length + e.reset.length + e.forget.length > 0);
-    }
   }
 
   // ---- Namer ------------------------------------------------------------------------------
@@ -334,81 +193,8 @@ class FunctionBuilder implements Namer, GuardScope {
     return receiverText(node, this);
   }
 
-  // ---- graph plumbing -----------------------------------------------------------------------
-
-  private newBlock(): number {
-    const id = this.blocks.length;
-    this.blocks.push({ id, events: [], succ: [], exc: [] });
-    return id;
-  }
-
-  private edge(from: number, to: number, exceptional = false): void {
-    const succ = exceptional ? this.blocks[from].exc : this.blocks[from].succ;
-    if (!succ.includes(to)) succ.push(to);
-  }
-
-  /** Continues in a fresh block reached from the current one. */
-  private split(): number {
-    const next = this.newBlock();
-    this.edge(this.cur, next);
-    this.cur = next;
-    return next;
-  }
-
-  private emit(ev: GraphEvent): void {
-    this.blocks[this.cur].events.push(ev);
-    // Inside try, any event may throw: the handler is reachable after each one.
-    if (this.throwTo.block !== this.throwExit) {
-      const before = this.cur;
-      this.split();
-      this.jumpEdge(before, this.throwTo.block, this.throwTo.finallyDepth, true);
-    }
-  }
-
-  /** An edge that respects finally blocks between here and the target. */
-  private jumpEdge(from: number, target: number, targetFinallyDepth: number, exceptional = false): void {
-    if (this.finallies.length > targetFinallyDepth) {
-      const f = this.finallies[this.finallies.length - 1];
-      this.edge(from, f.entry, exceptional);
-      f.pending.set(target, targetFinallyDepth);
-    } else {
-      this.edge(from, target, exceptional);
-    }
-  }
-
-  /**
-   * Runs each arm from the current block and joins them after; with `mayskip`, control can also
-   * pass straight from the fork to the join (an `if` without `else`, the right side of `&&`).
-   */
-  private branches(arms: (() => void)[], mayskip: boolean, skip?: () => void): void {
-    const fork = this.cur;
-    const after = this.newBlock();
-    for (const arm of arms) {
-      this.cur = this.newBlock();
-      this.edge(fork, this.cur);
-      arm();
-      this.edge(this.cur, after);
-    }
-    if (mayskip && skip) {
-      this.cur = this.newBlock();
-      this.edge(fork, this.cur);
-      skip();
-      this.edge(this.cur, after);
-    } else if (mayskip) this.edge(fork, after);
-    this.cur = after;
-  }
-
-  /** Ends the current path with a jump; code after it starts unreachable. */
-  private jump(target: number, depth: number): void {
-    this.jumpEdge(this.cur, target, depth);
-    this.cur = this.newBlock();
-  }
-
   private site(kind: Site["kind"], node: Node, text: string): number {
-    const loop = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : -1;
-    const id = this.p.addSite(kind, this.graph.id, node, text, loop);
-    if (this.counterGuards > 0 && (kind === "step" || kind === "call")) this.p.sites[id].counterGuarded = true;
-    return id;
+    return super.siteAt(kind, node, [node.range[0], node.range[1]], text);
   }
 
   // ---- entry ------------------------------------------------------------------------------
@@ -421,8 +207,7 @@ class FunctionBuilder implements Namer, GuardScope {
       if (node.body.type === "BlockStatement") this.statements(node.body.body);
       else this.expr(node.body);
     }
-    this.edge(this.cur, this.graph.exit);
-    this.resolveWrites();
+    this.finish();
   }
 
   // ---- statements -------------------------------------------------------------------------
@@ -452,10 +237,10 @@ class FunctionBuilder implements Namer, GuardScope {
         return;
       case "ReturnStatement":
         if (s.argument) this.expr(s.argument);
-        return this.jump(this.returnTo, 0);
+        return this.returnStatement();
       case "ThrowStatement":
         this.expr(s.argument);
-        return this.jump(this.throwTo.block, this.throwTo.finallyDepth);
+        return this.throwStatement();
       case "IfStatement": return this.ifStatement(s);
       case "ForStatement": return this.forStatement(s, label);
       case "ForInStatement":
@@ -466,7 +251,7 @@ class FunctionBuilder implements Namer, GuardScope {
       case "ContinueStatement": return this.breakOrContinue(s.label?.name ?? null, "continue");
       case "LabeledStatement": return this.labeled(s);
       case "SwitchStatement": return this.switchStatement(s, label);
-      case "TryStatement": return this.tryStatement(s);
+      case "TryStatement": return this.tsTry(s);
       case "ExportNamedDeclaration":
         if (s.declaration) this.statement(s.declaration);
         return;
@@ -669,60 +454,24 @@ class FunctionBuilder implements Namer, GuardScope {
     else this.branches([then], true, () => this.assume(cond, false));
   }
 
-  private loopHead(node: Node, keyword: number): number {
-    const parent = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : -1;
-    return this.p.addLoop(this.graph.id, node, [node.range[0], node.range[0] + keyword], "", parent);
-  }
-
-  /** Runs `body` as a loop body: head → body → continue target → head, with exits. */
-  private loop(node: Node, label: string | null, keywordLength: number, opts: {
+  /** A JavaScript loop: `test` null is `for (;;)`, undefined a for-of / forEach (may end at its head). */
+  private jsLoop(node: Node, label: string | null, keywordLength: number, opts: {
     test?: TSESTree.Node | null; update?: TSESTree.Node | null; body: () => void; doWhile?: boolean; exactlyOnce?: boolean;
   }): void {
-    const loopId = this.loopHead(node, keywordLength);
-    const head = this.split();
-    const after = this.newBlock();
-    const cont = this.newBlock();
     // `for (let c = 0; c < N; c++)`: c is a bounded counter inside (its test and body).
     const bounded = node.type === "ForStatement" ? boundedLoopCounter(opts.test, (n) => this.src(n)) : null;
     if (bounded) this.boundedLoops.push(bounded);
-    const cond = opts.test ? this.conditions.read(opts.test) : UNKNOWN;
-    // The loop may be left at its head unless it runs exactly once or its test is constant true;
-    // a missing test (`for (;;)`) never exits there, for-of / forEach (test undefined) may.
-    if (!opts.exactlyOnce && !opts.doWhile) {
-      if (opts.test) this.expr(opts.test);
-      const exits = opts.test === undefined || (opts.test !== null && !isConstantTrue(opts.test));
-      if (exits) this.edgeAssuming(this.cur, after, cond, false);
-    }
-    this.jumps.push({ label, breakTo: after, continueTo: cont, finallyDepth: this.finallies.length });
-    this.loopStack.push(loopId);
-    this.p.loopBodies[loopId] = this.split();
-    if (!opts.doWhile) this.assume(cond, true);
-    opts.body();
-    this.loopStack.pop();
-    this.jumps.pop();
-    this.edge(this.cur, cont);
-    this.cur = cont;
-    if (opts.exactlyOnce) {
-      this.edge(this.cur, after);
-    } else {
-      if (opts.update) this.expr(opts.update);
-      if (opts.doWhile) {
-        if (opts.test) this.expr(opts.test);
-        if (!(opts.test && isConstantTrue(opts.test))) this.edgeAssuming(this.cur, after, cond, false);
-        this.edgeAssuming(this.cur, head, cond, true);
-      } else this.edge(this.cur, head);
-    }
+    const test = opts.test;
+    this.loop(node, [node.range[0], node.range[0] + keywordLength], label, {
+      cond: test ? this.conditions.read(test) : UNKNOWN,
+      test: test ? () => this.expr(test) : undefined,
+      exitsAtHead: opts.doWhile ? !(test && isConstantTrue(test)) : test === undefined || (test !== null && !isConstantTrue(test)),
+      update: opts.update ? () => this.expr(opts.update!) : undefined,
+      body: opts.body,
+      doWhile: opts.doWhile,
+      exactlyOnce: opts.exactlyOnce,
+    });
     if (bounded) this.boundedLoops.pop();
-    this.cur = after;
-  }
-
-  /** An edge taken when `cond` is `value` (through a block that records the assumption). */
-  private edgeAssuming(from: number, to: number, cond: Cond, value: boolean): void {
-    if (cond === UNKNOWN) return this.edge(from, to);
-    const mid = this.newBlock();
-    this.edge(from, mid);
-    this.blocks[mid].events.push({ kind: "assume", site: -1, cond, value });
-    this.edge(mid, to);
   }
 
   private forStatement(s: TSESTree.ForStatement, label: string | null): void {
@@ -730,7 +479,7 @@ class FunctionBuilder implements Namer, GuardScope {
       if (s.init.type === "VariableDeclaration") this.statement(s.init);
       else this.expr(s.init);
     }
-    this.loop(s, label, 3, { test: s.test ?? null, update: s.update, body: () => this.statement(s.body) });
+    this.jsLoop(s, label, 3, { test: s.test ?? null, update: s.update, body: () => this.statement(s.body) });
   }
 
   private forEachStatement(s: TSESTree.ForInStatement | TSESTree.ForOfStatement, label: string | null): void {
@@ -747,29 +496,16 @@ class FunctionBuilder implements Namer, GuardScope {
     const left = s.left.type === "VariableDeclaration" ? s.left.declarations[0]?.id : s.left;
     if (left) bindVar(left);
     this.aliases.push(scope);
-    this.loop(s, label, 3, { body: () => this.statement(s.body), exactlyOnce: coll !== null });
+    this.jsLoop(s, label, 3, { body: () => this.statement(s.body), exactlyOnce: coll !== null });
     this.aliases.pop();
   }
 
   private whileStatement(s: TSESTree.WhileStatement, label: string | null): void {
-    this.loop(s, label, 5, { test: s.test, body: () => this.statement(s.body) });
+    this.jsLoop(s, label, 5, { test: s.test, body: () => this.statement(s.body) });
   }
 
   private doWhileStatement(s: TSESTree.DoWhileStatement, label: string | null): void {
-    this.loop(s, label, 2, { test: s.test, body: () => this.statement(s.body), doWhile: true });
-  }
-
-  private breakOrContinue(label: string | null, kind: "break" | "continue"): void {
-    for (let i = this.jumps.length - 1; i >= 0; i--) {
-      const j = this.jumps[i];
-      if (j.barrier) break;
-      if (label !== null ? j.label === label : kind === "break" || j.continueTo !== null) {
-        if (kind === "continue" && j.continueTo === null) continue;
-        const target = kind === "break" ? j.breakTo : j.continueTo!;
-        return this.jump(target, j.finallyDepth);
-      }
-    }
-    this.cur = this.newBlock(); // invalid jump: the parser accepted it; treat as dead end
+    this.jsLoop(s, label, 2, { test: s.test, body: () => this.statement(s.body), doWhile: true });
   }
 
   private labeled(s: TSESTree.LabeledStatement): void {
@@ -777,78 +513,42 @@ class FunctionBuilder implements Namer, GuardScope {
     if (body.type === "ForStatement" || body.type === "ForInStatement" || body.type === "ForOfStatement" || body.type === "WhileStatement" || body.type === "DoWhileStatement" || body.type === "SwitchStatement") {
       return this.statement(body, s.label.name);
     }
-    const after = this.newBlock();
-    this.jumps.push({ label: s.label.name, breakTo: after, continueTo: null, finallyDepth: this.finallies.length });
-    this.statement(body);
-    this.jumps.pop();
-    this.edge(this.cur, after);
-    this.cur = after;
+    this.breakable(s.label.name, () => this.statement(body));
   }
 
   private switchStatement(s: TSESTree.SwitchStatement, label: string | null): void {
     this.expr(s.discriminant);
-    const after = this.newBlock();
-    this.jumps.push({ label, breakTo: after, continueTo: null, finallyDepth: this.finallies.length });
-    let dispatch = this.cur;
-    let fallthrough: number | null = null;
-    let hasDefault = false;
-    const bodies: number[] = [];
-    for (const c of s.cases) {
-      this.cur = dispatch;
-      if (c.test) this.expr(c.test);
-      else hasDefault = true;
-      dispatch = this.cur;
-      const body = this.newBlock();
-      bodies.push(body);
-      this.edge(dispatch, body);
-      if (fallthrough !== null) this.edge(fallthrough, body);
-      this.cur = body;
-      this.statements(c.consequent);
-      fallthrough = this.cur;
-    }
-    if (fallthrough !== null) this.edge(fallthrough, after);
-    if (!hasDefault) this.edge(dispatch, after);
-    this.jumps.pop();
-    this.cur = after;
+    this.breakable(label, () => {
+      let dispatch = this.cur;
+      let fallthrough: number | null = null;
+      let hasDefault = false;
+      for (const c of s.cases) {
+        this.cur = dispatch;
+        if (c.test) this.expr(c.test);
+        else hasDefault = true;
+        dispatch = this.cur;
+        const body = this.newBlock();
+        this.edge(dispatch, body);
+        if (fallthrough !== null) this.edge(fallthrough, body);
+        this.cur = body;
+        this.statements(c.consequent);
+        fallthrough = this.cur;
+      }
+      // Leaving the switch: falling off the last case, or no case matching without a default.
+      const end = this.newBlock();
+      if (fallthrough !== null) this.edge(fallthrough, end);
+      if (!hasDefault) this.edge(dispatch, end);
+      this.cur = end;
+    });
   }
 
-  private tryStatement(s: TSESTree.TryStatement): void {
-    const after = this.newBlock();
-    let fin: FinallyContext | null = null;
-    if (s.finalizer) {
-      fin = { entry: this.newBlock(), pending: new Map() };
-      this.finallies.push(fin);
-    }
-    const savedThrow = this.throwTo;
-    const handlerEntry = s.handler ? this.newBlock() : null;
-    if (handlerEntry !== null) this.throwTo = { block: handlerEntry, finallyDepth: this.finallies.length };
-    // The try block may throw before its first event.
-    if (handlerEntry !== null) this.edge(this.cur, handlerEntry, true);
-    else if (fin) this.edge(this.cur, fin.entry, true);
-    this.split();
-    this.statements(s.block.body);
-    this.throwTo = savedThrow;
-    const endTry = this.cur;
-    if (fin) this.edge(endTry, fin.entry);
-    else this.edge(endTry, after);
-    if (s.handler && handlerEntry !== null) {
-      this.cur = handlerEntry;
-      this.statements(s.handler.body.body);
-      if (fin) this.edge(this.cur, fin.entry);
-      else this.edge(this.cur, after);
-    }
-    if (fin) {
-      this.finallies.pop();
-      this.cur = fin.entry;
-      this.statements(s.finalizer!.body);
-      const end = this.cur;
-      this.edge(end, after);
-      // Abrupt completions resume after the finally block (through outer finally blocks too).
-      for (const [target, depth] of fin.pending) this.jumpEdge(end, target, depth);
-      // A throw inside try without catch leaves through the finally block.
-      if (!s.handler) this.jumpEdge(end, this.throwTo.block, this.throwTo.finallyDepth);
-    }
-    this.cur = after;
+  private tsTry(s: TSESTree.TryStatement): void {
+    const { handler, finalizer } = s;
+    this.tryStatement({
+      body: () => this.statements(s.block.body),
+      handlers: handler ? [() => this.statements(handler.body.body)] : [],
+      finalizer: finalizer ? () => this.statements(finalizer.body) : undefined,
+    });
   }
 
   // ---- expressions ------------------------------------------------------------------------
@@ -945,7 +645,7 @@ class FunctionBuilder implements Namer, GuardScope {
     // (() => { ... })()
     if (isFunctionNode(callee) && this.p.inline.get(callee) === "iife") {
       for (const a of n.arguments) this.expr(a);
-      return this.inlineBody(callee);
+      return this.inlineFunction(callee);
     }
     const member = callee.type === "MemberExpression" ? callee : null;
     const method = member ? propertyName(member) : null;
@@ -961,7 +661,7 @@ class FunctionBuilder implements Namer, GuardScope {
     for (const a of n.arguments) if (a !== fnArg || inlineKind === undefined) this.expr(a);
 
     if (fnArg && inlineKind === "loop") return this.iterationLoop(n, member!, fnArg);
-    if (fnArg && inlineKind === "once") return this.inlineBody(fnArg);
+    if (fnArg && inlineKind === "once") return this.inlineFunction(fnArg);
     if (member && method === "push") {
       const list = this.text(member.object);
       if (list !== null) this.pushed(list, n.arguments);
@@ -990,7 +690,7 @@ class FunctionBuilder implements Namer, GuardScope {
         return true;
       }
       case "step": {
-        if (fnArg && inlineKind === "closure") this.inlineBody(fnArg);
+        if (fnArg && inlineKind === "closure") this.inlineFunction(fnArg);
         else if (n.arguments[0]?.type === "Identifier") this.closureByName(n.arguments[0]);
         // scaler.step(optimizer) steps the optimizer it is given.
         let key = recv;
@@ -1131,8 +831,8 @@ class FunctionBuilder implements Namer, GuardScope {
     if (coll !== null && first?.type === "Identifier") scope.set(first.name, coll);
     this.aliases.push(scope);
     const keyword = member.property.range[0] - n.range[0];
-    this.loop(n, null, Math.max(1, keyword + (member.property.range[1] - member.property.range[0])), {
-      body: () => this.inlineBody(fn),
+    this.jsLoop(n, null, Math.max(1, keyword + (member.property.range[1] - member.property.range[0])), {
+      body: () => this.inlineFunction(fn),
       exactlyOnce: coll !== null,
     });
     this.aliases.pop();
@@ -1154,19 +854,11 @@ class FunctionBuilder implements Namer, GuardScope {
   }
 
   /** Builds a callback's body in place; its `return` ends the callback, not the caller. */
-  private inlineBody(fn: FnNode): void {
-    const savedReturn = this.returnTo;
-    const end = this.newBlock();
-    this.returnTo = end;
-    this.jumps.push({ label: null, breakTo: end, continueTo: null, finallyDepth: this.finallies.length, barrier: true });
-    const savedFinallies = this.finallies.splice(0);
-    if (fn.body.type === "BlockStatement") this.statements(fn.body.body);
-    else this.expr(fn.body);
-    this.finallies.push(...savedFinallies);
-    this.jumps.pop();
-    this.edge(this.cur, end);
-    this.cur = end;
-    this.returnTo = savedReturn;
+  private inlineFunction(fn: FnNode): void {
+    this.inlineBody(() => {
+      if (fn.body.type === "BlockStatement") this.statements(fn.body.body);
+      else this.expr(fn.body);
+    });
   }
 }
 
