@@ -28,15 +28,33 @@ export function ruleDocsUrl(id: RuleId): string {
   return `https://github.com/gradlens/gradlens/blob/main/docs/rules/${id}.md`;
 }
 
+/** How a language writes the zero: messages and inserted code use the file's own spelling. */
+export interface Spelling {
+  /** The zero call as shown in messages: `optimizer.zeroGrad()`. */
+  zeroCall(optimizer: string): string;
+  /** Code that zeroes: the optimizer's zero, or clearing a manually updated tensor's gradient. */
+  zeroCode(name: string, manual: boolean): string;
+}
+
+export const TYPESCRIPT_SPELLING: Spelling = {
+  zeroCall: (o) => `${o}.zeroGrad()`,
+  zeroCode: (name, manual) => (manual ? `${name}.grad = null` : `${name}.zeroGrad()`),
+};
+
+export const PYTHON_SPELLING: Spelling = {
+  zeroCall: (o) => `${o}.zero_grad()`,
+  zeroCode: (name, manual) => (manual ? `${name}.grad = None` : `${name}.zero_grad()`),
+};
+
 export const messages = {
-  /** `pyTorchSpelling`: the file calls `<optimizer>.zero_grad()`, which the engine doesn't have. */
-  missing(optimizer: string, manual: boolean, zeroedSomewhere: boolean, pyTorchSpelling = false): string {
+  /** `pyTorchSpelling`: a TypeScript file calls `<optimizer>.zero_grad()`, which the engine doesn't have. */
+  missing(spelling: Spelling, optimizer: string, manual: boolean, zeroedSomewhere: boolean, pyTorchSpelling = false): string {
     if (manual) {
       return `\`${optimizer}\` is updated from \`${optimizer}.grad\`, which accumulates across iterations: ` +
         `\`${optimizer}.grad\` is ${zeroedSomewhere ? "not cleared on every path" : "never cleared"} between updates`;
     }
     return `\`${optimizer}.step()\` applies gradients accumulated across iterations: ` +
-      `\`${optimizer}.zeroGrad()\` is ${zeroedSomewhere ? "not called on every path" : "never called"} between steps` +
+      `\`${spelling.zeroCall(optimizer)}\` is ${zeroedSomewhere ? "not called on every path" : "never called"} between steps` +
       (pyTorchSpelling ? ` (\`${optimizer}.zero_grad()\` is PyTorch's spelling: in gradlens it is \`${optimizer}.zeroGrad()\`)` : "");
   },
   /** A zero covers part of what the optimizer owns: `parts` are left stale. */
