@@ -9,13 +9,25 @@ import { lintTypeScript } from "./typescript/lintTypeScript";
 import { SyntaxProblem, TS_EXTENSIONS } from "./typescript/parse";
 import { lintInLargeStack } from "./largeStack";
 import { explainTypeScript } from "./typescript/explain";
+import { lintPython } from "./python/lintPython";
+import { loadPythonParser, PY_EXTENSIONS } from "./python/parse";
+import { pythonParserFiles } from "./python/parserFiles";
+
+/** Loads the Python parser (WebAssembly) once per process; Python files can be linted after it resolves. */
+export function loadPython(): Promise<void> {
+  return loadPythonParser(pythonParserFiles);
+}
+
+export function isPython(file: string): boolean {
+  return PY_EXTENSIONS.some((ext) => file.endsWith(ext));
+}
 
 export { RULES } from "./rules/index";
 export type { SiteExplanation } from "./typescript/explain";
 
 /** What each recognised backward/step/zero is to the analysis (hover text); [] where nothing is known. */
 export function explainText(text: string, file: string, options: LintOptions = {}): import("./typescript/explain").SiteExplanation[] {
-  if (!isLintable(file)) return [];
+  if (!isLintable(file) || isPython(file)) return [];
   try {
     return explainTypeScript(text, file, options);
   } catch {
@@ -25,7 +37,7 @@ export function explainText(text: string, file: string, options: LintOptions = {
 export type { Finding, Fix, LintOptions, LintResult } from "./core/types";
 
 export function isLintable(file: string): boolean {
-  return TS_EXTENSIONS.some((ext) => file.endsWith(ext));
+  return TS_EXTENSIONS.some((ext) => file.endsWith(ext)) || isPython(file);
 }
 
 export function lintText(text: string, file: string, options: LintOptions = {}): LintResult {
@@ -43,8 +55,15 @@ export function lintText(text: string, file: string, options: LintOptions = {}):
 export function lintUnguarded(text: string, file: string, options: LintOptions = {}): LintResult {
   if (!isLintable(file)) {
     const ext = /\.[^./\\]+$/.exec(file)?.[0] ?? "extension-less";
-    const message = `not supported: ${ext} files can't be analysed yet (supported: ${TS_EXTENSIONS.join(" ")})`;
+    const message = `not supported: ${ext} files can't be analysed yet (supported: ${[...TS_EXTENSIONS, ...PY_EXTENSIONS].join(" ")})`;
     return { file, findings: [], errors: [], notices: [{ file, line: 1, column: 1, message }], analysed: false };
+  }
+  if (isPython(file)) {
+    const { findings, notices, analysed, program, parsed } = lintPython(text, file, options);
+    const lines = new LineIndex(text);
+    const loops = program !== undefined ? trainingLoops(program).map((l) => lines.position(l.headRange[0]).line) : [];
+    const errors = parsed?.firstError ? [syntaxError(file, lines, parsed.firstError.range[0])] : [];
+    return { file, findings, errors, notices, analysed, trainingLoops: loops };
   }
   try {
     const { findings, notices, analysed, program } = lintTypeScript(text, file, options);
@@ -74,4 +93,10 @@ export function fixText(text: string, file: string, options: LintOptions & { pla
     applied++;
   }
   return { text: current, result: lintText(current, file, options), applied };
+}
+
+/** tree-sitter recovers from syntax errors: the file is still analysed, and the first error reported. */
+function syntaxError(file: string, lines: LineIndex, offset: number): { file: string; line: number; column: number; message: string } {
+  const at = lines.position(offset);
+  return { file, line: at.line, column: at.column, message: "invalid syntax (the rest of the file was analysed)" };
 }

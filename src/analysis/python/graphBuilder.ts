@@ -1,0 +1,816 @@
+/**
+ * Python front end: tree-sitter syntax → the core's control-flow graphs, through the shared
+ * graph-building kit. One graph per function and method, one for the module; each is an analysis
+ * root. Methods that train on one batch (`training_step`, `train_step`, a trainer's `step`) run once
+ * per batch, so their body is built as a loop body. Comprehensions are loops; lambdas are opaque.
+ */
+import type { Cond, FunctionGraph, Site, ZeroTarget } from "../core/cfg";
+import { BuiltProgram, FlowBuilder, ProgramTables, UNKNOWN } from "../core/graphKit";
+import { elementOf, looksLikeOptimizerName, norm } from "../core/optimizers";
+import { PyConditionReader, PyGuardScope } from "./conditions";
+import { field, fields, namedChildren, ParsedPython, PyNode, unparen } from "./parse";
+import {
+  callArguments, displayText, gradSources, INPLACE_UPDATES, inplaceBase, isNotOptimizerClass, isOptimizerClass, lastName, PyNamer,
+  receiverText, stripData,
+} from "./recognize";
+
+export type PyProgram = BuiltProgram<PyNode>;
+
+/** Beyond this nesting the builder stops descending and treats the subtree as opaque. */
+const MAX_NESTING = 5_000;
+/** Methods called once per batch by a framework's loop (Lightning, Hugging Face, trainer classes). */
+const PER_BATCH_METHODS = new Set(["training_step", "train_step", "train_batch", "training_batch", "train_on_batch", "step", "optimize_parameters", "update", "learn_step"]);
+
+interface FnInfo {
+  id: number;
+  node: PyNode;
+  className: string | null;
+  selfName: string | null;
+  perBatch: boolean;
+}
+
+export function buildPythonProgram(parsed: ParsedPython): PyProgram {
+  return new PyProgramBuilder(parsed).build();
+}
+
+class PyProgramBuilder extends ProgramTables<PyNode> {
+  readonly functionsByName = new Map<string, number[]>();
+  /** Methods by name, with the class each belongs to. */
+  readonly methodsByName = new Map<string, { id: number; cls: string }[]>();
+  readonly infos: FnInfo[] = [];
+  /** Lists of parameters by variable: the modules they were built from (null: unknown content). */
+  readonly paramLists = new Map<string, Set<string> | null>();
+  /** Engines that zero as part of their step (DeepSpeed's `model_engine.step()`). */
+  readonly selfZeroing = new Set<string>();
+
+  constructor(readonly parsed: ParsedPython) {
+    super();
+  }
+
+  src = (n: PyNode): string => this.parsed.text.slice(n.range[0], n.range[1]);
+
+  build(): PyProgram {
+    const top = this.newGraph([0, this.parsed.text.length], "<top level>", [], false);
+    this.infos.push({ id: top, node: this.parsed.root, className: null, selfName: null, perBatch: false });
+    this.collectFunctions(this.parsed.root, null);
+    for (const info of this.infos) new PyFunctionBuilder(this, this.functions[info.id], info).build();
+    return this.program(this.infos.map((i) => i.id));
+  }
+
+  /** Every `def` in source order (methods know their class); iterative, for deeply nested files. */
+  private collectFunctions(root: PyNode, _cls: string | null): void {
+    const stack: [PyNode, string | null][] = [[root, null]];
+    const found: [PyNode, string | null][] = [];
+    while (stack.length > 0) {
+      const [n, cls] = stack.pop()!;
+      for (let i = n.children.length - 1; i >= 0; i--) {
+        const c = n.children[i];
+        if (c.type === "function_definition") found.push([c, cls]);
+        // A def's own nested defs are functions, not methods of the class.
+        const inner = c.type === "class_definition" ? this.src(field(c, "name")!) : c.type === "function_definition" ? null : cls;
+        stack.push([c, inner]);
+      }
+    }
+    found.sort((a, b) => a[0].range[0] - b[0].range[0]);
+    for (const [node, cls] of found) this.registerFunction(node, cls);
+  }
+
+  private registerFunction(node: PyNode, cls: string | null): void {
+    const name = this.src(field(node, "name")!);
+    const paramsNode = field(node, "parameters");
+    const names: string[] = [];
+    const optimizerParams: number[] = [];
+    for (const p of paramsNode ? namedChildren(paramsNode) : []) {
+      const id = p.type === "identifier" ? p : p.type === "typed_parameter" ? namedChildren(p).find((c) => c.type === "identifier") : field(p, "name");
+      if (p.type === "list_splat_pattern" || p.type === "dictionary_splat_pattern" || p.type === "keyword_separator" || p.type === "positional_separator") continue;
+      names.push(id ? this.src(id) : "");
+      const type = field(p, "type");
+      const typeName = type ? /(\w+)\s*$/.exec(this.src(type).replace(/\[.*$/, ""))?.[1] ?? "" : "";
+      if (isOptimizerClass(typeName)) optimizerParams.push(names.length - 1);
+    }
+    const decorators = node.parent?.type === "decorated_definition" ? this.src(node.parent) : "";
+    const isStatic = /@staticmethod\b/.test(decorators);
+    const selfName = cls !== null && !isStatic && names.length > 0 ? names[0] : null;
+    const params = selfName !== null ? names.slice(1) : names;
+    const id = this.newGraph([node.range[0], node.range[1]], name, params, selfName !== null);
+    this.functions[id].optimizerParams = optimizerParams.map((i) => (selfName !== null ? i - 1 : i)).filter((i) => i >= 0);
+    const body = this.src(node);
+    const perBatch = cls !== null && PER_BATCH_METHODS.has(name) && /backward\s*\(/.test(body) && /\.step\s*\(/.test(body);
+    this.infos.push({ id, node, className: cls, selfName, perBatch });
+    if (cls !== null) this.methodsByName.set(name, [...(this.methodsByName.get(name) ?? []), { id, cls }]);
+    else this.functionsByName.set(name, [...(this.functionsByName.get(name) ?? []), id]);
+  }
+}
+
+class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardScope {
+  private readonly aliases: Map<string, string>[] = [new Map()];
+  private readonly paramIndex = new Map<string, number>();
+  readonly selfName: string | null;
+  private nesting = 0;
+  private readonly conditions = new PyConditionReader(this);
+  private readonly condAliases = new Map<string, Cond>();
+  private readonly lastValue = new Map<string, PyNode>();
+  private readonly derived = new Map<string, string>();
+
+  constructor(private readonly p: PyProgramBuilder, graph: FunctionGraph, private readonly info: FnInfo) {
+    super(p, graph);
+    graph.params.forEach((name, i) => name && this.paramIndex.set(name, i));
+    this.selfName = info.selfName;
+  }
+
+  src = (n: PyNode): string => this.p.src(n);
+
+  param(name: string): number | undefined {
+    return this.paramIndex.get(name);
+  }
+
+  alias(name: string): string | undefined {
+    for (let i = this.aliases.length - 1; i >= 0; i--) {
+      const a = this.aliases[i].get(name);
+      if (a !== undefined) return a;
+    }
+    return undefined;
+  }
+
+  conditionAlias(name: string): Cond | undefined {
+    return this.condAliases.get(name);
+  }
+
+  protected override write(name: string, op: "tick" | "reset" | "other"): void {
+    super.write(name, op);
+    if (op !== "tick") this.condAliases.delete(name);
+  }
+
+  private text(n: PyNode): string | null {
+    return receiverText(n, this);
+  }
+
+  private site(kind: Site["kind"], node: PyNode, text: string): number {
+    return this.siteAt(kind, node, [node.range[0], node.range[1]], text);
+  }
+
+  build(): void {
+    const { node, perBatch } = this.info;
+    if (node.type === "module") this.statements(node);
+    else {
+      const body = field(node, "body");
+      if (body && perBatch) {
+        // Called once per batch: its body repeats like a loop's, gradients carried between calls.
+        this.loop(node, [node.range[0], field(node, "name")!.range[1]], null, { cond: UNKNOWN, exitsAtHead: true, body: () => this.statements(body) });
+      } else if (body) this.statements(body);
+    }
+    this.finish();
+  }
+
+  // ---- statements --------------------------------------------------------------------------
+
+  private statements(block: PyNode): void {
+    for (const s of block.children) if (s.named) this.statement(s);
+  }
+
+  private statement(s: PyNode): void {
+    if (++this.nesting > MAX_NESTING) {
+      this.nesting--;
+      return;
+    }
+    try {
+      this.statementInner(s);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private statementInner(s: PyNode): void {
+    switch (s.type) {
+      case "expression_statement":
+        for (const c of namedChildren(s)) this.expr(c);
+        return;
+      case "block":
+        return this.statements(s);
+      case "if_statement": return this.ifStatement(s);
+      case "for_statement": return this.forStatement(s);
+      case "while_statement": return this.whileStatement(s);
+      case "try_statement": return this.tryStatementPy(s);
+      case "with_statement": return this.withStatement(s);
+      case "match_statement": return this.matchStatement(s);
+      case "return_statement":
+        for (const c of namedChildren(s)) this.expr(c);
+        return this.returnStatement();
+      case "raise_statement":
+        for (const c of namedChildren(s)) this.expr(c);
+        return this.throwStatement();
+      case "break_statement": return this.breakOrContinue(null, "break");
+      case "continue_statement": return this.breakOrContinue(null, "continue");
+      case "assert_statement": {
+        const parts = namedChildren(s);
+        if (parts[0]) this.expr(parts[0]);
+        const cond = parts[0] ? this.conditions.read(parts[0]) : UNKNOWN;
+        // A failing assert raises; a passing one continues knowing its condition.
+        this.branches([() => this.guarded(cond, false, () => this.throwStatement())], true, () => this.assume(cond, true));
+        return;
+      }
+      case "delete_statement":
+        for (const c of namedChildren(s)) this.expr(c);
+        return;
+      case "function_definition":
+      case "class_definition":
+      case "decorated_definition":
+      case "import_statement":
+      case "import_from_statement":
+      case "future_import_statement":
+      case "pass_statement":
+      case "global_statement":
+      case "nonlocal_statement":
+      case "comment":
+      case "type_alias_statement":
+        return;
+      default:
+        return this.expr(s);
+    }
+  }
+
+  private ifStatement(s: PyNode): void {
+    const test = field(s, "condition")!;
+    this.expr(test);
+    const cond = this.conditions.read(test);
+    const consequence = field(s, "consequence");
+    const alternatives = fields(s, "alternative");
+    const then = () => this.guarded(cond, true, () => consequence && this.statements(consequence));
+    if (alternatives.length === 0) return this.branches([then], true, () => this.assume(cond, false));
+    // elif chains: each later arm runs only when every earlier test failed.
+    const rest = (i: number): void => {
+      const alt = alternatives[i];
+      if (alt.type === "else_clause") return this.statements(field(alt, "body")!);
+      const t = field(alt, "condition")!;
+      this.expr(t);
+      const c = this.conditions.read(t);
+      const arm = () => this.guarded(c, true, () => this.statements(field(alt, "consequence")!));
+      if (i + 1 < alternatives.length) this.branches([arm, () => this.guarded(c, false, () => rest(i + 1))], false);
+      else this.branches([arm], true, () => this.assume(c, false));
+    };
+    this.branches([then, () => this.guarded(cond, false, () => rest(0))], false);
+  }
+
+  private forStatement(s: PyNode): void {
+    const left = field(s, "left")!, right = field(s, "right")!;
+    this.expr(right);
+    const coll = this.collectionElement(right);
+    const scope = new Map<string, string>();
+    // `for i, batch in enumerate(loader)` / `for step in range(n)`: i counts iterations.
+    const counter = this.iterationCounter(left, right);
+    if (coll !== null) {
+      const target = unparen(left);
+      if (target.type === "identifier") scope.set(this.src(target), coll);
+      // for name, p in model.named_parameters()
+      const parts = namedChildren(target);
+      if ((target.type === "pattern_list" || target.type === "tuple_pattern") && parts[1]?.type === "identifier") scope.set(this.src(parts[1]), coll);
+    } else {
+      for (const name of targetNames(left, this.src)) if (name !== counter) this.write(name, "other");
+    }
+    if (counter !== null) this.write(counter, "reset");
+    this.aliases.push(scope);
+    const elseClause = field(s, "alternative");
+    const body = field(s, "body")!;
+    const keyword = this.src(s).startsWith("async") ? 9 : 3;
+    this.loop(s, [s.range[0], s.range[0] + keyword], null, {
+      cond: UNKNOWN,
+      exitsAtHead: true,
+      body: () => this.statements(body),
+      update: counter !== null ? () => this.write(counter, "tick") : undefined,
+      exactlyOnce: coll !== null,
+      orElse: elseClause ? () => this.statements(field(elseClause, "body")!) : undefined,
+    });
+    this.aliases.pop();
+  }
+
+  /** The loop variable that counts iterations from 0: `i` of `enumerate(...)`, `step` of `range(n)`. */
+  private iterationCounter(left: PyNode, right: PyNode): string | null {
+    const r = unparen(right);
+    if (r.type !== "call") return null;
+    const fn = lastName(field(r, "function")!, this.src);
+    const { positional, keyword } = callArguments(r, this.src);
+    const target = unparen(left);
+    if (fn === "enumerate" && !keyword.has("start") && positional.length === 1) {
+      const first = namedChildren(target)[0];
+      return (target.type === "pattern_list" || target.type === "tuple_pattern") && first?.type === "identifier" ? this.src(first) : null;
+    }
+    if (fn === "range" && positional.length === 1 && target.type === "identifier") return this.src(target);
+    return null;
+  }
+
+  private whileStatement(s: PyNode): void {
+    const test = field(s, "condition")!;
+    const elseClause = field(s, "alternative");
+    const constant = /^(True|1)$/.test(this.src(unparen(test)));
+    this.loop(s, [s.range[0], s.range[0] + 5], null, {
+      cond: this.conditions.read(test),
+      test: () => this.expr(test),
+      exitsAtHead: !constant,
+      body: () => this.statements(field(s, "body")!),
+      orElse: elseClause ? () => this.statements(field(elseClause, "body")!) : undefined,
+    });
+  }
+
+  private tryStatementPy(s: PyNode): void {
+    const body = field(s, "body")!;
+    const handlers = s.children.filter((c) => c.type === "except_clause" || c.type === "except_group_clause");
+    const elseClause = s.children.find((c) => c.type === "else_clause");
+    const fin = s.children.find((c) => c.type === "finally_clause");
+    const blockOf = (c: PyNode) => c.children.find((x) => x.type === "block");
+    // `except:` and `except Exception` / `BaseException` catch everything; typed clauses may all miss.
+    const catchesAll = handlers.some((h) => {
+      const value = h.children.find((x) => x.named && x.type !== "block" && x.type !== "comment");
+      return value === undefined || /^\(?\s*(Base)?Exception\b/.test(this.src(value));
+    });
+    this.tryStatement({
+      body: () => this.statements(body),
+      handlers: handlers.map((h) => () => {
+        const b = blockOf(h);
+        if (b) this.statements(b);
+      }),
+      orElse: elseClause ? () => this.statements(field(elseClause, "body")!) : undefined,
+      finalizer: fin ? () => { const b = blockOf(fin); if (b) this.statements(b); } : undefined,
+      handlersMayMiss: !catchesAll,
+    });
+  }
+
+  private withStatement(s: PyNode): void {
+    const clause = s.children.find((c) => c.type === "with_clause");
+    for (const item of clause ? namedChildren(clause) : []) {
+      const value = field(item, "value");
+      if (!value) continue;
+      // `with open(f) as fh:` evaluates the expression; the alias is a new binding.
+      const v = unparen(value);
+      if (v.type === "as_pattern") {
+        const inner = namedChildren(v)[0];
+        if (inner) this.expr(inner);
+        const alias = field(v, "alias");
+        if (alias) for (const name of targetNames(alias, this.src)) this.write(name, "other");
+      } else this.expr(v);
+    }
+    this.statements(field(s, "body")!);
+  }
+
+  private matchStatement(s: PyNode): void {
+    const subject = field(s, "subject");
+    if (subject) this.expr(subject);
+    const body = field(s, "body");
+    const cases = body ? body.children.filter((c) => c.type === "case_clause") : [];
+    const irrefutable = cases.some((c) => !field(c, "guard") && /^_$|^[a-z_]\w*$/.test(this.src(c.children.find((x) => x.type === "case_pattern") ?? c).trim()));
+    this.branches(cases.map((c) => () => {
+      const guard = field(c, "guard");
+      if (guard) this.expr(guard);
+      const consequence = field(c, "consequence");
+      if (consequence) this.statements(consequence);
+    }), !irrefutable);
+  }
+
+  // ---- expressions -------------------------------------------------------------------------
+
+  private expr(n: PyNode): void {
+    if (++this.nesting > MAX_NESTING) {
+      this.nesting--;
+      return;
+    }
+    try {
+      this.exprInner(n);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private exprInner(n: PyNode): void {
+    switch (n.type) {
+      case "call": return this.call(n);
+      case "assignment": return this.assignment(n);
+      case "augmented_assignment": return this.augmented(n);
+      case "boolean_operator": {
+        this.expr(field(n, "left")!);
+        const cond = this.conditions.read(field(n, "left")!);
+        const runs = this.src(field(n, "operator")!) === "and";
+        return this.branches([() => this.guarded(cond, runs, () => this.expr(field(n, "right")!))], true, () => this.assume(cond, !runs));
+      }
+      case "conditional_expression": {
+        const [a, test, b] = namedChildren(n);
+        if (!a || !test || !b) return;
+        this.expr(test);
+        const cond = this.conditions.read(test);
+        return this.branches([() => this.guarded(cond, true, () => this.expr(a)), () => this.guarded(cond, false, () => this.expr(b))], false);
+      }
+      case "list_comprehension":
+      case "set_comprehension":
+      case "dictionary_comprehension":
+      case "generator_expression":
+        return this.comprehension(n);
+      case "lambda":
+      case "function_definition":
+      case "class_definition":
+        return; // bodies run elsewhere (or never)
+      default:
+        for (const c of n.children) if (c.named) this.expr(c);
+    }
+  }
+
+  /** `[f(x) for x in xs if g(x)]`: a loop over the first iterable, the element evaluated per item. */
+  private comprehension(n: PyNode): void {
+    const clauses = n.children.filter((c) => c.type === "for_in_clause");
+    if (clauses.length === 0) return;
+    const first = field(clauses[0], "right");
+    if (first) this.expr(first);
+    this.loop(n, [n.range[0], n.range[0] + 1], null, {
+      cond: UNKNOWN,
+      exitsAtHead: true,
+      body: () => this.inlineBody(() => {
+        for (const c of n.children) {
+          if (c === clauses[0] || !c.named) continue;
+          if (c.type === "for_in_clause") {
+            const r = field(c, "right");
+            if (r) this.expr(r);
+          } else if (c.type === "if_clause") {
+            const t = namedChildren(c)[0];
+            if (t) this.branches([() => this.expr(t)], true);
+          } else this.expr(c);
+        }
+      }),
+    });
+  }
+
+  private assignment(n: PyNode): void {
+    const left = field(n, "left")!;
+    const right = field(n, "right");
+    if (!right) return; // an annotation alone
+    this.expr(right);
+    const l = unparen(left);
+    const r = unparen(right);
+    // p.grad = None
+    if (l.type === "attribute" && this.src(field(l, "attribute")!) === "grad" && r.type === "none") {
+      this.emitTensorZero(n, field(l, "object")!);
+      return;
+    }
+    if (r.type === "assignment") return; // chained `a = b = c`: the inner one recorded
+    if (l.type === "identifier") this.assigned(this.src(l), r);
+    else if (l.type === "pattern_list" || l.type === "tuple_pattern" || l.type === "list_pattern") {
+      this.unpacked(l, r);
+    }
+    const key = this.text(l);
+    if (key !== null) {
+      this.recordFacts(key, r);
+      if (this.constructsOptimizer(r) || (l.type === "identifier" && looksLikeOptimizerName(key) && r.type === "call")) this.fresh(key);
+    }
+  }
+
+  /** `model, optimizer, loader = accelerator.prepare(model, optimizer, loader)`, DeepSpeed's engine. */
+  private unpacked(l: PyNode, r: PyNode): void {
+    const targets = namedChildren(l);
+    for (const name of targetNames(l, this.src)) this.write(name, "other");
+    if (r.type !== "call") return;
+    const fn = lastName(field(r, "function")!, this.src);
+    const { positional } = callArguments(r, this.src);
+    if (fn === "prepare") {
+      // Each output is the prepared twin of the input at the same position: keep what it was.
+      targets.forEach((t, i) => {
+        const key = this.text(t);
+        const arg = positional[i];
+        const from = arg ? this.text(arg) : null;
+        if (key !== null && from !== null && this.p.facts.optimizers.has(norm(from))) {
+          this.p.facts.optimizers.add(norm(key));
+          const sources = this.p.facts.sources.get(norm(from));
+          if (sources) this.p.facts.sources.set(norm(key), sources);
+        }
+      });
+    } else if (fn === "initialize" && /deepspeed/.test(this.src(r))) {
+      // `model_engine, optimizer, _, _ = deepspeed.initialize(...)`: the engine steps and zeroes.
+      const engine = targets[0] ? this.text(targets[0]) : null;
+      if (engine !== null) {
+        this.p.facts.optimizers.add(norm(engine));
+        this.p.selfZeroing.add(norm(engine));
+      }
+    }
+  }
+
+  private assigned(name: string, v: PyNode): void {
+    const increments = v.type === "binary_operator" && this.src(field(v, "operator")!) === "+" &&
+      ((this.src(unparen(field(v, "left")!)) === name && this.src(field(v, "right")!) === "1") || (this.src(unparen(field(v, "right")!)) === name && this.src(field(v, "left")!) === "1"));
+    this.write(name, increments ? "tick" : v.type === "integer" && this.src(v) === "0" ? "reset" : "other");
+    this.lastValue.set(name, v);
+    const list = this.paramList(v);
+    if (list !== null || this.p.paramLists.has(name)) this.p.paramLists.set(name, list);
+    const from = this.derived.size > 0 || this.src(v).includes("grad") ? gradSources(v, this, this.derived) : new Set<string>();
+    if (from.size === 1) this.derived.set(name, [...from][0]);
+    else this.derived.delete(name);
+    // `is_boundary = (i + 1) % accum == 0`: a later `if is_boundary:` tests the same thing.
+    if (v.type === "comparison_operator" || v.type === "boolean_operator" || v.type === "not_operator") {
+      const cond = this.conditions.read(v);
+      if (cond !== UNKNOWN && cond.t !== "opaque") this.condAliases.set(name, cond);
+    }
+  }
+
+  private augmented(n: PyNode): void {
+    const left = field(n, "left")!, right = field(n, "right")!;
+    const op = this.src(field(n, "operator")!);
+    this.expr(right);
+    const l = unparen(left);
+    if (l.type === "identifier") {
+      const name = this.src(l);
+      this.write(name, op === "+=" && this.src(right) === "1" ? "tick" : "other");
+      this.lastValue.delete(name);
+    }
+    // W -= lr * W.grad  /  W.data -= lr * W.grad.data: a manual step of W.
+    if (op === "-=" || op === "+=") {
+      const base = stripData(l, this);
+      const tensor = this.text(base);
+      if (tensor !== null && gradSources(right, this, this.derived).has(tensor)) {
+        const site = this.site("step", n, displayText(base, this, tensor));
+        this.p.sites[site].manual = true;
+        this.emit({ kind: "step", site, key: tensor, manual: true });
+      }
+    }
+  }
+
+  /** Optimizer construction (`torch.optim.Adam(model.parameters())`) and schedulers bound to a name. */
+  private recordFacts(rawKey: string, value: PyNode): void {
+    const key = norm(rawKey);
+    const facts = this.p.facts;
+    if (value.type === "list" || value.type === "tuple") {
+      const items = namedChildren(value);
+      if (items.length > 0 && items.every((e) => this.constructsOptimizer(unparen(e)))) facts.optimizerCollections.add(key);
+      items.forEach((e, i) => key.split(".").length < 6 && this.recordFacts(`${key}[${i}]`, unparen(e)));
+      return;
+    }
+    if (value.type === "dictionary") {
+      for (const pair of value.children.filter((c) => c.type === "pair")) {
+        const k = field(pair, "key"), v = field(pair, "value");
+        if (k?.type === "string" && v) this.recordFacts(`${key}[${this.src(k).replace(/^['"]|['"]$/g, "")}]`, unparen(v));
+      }
+      return;
+    }
+    if (value.type !== "call") return;
+    const name = lastName(field(value, "function")!, this.src);
+    if (name === null) return;
+    if (isNotOptimizerClass(name)) {
+      facts.notOptimizers.add(key);
+      return;
+    }
+    if (!isOptimizerClass(name)) return;
+    facts.optimizers.add(key);
+    const { positional, keyword } = callArguments(value, this.src);
+    const arg = positional[0] ?? keyword.get("params");
+    const sources = arg ? this.paramList(arg) : null;
+    if (sources !== null && sources.size > 0) facts.sources.set(key, sources);
+  }
+
+  private constructsOptimizer(v: PyNode): boolean {
+    if (v.type !== "call") return false;
+    const name = lastName(field(v, "function")!, this.src);
+    return name !== null && isOptimizerClass(name);
+  }
+
+  /**
+   * The modules a list of parameters comes from: `m.parameters()`, `list(a.parameters()) +
+   * list(b.parameters())`, `itertools.chain(...)`, param-group dicts, `filter(lambda p: ..., m.parameters())`,
+   * `[p for n, p in m.named_parameters() if ...]`, and variables holding such lists. Null when unknown.
+   */
+  private paramList(node: PyNode, depth = 0): Set<string> | null {
+    if (depth > 8) return null;
+    const a = unparen(node);
+    const text = this.text(a);
+    if (text !== null && text.endsWith(".parameters()")) return new Set([norm(text.slice(0, -".parameters()".length))]);
+    if (text !== null && this.p.paramLists.has(text)) {
+      const known = this.p.paramLists.get(text);
+      return known ? new Set(known) : null;
+    }
+    const out = new Set<string>();
+    const addAll = (n: PyNode | undefined): boolean => {
+      const sub = n ? this.paramList(n, depth + 1) : null;
+      if (sub === null) return false;
+      for (const m of sub) out.add(m);
+      return true;
+    };
+    switch (a.type) {
+      case "list":
+      case "tuple": {
+        for (const el of namedChildren(a)) {
+          const e = unparen(el);
+          if (e.type === "list_splat") { if (!addAll(namedChildren(e)[0])) return null; }
+          else if (e.type === "dictionary") {
+            const pair = e.children.find((c) => c.type === "pair" && /^['"]params['"]$/.test(this.src(field(c, "key")!)));
+            if (!pair || !addAll(field(pair, "value"))) return null;
+          } else return null;
+        }
+        return out.size > 0 ? out : null;
+      }
+      case "binary_operator":
+        return this.src(field(a, "operator")!) === "+" && addAll(field(a, "left")) && addAll(field(a, "right")) ? out : null;
+      case "call": {
+        const fn = lastName(field(a, "function")!, this.src);
+        const { positional } = callArguments(a, this.src);
+        if (fn === "list" || fn === "tuple" || fn === "iter") return positional.length === 1 && addAll(positional[0]) ? out : null;
+        if (fn === "chain") return positional.length > 0 && positional.every((p) => addAll(p)) ? out : null;
+        if (fn === "filter") return positional.length === 2 && addAll(positional[1]) ? out : null;
+        return null;
+      }
+      case "list_comprehension":
+      case "generator_expression": {
+        const clause = a.children.find((c) => c.type === "for_in_clause");
+        return clause && addAll(field(clause, "right")) ? out : null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  private call(n: PyNode): void {
+    const fn = field(n, "function")!;
+    const f = unparen(fn);
+    const method = f.type === "attribute" ? this.src(field(f, "attribute")!) : null;
+    const object = f.type === "attribute" ? field(f, "object")! : null;
+    if (object) this.expr(object);
+    else if (f.type !== "identifier") this.expr(f);
+    const args = field(n, "arguments");
+    if (args) for (const c of args.children) if (c.named) this.expr(c.type === "keyword_argument" ? field(c, "value") ?? c : c);
+    if (method !== null && object !== null && this.recogniseMethodCall(n, object, method)) return;
+    this.callEvent(n, f, object, method);
+  }
+
+  /** Events for backward, step, zero_grad, `.grad.zero_()`, manual in-place updates. */
+  private recogniseMethodCall(n: PyNode, object: PyNode, method: string): boolean {
+    const recv = this.text(object);
+    const { positional } = callArguments(n, this.src);
+    switch (method) {
+      case "backward":
+      case "manual_backward": {
+        // loss.backward(), accelerator.backward(loss), self.manual_backward(loss), engine.backward(loss),
+        // torch.autograd.backward(tensors).
+        const loss = method === "manual_backward" || (recv !== null && /accelerator|engine|autograd|fabric/i.test(recv)) ? positional[0] : object;
+        const site = this.site("backward", n, displayText(object, this, recv));
+        if (loss && this.isScaledLoss(loss, 0)) this.p.sites[site].scaledLoss = true;
+        this.emit({ kind: "backward", site });
+        return true;
+      }
+      case "zero_grad": {
+        if (recv !== null) this.p.facts.zeroGradReceivers.add(norm(recv));
+        const target: ZeroTarget = recv === null ? { type: "all" } : { type: "zeroGrad", keys: [recv] };
+        this.emit({ kind: "zero", site: this.site("zero", n, displayText(object, this, recv)), target });
+        return true;
+      }
+      case "step": {
+        const arg0 = positional[0];
+        // opt.step(closure): the closure runs first.
+        if (arg0 && unparen(arg0).type === "identifier") this.closureByName(unparen(arg0));
+        let key = recv;
+        let shown = object;
+        // scaler.step(optimizer) steps the optimizer it is given.
+        if (recv !== null && /scaler/i.test(recv) && arg0) {
+          key = this.text(arg0);
+          shown = arg0;
+        }
+        if (key === null) return true;
+        this.p.facts.stepReceivers.add(norm(key));
+        const site = this.site("step", n, displayText(shown, this, key));
+        this.emit({ kind: "step", site, key, manual: false });
+        if (this.p.selfZeroing.has(norm(key))) {
+          this.emit({ kind: "zero", site: this.site("zero", n, displayText(shown, this, key)), target: { type: "zeroGrad", keys: [key] } });
+        }
+        return true;
+      }
+      case "zero_":
+      case "fill_": {
+        // p.grad.zero_() / p.grad.data.zero_()
+        const gradOf = stripData(object, this);
+        if (gradOf.type === "attribute" && this.src(field(gradOf, "attribute")!) === "grad") {
+          if (method === "fill_" && this.src(positional[0] ?? n) !== "0") return false;
+          this.emitTensorZero(n, field(gradOf, "object")!);
+          return true;
+        }
+        return false;
+      }
+      default: {
+        if (!INPLACE_UPDATES.has(method)) return false;
+        const baseNode = inplaceBase(object, this);
+        const tensorNode = stripData(baseNode, this);
+        const tensor = this.text(tensorNode);
+        if (tensor === null) return false;
+        const from = new Set<string>();
+        const argsNode = field(n, "arguments");
+        if (argsNode) for (const t of gradSources(argsNode, this, this.derived)) from.add(t);
+        if (from.has(tensor)) {
+          const site = this.site("step", n, displayText(tensorNode, this, tensor));
+          this.p.sites[site].manual = true;
+          this.emit({ kind: "step", site, key: tensor, manual: true });
+          return true;
+        }
+        if (from.size === 1) this.derived.set(tensor, [...from][0]);
+        return false;
+      }
+    }
+  }
+
+  private emitTensorZero(node: PyNode, tensorNode: PyNode): void {
+    const key = this.text(stripData(tensorNode, this));
+    let target: ZeroTarget;
+    if (key === null) target = { type: "all" };
+    else {
+      const element = elementOf(key);
+      const list = element !== null && element[1] === "*" ? this.p.paramLists.get(element[0]) : undefined;
+      const owner = key.endsWith(".parameters()") ? key.slice(0, -".parameters()".length) : null;
+      if (list) target = { type: "zeroGrad", keys: [...list, key] };
+      else target = owner !== null ? { type: "zeroGrad", keys: [owner] } : { type: "tensor", key };
+    }
+    this.emit({ kind: "zero", site: this.site("zero", node, displayText(tensorNode, this, key)), target });
+  }
+
+  /** `opt.step(closure)` with `def closure(): ...` in this file: the closure runs before the update. */
+  private closureByName(arg: PyNode): void {
+    const name = this.src(arg);
+    const i = this.param(name);
+    const fns = i === undefined ? this.p.functionsByName.get(name) : undefined;
+    if (i === undefined && fns?.length !== 1) return;
+    const site = this.site("call", arg, "");
+    this.emit({ kind: "call", site, callee: i !== undefined ? null : fns![0], calleeParam: i !== undefined ? `$${i}` : null, args: [], thisArg: null });
+  }
+
+  /** A call to a function or method of this file, or of a callable parameter. */
+  private callEvent(n: PyNode, f: PyNode, object: PyNode | null, method: string | null): void {
+    let candidates: number[] | undefined;
+    let thisArg: string | null = null;
+    let calleeParam: string | null = null;
+    if (f.type === "identifier") {
+      const name = this.src(f);
+      const i = this.param(name);
+      if (i !== undefined) calleeParam = `$${i}`;
+      else candidates = this.p.functionsByName.get(name);
+    } else if (object !== null && method !== null) {
+      thisArg = this.text(object);
+      const named = this.p.methodsByName.get(method) ?? [];
+      // self.train_epoch(): the method of this class when it has one.
+      const own = thisArg === "$this" && this.info.className !== null ? named.filter((m) => m.cls === this.info.className) : [];
+      candidates = (own.length > 0 ? own : named).map((m) => m.id);
+    }
+    if (calleeParam === null && (!candidates || candidates.length === 0)) return;
+    const { positional } = callArguments(n, this.src);
+    const args = positional.map((a) => (unparen(a).type === "list_splat" ? null : this.argText(a)));
+    const site = this.site("call", n, "");
+    if (calleeParam !== null || candidates!.length === 1) {
+      this.emit({ kind: "call", site, callee: calleeParam !== null ? null : candidates![0], calleeParam, args, thisArg });
+      return;
+    }
+    this.branches(candidates!.map((c) => () => this.emit({ kind: "call", site, callee: c, calleeParam: null, args, thisArg })), false);
+  }
+
+  private argText(a: PyNode): string | null {
+    const u = unparen(a);
+    if (u.type === "identifier" && this.param(this.src(u)) === undefined && this.alias(this.src(u)) === undefined) {
+      const fns = this.p.functionsByName.get(this.src(u));
+      if (fns && fns.length === 1) return `fn:${fns[0]}`;
+    }
+    return this.text(a);
+  }
+
+  /** `loss / accum`, `loss.div(accum)`, `loss * (1 / accum)`, `scaler.scale(loss / accum)`, or a name last assigned one. */
+  private isScaledLoss(node: PyNode, depth: number): boolean {
+    if (depth > 4) return false;
+    const n = unparen(node);
+    if (n.type === "identifier") {
+      const v = this.lastValue.get(this.src(n));
+      return v !== undefined && this.isScaledLoss(v, depth + 1);
+    }
+    if (n.type === "binary_operator") {
+      const op = this.src(field(n, "operator")!);
+      if (op === "/") return true;
+      if (op === "*") return /^\(?\s*1(\.0)?\s*\/|^0?\.\d+$/.test(this.src(field(n, "right")!)) || /^\(?\s*1(\.0)?\s*\//.test(this.src(field(n, "left")!));
+      return false;
+    }
+    if (n.type !== "call") return false;
+    const fn = field(n, "function")!;
+    if (fn.type !== "attribute") return false;
+    const name = this.src(field(fn, "attribute")!);
+    if (name === "div" || name === "div_") return true;
+    const arg = callArguments(n, this.src).positional[0];
+    if (name === "scale" && arg) return this.isScaledLoss(arg, depth + 1);
+    return false;
+  }
+
+  /** `model.parameters()`, a list of several modules' parameters, or a collection of optimizers. */
+  private collectionElement(iterable: PyNode): string | null {
+    const text = this.text(iterable);
+    if (text === null) return null;
+    if (text.endsWith(".parameters()")) return text;
+    if (this.p.paramLists.get(text)) return `${text}[*]`;
+    if (this.p.facts.optimizerCollections.has(norm(text))) return `${text}[*]`;
+    return null;
+  }
+}
+
+/** Names bound by an assignment or loop target: `a`, `a, (b, c)`, `*rest`. */
+function targetNames(n: PyNode, src: (n: PyNode) => string): string[] {
+  const out: string[] = [];
+  const stack = [n];
+  while (stack.length > 0) {
+    const c = unparen(stack.pop()!);
+    if (c.type === "identifier") out.push(src(c));
+    else if (c.type === "pattern_list" || c.type === "tuple_pattern" || c.type === "list_pattern" || c.type === "tuple" || c.type === "list" || c.type === "list_splat_pattern" || c.type === "as_pattern_target") {
+      for (const x of namedChildren(c)) stack.push(x);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,144 @@
+/**
+ * Parsing Python with tree-sitter (web-tree-sitter and the tree-sitter-python grammar, both
+ * WebAssembly). Loading is asynchronous and happens once per process (`loadPythonParser`); parsing
+ * is synchronous after that. The tree is copied once, through a TreeCursor, into plain objects
+ * with offsets in UTF-16 code units (what the rest of the analysis uses): walking tree-sitter's
+ * own node objects allocates a wrapper per visit, many times slower on a large file.
+ */
+import { Language, Parser } from "web-tree-sitter";
+
+export const PY_EXTENSIONS = [".py", ".pyi"];
+
+export interface PyNode {
+  type: string;
+  /** Offsets into the source (UTF-16 code units). */
+  range: [number, number];
+  /** Named children and those anonymous children that carry a field name (operators). */
+  children: PyNode[];
+  /** Field name of this node in its parent (`left`, `body`, `condition`...), or null. */
+  field: string | null;
+  parent: PyNode | null;
+  /** tree-sitter's "named" flag: false for operator tokens like `%` and `==`. */
+  named: boolean;
+}
+
+export interface ParsedPython {
+  root: PyNode;
+  text: string;
+  /** `# ...` comments with their 1-based lines. */
+  comments: { text: string; line: number }[];
+  /** Whether tree-sitter had to recover from syntax errors somewhere. */
+  hasErrors: boolean;
+  /** The first syntax error, for messages. */
+  firstError: PyNode | null;
+}
+
+let parser: Parser | null = null;
+let loading: Promise<void> | null = null;
+
+/** Where the two .wasm files are: both as bytes (the caller reads them; the analysis has no file system). */
+export interface PythonParserFiles {
+  runtime: Uint8Array;
+  grammar: Uint8Array;
+}
+
+/** Loads the parser once; later calls share the first load. */
+export function loadPythonParser(files: () => PythonParserFiles): Promise<void> {
+  loading ??= (async () => {
+    const { runtime, grammar } = files();
+    await Parser.init({ wasmBinary: runtime } as object);
+    const language = await Language.load(grammar);
+    const p = new Parser();
+    p.setLanguage(language);
+    parser = p;
+  })();
+  return loading;
+}
+
+export function pythonParserLoaded(): boolean {
+  return parser !== null;
+}
+
+export class PythonParserNotLoaded extends Error {
+  constructor() {
+    super("the Python parser is not loaded: call loadPythonParser() once before linting Python");
+  }
+}
+
+export function parsePython(text: string): ParsedPython {
+  if (parser === null) throw new PythonParserNotLoaded();
+  const tree = parser.parse(text);
+  if (tree === null) throw new Error("tree-sitter returned no tree");
+  try {
+    return copyTree(tree.walk(), text);
+  } finally {
+    tree.delete();
+  }
+}
+
+/** Named nodes (and fielded tokens) → PyNode, iteratively (deep nesting must not overflow the stack). */
+function copyTree(cursor: ReturnType<NonNullable<ReturnType<Parser["parse"]>>["walk"]>, text: string): ParsedPython {
+  const comments: ParsedPython["comments"] = [];
+  let hasErrors = false;
+  let firstError: PyNode | null = null;
+  const root: PyNode = { type: cursor.nodeType, range: [cursor.startIndex, cursor.endIndex], children: [], field: null, parent: null, named: true };
+  let parent = root;
+  // Descend into root's children.
+  if (!cursor.gotoFirstChild()) {
+    cursor.delete();
+    return { root, text, comments, hasErrors: false, firstError: null };
+  }
+  for (;;) {
+    const type = cursor.nodeType;
+    const named = cursor.nodeIsNamed;
+    const field = cursor.currentFieldName;
+    let node: PyNode | null = null;
+    if (type === "comment") {
+      comments.push({ text: text.slice(cursor.startIndex, cursor.endIndex), line: cursor.startPosition.row + 1 });
+    } else if (named || field !== null || cursor.nodeIsMissing) {
+      node = { type, range: [cursor.startIndex, cursor.endIndex], children: [], field, parent, named };
+      parent.children.push(node);
+      if (type === "ERROR" || cursor.nodeIsMissing) {
+        hasErrors = true;
+        firstError ??= node;
+      }
+    }
+    // Operators of comparisons (`a < b == c`) are unfielded tokens: keep them as children.
+    else if (parent.type === "comparison_operator" || parent.type === "boolean_operator" || parent.type === "not_operator" || parent.type === "unary_operator") {
+      parent.children.push({ type, range: [cursor.startIndex, cursor.endIndex], children: [], field: null, parent, named: false });
+    }
+    if (node !== null && cursor.gotoFirstChild()) {
+      parent = node;
+      continue;
+    }
+    while (!cursor.gotoNextSibling()) {
+      if (!cursor.gotoParent() || parent === root) {
+        cursor.delete();
+        return { root, text, comments, hasErrors, firstError };
+      }
+      parent = parent.parent!;
+    }
+  }
+}
+
+/** The first child with this field name. */
+export function field(n: PyNode, name: string): PyNode | undefined {
+  for (const c of n.children) if (c.field === name) return c;
+  return undefined;
+}
+
+/** Every child with this field name (`alternative` of an `if`, `operators` of a comparison). */
+export function fields(n: PyNode, name: string): PyNode[] {
+  return n.children.filter((c) => c.field === name);
+}
+
+export function namedChildren(n: PyNode): PyNode[] {
+  return n.children.filter((c) => c.named);
+}
+
+/** Drops parentheses: `(x)` → x. */
+export function unparen(n: PyNode): PyNode {
+  let cur = n;
+  while (cur.type === "parenthesized_expression" && cur.children.filter((c) => c.named).length === 1) cur = cur.children.find((c) => c.named)!;
+  return cur;
+}
