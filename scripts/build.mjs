@@ -3,7 +3,8 @@
 // `--sourcemap` (or GRADLENS_SOURCEMAP=1): they are most of the package's size and no user needs them.
 import * as esbuild from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 
 const watch = process.argv.includes("--watch");
 const sourcemap = process.argv.includes("--sourcemap") || process.env.GRADLENS_SOURCEMAP === "1";
@@ -86,7 +87,17 @@ function buildStyles() {
   writeFileSync("media/build/traceView.css", readFileSync("node_modules/uplot/dist/uPlot.min.css", "utf8") + "\n" + readFileSync("media/traceView.css", "utf8"));
 }
 
+/** The Python parser's WebAssembly (tree-sitter's runtime and the Python grammar), beside the bundles that load it. */
+function copyParserWasm() {
+  const require = createRequire(import.meta.url);
+  mkdirSync("dist", { recursive: true });
+  for (const file of ["web-tree-sitter/web-tree-sitter.wasm", "tree-sitter-python/tree-sitter-python.wasm"]) {
+    copyFileSync(require.resolve(file), `dist/${file.split("/")[1]}`);
+  }
+}
+
 if (watch) {
+  copyParserWasm();
   buildKernels();
   buildStyles();
   for (const b of builds) await (await esbuild.context(b)).watch();
@@ -97,6 +108,7 @@ if (watch) {
   buildKernels();
   buildStyles();
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  copyParserWasm();
   chmodSync("dist/cli.js", 0o755);
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], { stdio: "inherit" });
 }

@@ -63,7 +63,7 @@ export function lintUnguarded(text: string, file: string, options: LintOptions =
     const lines = new LineIndex(text);
     const loops = program !== undefined ? trainingLoops(program).map((l) => lines.position(l.headRange[0]).line) : [];
     const errors = parsed?.firstError ? [syntaxError(file, lines, parsed.firstError.range[0])] : [];
-    return { file, findings, errors, notices, analysed, trainingLoops: loops };
+    return { file, findings, errors, notices, analysed, trainingLoops: loops, recovered: errors.length > 0 };
   }
   try {
     const { findings, notices, analysed, program } = lintTypeScript(text, file, options);

@@ -66,8 +66,8 @@ const RUN_FLAGS: Flag[] = [
 export const FLAGS: Record<Command, Flag[]> = {
   lint: [
     { name: "--format", value: "stylish|json|sarif", help: "output format (default: stylish)" },
-    { name: "--fix", help: "apply fixes in place (zeroGrad() right after step())" },
-    { name: "--fix-placement", value: "after-step|loop-start", help: "where --fix inserts zeroGrad() when a finding offers both" },
+    { name: "--fix", help: "apply fixes in place (the zero right after step())" },
+    { name: "--fix-placement", value: "after-step|loop-start", help: "where --fix inserts the zero when a finding offers both" },
     { name: "--engine-module", value: "NAME", help: "also treat files importing NAME as training scripts (repeatable)" },
     { name: "--color", help: "colour even when not writing to a terminal" },
     ...COMMON,
@@ -87,7 +87,7 @@ export const FLAGS: Record<Command, Flag[]> = {
 };
 
 const SYNOPSIS: Record<Command, [string, string]> = {
-  lint: ["gradlens lint [options] [paths or globs...]", "Check training loops for missing or misplaced zeroGrad() calls. Paths default to the\ncurrent folder; files listed in .gitignore are skipped."],
+  lint: ["gradlens lint [options] [paths or globs...]", "Check training loops (TypeScript, Python, notebooks) for missing or misplaced zeroGrad() /\nzero_grad() calls. Paths default to the current folder; files listed in .gitignore are skipped."],
   trace: ["gradlens trace [options] <script> [-- script args...]", "Run a training script and record its loss and per-parameter gradients at every step,\nwith alerts for gradient bugs confirmed at runtime."],
   run: ["gradlens run [options] <script> [-- script args...]", "Run a TypeScript or JavaScript training script with the bundled engine (no tracing)."],
   lsp: ["gradlens lsp [--stdio]", "The language server, for editors."],
@@ -109,7 +109,7 @@ export function commandHelp(command: Command): string {
 export const USAGE = `usage: gradlens <command> [options]
 
 commands:
-  lint     check training loops for missing or misplaced zeroGrad() (files, folders, globs)
+  lint     check training loops for missing or misplaced zeroGrad() / zero_grad() (files, folders, globs)
   trace    run a training script and record loss and gradients per step
   run      run a TypeScript or JavaScript training script (no tracing)
   lsp      the language server, for editors

@@ -2,6 +2,7 @@
 import { isMainThread } from "node:worker_threads";
 import { commandHelp, parseArgs, USAGE, UsageError, usageErrorText } from "./args";
 import { runLint } from "./lintCommand";
+import { loadPython } from "../analysis/lint";
 import { serveAnalysisJobs } from "../server/analysisWorker";
 import { ANALYSIS_JOBS } from "../server/analysisJobs";
 import { FileSelectionError } from "../server/files";
@@ -49,6 +50,8 @@ async function mainAsync(argv: string[]): Promise<number> {
     throw e;
   }
   if (args.command === "run" || args.command === "trace") return runTraceCommand(args, process.cwd(), { stdout: process.stdout, stderr: process.stderr });
+  // The Python parser is WebAssembly, loaded asynchronously once; linting itself is synchronous.
+  if (args.command === "lint") await loadPython();
   const { stdout, stderr, exitCode } = main(argv);
   process.stdout.write(stdout);
   process.stderr.write(stderr);

@@ -9,7 +9,7 @@ import type { ClientOptions } from "../server/protocol";
 export const TRACE_COMMAND = "gradlens.traceTraining";
 
 /** The documents gradlens analyses (files on disk and unsaved buffers). */
-export const DOCUMENT_SELECTOR = ["typescript", "javascript", "typescriptreact", "javascriptreact"].flatMap((language) => [
+export const DOCUMENT_SELECTOR = ["typescript", "javascript", "typescriptreact", "javascriptreact", "python"].flatMap((language) => [
   { scheme: "file", language },
   { scheme: "untitled", language },
 ]);

@@ -1,5 +1,5 @@
 /** The analysis as worker jobs: what `AnalysisWorker.run(kind, ...)` runs on the worker thread. */
-import { explainText, fixText, lintText } from "../analysis/lint";
+import { explainText, fixText, lintText, loadPython } from "../analysis/lint";
 import type { AnalysisJobs } from "./analysisWorker";
 
 export const ANALYSIS_JOBS: AnalysisJobs = {
@@ -10,4 +10,5 @@ export const ANALYSIS_JOBS: AnalysisJobs = {
     return { text: fixed.text, applied: fixed.applied };
   },
   explain: explainText,
+  prepare: loadPython,
 };

@@ -19,8 +19,10 @@ export interface AnalysisJobs {
   lint(text: string, file: string, options: LintOptions): LintResult;
   fix(text: string, file: string, options: LintOptions): { text: string; applied: number };
   explain(text: string, file: string, options: LintOptions): SiteExplanation[];
+  /** Loads what the jobs need before the worker says it is ready (the Python parser's WebAssembly). */
+  prepare?(): Promise<void>;
 }
-export type JobKind = keyof AnalysisJobs;
+export type JobKind = Exclude<keyof AnalysisJobs, "prepare">;
 type Answer<K extends JobKind> = ReturnType<AnalysisJobs[K]>;
 
 interface Job { id: number; kind: JobKind; text: string; file: string; options: LintOptions }
@@ -36,6 +38,14 @@ const WARM_UP = `import { nn, optim } from "gradlens";
 const model = new nn.Linear(2, 1);
 const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
 for (let i = 0; i < 10; i++) { opt.zeroGrad(); model.forward(x).sum().backward(); opt.step(); }
+`;
+const WARM_UP_PY = `import torch
+model = torch.nn.Linear(2, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x in range(10):
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
 `;
 
 interface Live {
@@ -144,17 +154,22 @@ export function serveAnalysisJobs(jobs: AnalysisJobs): boolean {
   parentPort!.on("message", (job: Job) => {
     let reply: Reply;
     try {
-      reply = { id: job.id, result: jobs[job.kind](job.text, job.file, job.options) };
+      reply = { id: job.id, result: jobs[job.kind]!(job.text, job.file, job.options) };
     } catch (e) {
       reply = { id: job.id, error: String((e as Error).stack ?? e) };
     }
     parentPort!.postMessage(reply);
   });
-  try {
-    jobs.lint(WARM_UP, "warm-up.ts", {});
-  } catch {
-    // warming is best effort: the first real job reports any real problem
-  }
-  parentPort!.postMessage({ ready: true, tid: currentThreadId() } satisfies Reply);
+  const warm = () => {
+    try {
+      jobs.lint(WARM_UP, "warm-up.ts", {});
+      jobs.lint(WARM_UP_PY, "warm-up.py", {});
+    } catch {
+      // warming is best effort: the first real job reports any real problem
+    }
+    parentPort!.postMessage({ ready: true, tid: currentThreadId() } satisfies Reply);
+  };
+  if (jobs.prepare) void jobs.prepare().then(warm, warm);
+  else warm();
   return true;
 }

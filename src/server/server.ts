@@ -43,8 +43,8 @@ export interface ServerOptions {
   workerEntry?: string;
 }
 
-const LANGUAGES = new Set(["typescript", "javascript", "typescriptreact", "javascriptreact"]);
-const LINTABLE = /\.(ts|tsx|js|jsx|mts|cts|mjs|cjs)$/;
+const LANGUAGES = new Set(["typescript", "javascript", "typescriptreact", "javascriptreact", "python"]);
+const LINTABLE = /\.(ts|tsx|js|jsx|mts|cts|mjs|cjs|py|pyi)$/;
 
 function fileOf(uri: string): string {
   if (!uri.startsWith("file:")) return uri;
@@ -143,7 +143,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
     const result: LintResult = outcome.result;
     // A parse problem is never shown as a gradient finding: keep the last good diagnostics.
-    if (result.errors.length > 0) {
+    // (Python's parser recovers: its findings for the intact parts are shown, with the error in the status.)
+    if (result.errors.length > 0 && !result.recovered) {
       const e = result.errors[0];
       return { diagnostics: null, status: status("parseError", 0, `line ${e.line}: ${e.message}`), lenses: lenses.get(uri) ?? new Map() };
     }

@@ -72,6 +72,8 @@ export interface LintResult {
   analysed: boolean;
   /** 1-based lines of the training loops found (the outermost loop around each step), for "▶ Trace training". */
   trainingLoops?: number[];
+  /** The parser recovered from `errors`: the findings cover the intact parts of the file. */
+  recovered?: boolean;
 }
 
 export interface LintOptions {

@@ -6,7 +6,7 @@
  */
 import type { Cond, FunctionGraph, Site, ZeroTarget } from "../core/cfg";
 import { BuiltProgram, FlowBuilder, ProgramTables, UNKNOWN } from "../core/graphKit";
-import { elementOf, looksLikeOptimizerName, norm } from "../core/optimizers";
+import { elementOf, norm } from "../core/optimizers";
 import { PyConditionReader, PyGuardScope } from "./conditions";
 import { field, fields, namedChildren, ParsedPython, PyNode, unparen } from "./parse";
 import {
@@ -455,7 +455,11 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     const key = this.text(l);
     if (key !== null) {
       this.recordFacts(key, r);
-      if (this.constructsOptimizer(r) || (l.type === "identifier" && looksLikeOptimizerName(key) && r.type === "call")) this.fresh(key);
+      // Only a constructor makes a new optimizer: `opt = self.optimizers()` returns the same one each call.
+      if (this.constructsOptimizer(r)) this.fresh(key);
+      // `encoder = Encoder()`: a new object, distinct from every other one built this way.
+      const cls = r.type === "call" ? lastName(field(r, "function")!, this.src) : null;
+      if (cls !== null && /^[A-Z]/.test(cls)) this.p.facts.fresh.add(norm(key));
     }
   }
 

@@ -32,6 +32,6 @@ export function formatStylish(results: LintResult[], color: boolean, fixed: numb
   }
   lines.push((errors ? red : yellow)(bold(`✖ ${total} problem${total === 1 ? "" : "s"} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})`)));
   // Stylish output skips computing fixes; after --fix, what remains has no safe fix.
-  if (warnings && fixed === null) lines.push(dim(`  run with --fix to insert the missing zeroGrad() calls where a safe fix exists.`));
+  if (warnings && fixed === null) lines.push(dim(`  run with --fix to apply the fixes that are safe (inserting or moving the zero: zeroGrad() / zero_grad()).`));
   return lines.join("\n") + "\n";
 }
