@@ -64,4 +64,5 @@ export function runLargeStackJob(): void {
   Atomics.notify(job.flag, 0);
 }
 
-if (!isMainThread && (workerData as Job | null)?.gradlensLargeStack) runLargeStackJob();
+// After the whole module graph (or bundle) has loaded: this line runs while it is still loading.
+if (!isMainThread && (workerData as Job | null)?.gradlensLargeStack) queueMicrotask(runLargeStackJob);

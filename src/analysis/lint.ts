@@ -12,6 +12,7 @@ import { explainTypeScript } from "./typescript/explain";
 import { lintPython } from "./python/lintPython";
 import { loadPythonParser, PY_EXTENSIONS } from "./python/parse";
 import { pythonParserFiles } from "./python/parserFiles";
+import { applyNotebookEdits, lintNotebookWith, NOTEBOOK_EXTENSIONS } from "./notebook/notebook";
 
 /** Loads the Python parser (WebAssembly) once per process; Python files can be linted after it resolves. */
 export function loadPython(): Promise<void> {
@@ -22,12 +23,16 @@ export function isPython(file: string): boolean {
   return PY_EXTENSIONS.some((ext) => file.endsWith(ext));
 }
 
+export function isNotebook(file: string): boolean {
+  return NOTEBOOK_EXTENSIONS.some((ext) => file.endsWith(ext));
+}
+
 export { RULES } from "./rules/index";
 export type { SiteExplanation } from "./typescript/explain";
 
 /** What each recognised backward/step/zero is to the analysis (hover text); [] where nothing is known. */
 export function explainText(text: string, file: string, options: LintOptions = {}): import("./typescript/explain").SiteExplanation[] {
-  if (!isLintable(file) || isPython(file)) return [];
+  if (!isLintable(file) || isPython(file) || isNotebook(file)) return [];
   try {
     return explainTypeScript(text, file, options);
   } catch {
@@ -37,7 +42,7 @@ export function explainText(text: string, file: string, options: LintOptions = {
 export type { Finding, Fix, LintOptions, LintResult } from "./core/types";
 
 export function isLintable(file: string): boolean {
-  return TS_EXTENSIONS.some((ext) => file.endsWith(ext)) || isPython(file);
+  return TS_EXTENSIONS.some((ext) => file.endsWith(ext)) || isPython(file) || isNotebook(file);
 }
 
 export function lintText(text: string, file: string, options: LintOptions = {}): LintResult {
@@ -55,16 +60,11 @@ export function lintText(text: string, file: string, options: LintOptions = {}):
 export function lintUnguarded(text: string, file: string, options: LintOptions = {}): LintResult {
   if (!isLintable(file)) {
     const ext = /\.[^./\\]+$/.exec(file)?.[0] ?? "extension-less";
-    const message = `not supported: ${ext} files can't be analysed yet (supported: ${[...TS_EXTENSIONS, ...PY_EXTENSIONS].join(" ")})`;
+    const message = `not supported: ${ext} files can't be analysed yet (supported: ${[...TS_EXTENSIONS, ...PY_EXTENSIONS, ...NOTEBOOK_EXTENSIONS].join(" ")})`;
     return { file, findings: [], errors: [], notices: [{ file, line: 1, column: 1, message }], analysed: false };
   }
-  if (isPython(file)) {
-    const { findings, notices, analysed, program, parsed } = lintPython(text, file, options);
-    const lines = new LineIndex(text);
-    const loops = program !== undefined ? trainingLoops(program).map((l) => lines.position(l.headRange[0]).line) : [];
-    const errors = parsed?.firstError ? [syntaxError(file, lines, parsed.firstError.range[0])] : [];
-    return { file, findings, errors, notices, analysed, trainingLoops: loops, recovered: errors.length > 0 };
-  }
+  if (isNotebook(file)) return lintNotebookWith(text, file, options, lintUnguardedPython);
+  if (isPython(file)) return lintUnguardedPython(text, file, options);
   try {
     const { findings, notices, analysed, program } = lintTypeScript(text, file, options);
     const lines = program !== undefined ? new LineIndex(text) : null;
@@ -74,6 +74,14 @@ export function lintUnguarded(text: string, file: string, options: LintOptions =
     if (e instanceof SyntaxProblem) return { file, findings: [], errors: [{ file, line: e.line, column: e.column, message: e.message }], notices: [], analysed: false };
     throw e;
   }
+}
+
+function lintUnguardedPython(text: string, file: string, options: LintOptions): LintResult {
+  const { findings, notices, analysed, program, parsed } = lintPython(text, file, options);
+  const lines = new LineIndex(text);
+  const loops = program !== undefined ? trainingLoops(program).map((l) => lines.position(l.headRange[0]).line) : [];
+  const errors = parsed?.firstError ? [syntaxError(file, lines, parsed.firstError.range[0])] : [];
+  return { file, findings, errors, notices, analysed, trainingLoops: loops, recovered: errors.length > 0 };
 }
 
 /**
@@ -89,7 +97,7 @@ export function fixText(text: string, file: string, options: LintOptions & { pla
       .map((f) => f.fixes.find((x) => x.placement === options.placement) ?? f.fixes.find((x) => x.placement === "after-step") ?? f.fixes[0])
       .find((x) => x !== undefined);
     if (!fix) return { text: current, result, applied };
-    current = applyEdits(current, fix.edits);
+    current = isNotebook(file) ? applyNotebookEdits(current, fix.edits) : applyEdits(current, fix.edits);
     applied++;
   }
   return { text: current, result: lintText(current, file, options), applied };

@@ -49,14 +49,14 @@ describe("gradlens lint (CLI)", () => {
   });
 
   it("says what a clean run checked, and names an unsupported file as not supported", () => {
-    const dir = project({ "train.ts": fixture("valid-zero-after-step.ts"), "util.ts": "export const x = 1;\n", "notes.py": "print(1)\n" });
-    const clean = run(["lint", "train.ts", "util.ts"], dir);
+    const dir = project({ "train.ts": fixture("valid-zero-after-step.ts"), "util.ts": "export const x = 1;\n", "notes.py": "print(1)\n", "train.jl": "x = 1\n" });
+    const clean = run(["lint", "train.ts", "util.ts", "notes.py"], dir);
     assert.equal(clean.code, 0);
-    assert.match(clean.stdout, /^2 files checked, 1 analysed \(import gradlens\), no problems$/m);
-    const py = run(["lint", "notes.py"], dir);
-    assert.equal(py.code, 0, py.stdout);
-    assert.match(py.stdout, /notes\.py[\s\S]*info\s+not supported: \.py files can't be analysed yet/);
-    assert.doesNotMatch(py.stdout, /parse-error/);
+    assert.match(clean.stdout, /^3 files checked, 1 analysed \(import gradlens or torch\), no problems$/m);
+    const jl = run(["lint", "train.jl"], dir);
+    assert.equal(jl.code, 0, jl.stdout);
+    assert.match(jl.stdout, /train\.jl[\s\S]*info\s+not supported: \.jl files can't be analysed yet \(supported: .*\.py .*\.ipynb\)/);
+    assert.doesNotMatch(jl.stdout, /parse-error/);
   });
 
   it("expands globs", () => {
@@ -106,13 +106,13 @@ describe("gradlens lint (CLI)", () => {
   });
 
   it("SARIF carries notices (files not analysed) as note-level notifications", () => {
-    const dir = project({ "bad.ts": fixture("invalid-no-zero.ts"), "notes.py": "print(1)\n" });
-    const sarif = JSON.parse(run(["lint", "--format", "sarif", "bad.ts", "notes.py"], dir).stdout);
+    const dir = project({ "bad.ts": fixture("invalid-no-zero.ts"), "notes.jl": "x = 1\n" });
+    const sarif = JSON.parse(run(["lint", "--format", "sarif", "bad.ts", "notes.jl"], dir).stdout);
     const notes = sarif.runs[0].invocations[0].toolExecutionNotifications;
     assert.equal(notes.length, 1);
     assert.equal(notes[0].level, "note");
-    assert.match(notes[0].message.text, /not supported: \.py files/);
-    assert.equal(notes[0].locations[0].physicalLocation.artifactLocation.uri, "notes.py");
+    assert.match(notes[0].message.text, /not supported: \.jl files/);
+    assert.equal(notes[0].locations[0].physicalLocation.artifactLocation.uri, "notes.jl");
   });
 
   for (const placement of ["after-step", "loop-start"]) {
@@ -148,5 +148,63 @@ describe("gradlens lint (CLI)", () => {
     const dir = project({ "train.ts": src });
     assert.equal(run(["lint", "train.ts"], dir).code, 0);
     assert.equal(run(["lint", "--engine-module", "my-engine", "train.ts"], dir).code, 1);
+  });
+
+  describe("Python and notebooks", () => {
+    const pyFixtures = path.join(root, "test/fixtures/python");
+    const py = (name: string) => fs.readFileSync(path.join(pyFixtures, name), "utf8");
+    const notebook = fs.readFileSync(path.join(root, "test/fixtures/notebooks/missing-zero.ipynb"), "utf8");
+
+    it("lints .py files in folders with the same formats and exit codes, and --fix inserts optimizer.zero_grad()", () => {
+      const dir = project({ "src/train.py": py("invalid-mnist-missing-zero.py"), "src/ok.py": py("valid-mnist-example.py"), "src/train.ts": fixture("valid-zero-after-step.ts") });
+      const out = run(["lint"], dir);
+      assert.equal(out.code, 1, out.stdout);
+      assert.match(out.stdout, /src\/train\.py\n {2}11:9 {2}warning {2}`optimizer\.step\(\)` applies gradients accumulated across iterations: `optimizer\.zero_grad\(\)` is never called between steps {2}missing-zero-grad/);
+      const json = JSON.parse(run(["lint", "--format", "json", "src"], dir).stdout);
+      assert.deepEqual(json.findings.map((f: { file: string; line: number }) => [f.file, f.line]), [[path.join("src", "train.py"), 11]]);
+      assert.equal(run(["lint", "--fix", "src/train.py"], dir).code, 0);
+      const fixed = fs.readFileSync(path.join(dir, "src/train.py"), "utf8");
+      assert.match(fixed, /\n {8}optimizer\.step\(\)\n {8}optimizer\.zero_grad\(\)\n/);
+    });
+
+    it("lints a notebook's code cells as one program: JSON carries the cell, stylish shows it, SARIF names it", () => {
+      const dir = project({ "nb.ipynb": notebook });
+      const json = JSON.parse(run(["lint", "--format", "json", "nb.ipynb"], dir).stdout);
+      assert.equal(json.findings.length, 1);
+      const f = json.findings[0];
+      // Cell 3 of the `cells` array (the markdown cell counts), line 4 within that cell.
+      assert.deepEqual([f.cell, f.line, f.column, f.rule], [3, 4, 9, "missing-zero-grad"]);
+      assert.deepEqual(f.related.map((r: { cell: number; line: number }) => [r.cell, r.line]), [[3, 5], [3, 2]]);
+      assert.deepEqual(f.fixes[0].edits.map((e: { cell: number; start: { line: number } }) => [e.cell, e.start.line]), [[3, 5]]);
+      const stylish = run(["lint", "nb.ipynb"], dir);
+      assert.equal(stylish.code, 1);
+      assert.match(stylish.stdout, /nb\.ipynb\n {2}cell 3:4:9 {2}warning/);
+      const sarif = JSON.parse(run(["lint", "--format", "sarif", "nb.ipynb"], dir).stdout);
+      const result = sarif.runs[0].results[0];
+      assert.match(result.message.text, /^cell 3: `optimizer\.step\(\)`/);
+      assert.equal(result.properties.cell, 3);
+    });
+
+    it("--fix rewrites only the affected cell's source: the rest of the notebook stays byte-identical", () => {
+      const dir = project({ "nb.ipynb": notebook });
+      assert.equal(run(["lint", "--fix", "nb.ipynb"], dir).code, 0);
+      const after = fs.readFileSync(path.join(dir, "nb.ipynb"), "utf8");
+      // Exactly one line was added, in the style of its neighbours; everything else is untouched.
+      const before = notebook.split("\n"), now = after.split("\n");
+      assert.equal(now.length, before.length + 1);
+      const at = now.findIndex((l, i) => l !== before[i]);
+      assert.equal(now[at], '    "        optimizer.zero_grad()\\n",');
+      assert.deepEqual([...now.slice(0, at), ...now.slice(at + 1)], before);
+      const nb = JSON.parse(after);
+      assert.equal(nb.cells[2].outputs[0].text[0], "done\n");
+      assert.equal(run(["lint", "nb.ipynb"], dir).code, 0);
+    });
+
+    it("a notebook that isn't JSON is an error entry naming what is wrong", () => {
+      const dir = project({ "broken.ipynb": "{ \"cells\": [" });
+      const out = run(["lint", "broken.ipynb"], dir);
+      assert.equal(out.code, 1);
+      assert.match(out.stdout, /broken\.ipynb\n {2}1:1 {2}error {2}not a notebook: /);
+    });
   });
 });

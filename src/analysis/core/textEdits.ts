@@ -17,6 +17,12 @@ export class LineIndex {
     return { line: lo + 1, column: offset - this.starts[lo] + 1 };
   }
 
+  /** The offset of a 1-based line and column. */
+  offsetAt(line: number, column: number): number {
+    const l = Math.min(Math.max(line, 1), this.starts.length);
+    return this.starts[l - 1] + column - 1;
+  }
+
   lineStart(offset: number): number {
     return this.starts[this.position(offset).line - 1];
   }

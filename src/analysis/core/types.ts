@@ -12,6 +12,8 @@ export interface TextEdit {
   text: string;
   /** Offsets into the source, for applying edits without recomputing lines. */
   range: [number, number];
+  /** In a notebook: the 1-based index of the cell (in the `cells` array) whose source this edits. */
+  cell?: number;
 }
 
 export interface Fix {
@@ -23,6 +25,8 @@ export interface Fix {
 
 export interface RelatedLocation {
   file: string;
+  /** In a notebook: the 1-based cell index; line and column are then within that cell. */
+  cell?: number;
   line: number;
   column: number;
   message: string;
@@ -33,6 +37,8 @@ export type Severity = "warning" | "error";
 
 export interface Finding {
   file: string;
+  /** In a notebook: the 1-based index into its `cells` array (markdown cells count); line and column are within that cell. */
+  cell?: number;
   line: number;
   column: number;
   endLine: number;
@@ -49,6 +55,7 @@ export interface Finding {
 
 export interface ParseError {
   file: string;
+  cell?: number;
   line: number;
   column: number;
   message: string;
@@ -57,6 +64,7 @@ export interface ParseError {
 /** Information about the analysis itself: a function it did not analyse, and why. */
 export interface Notice {
   file: string;
+  cell?: number;
   line: number;
   column: number;
   message: string;

@@ -16,8 +16,8 @@ import {
 
 export type PyProgram = BuiltProgram<PyNode>;
 
-/** Beyond this nesting the builder stops descending and treats the subtree as opaque. */
-const MAX_NESTING = 5_000;
+/** Beyond this nesting the builder stops descending (Python itself rejects far shallower code). */
+const MAX_NESTING = 500;
 /** Methods called once per batch by a framework's loop (Lightning, Hugging Face, trainer classes). */
 const PER_BATCH_METHODS = new Set(["training_step", "train_step", "train_batch", "training_batch", "train_on_batch", "step", "optimize_parameters", "update", "learn_step"]);
 

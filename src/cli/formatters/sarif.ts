@@ -26,11 +26,13 @@ export function formatSarif(results: LintResult[], version: string): string {
     ruleId: f.rule,
     ruleIndex: ruleIds.indexOf(f.rule),
     level: f.severity === "error" ? "error" : "warning",
-    message: { text: f.message },
+    // SARIF regions can't address a notebook cell: the cell is named in the message and the properties.
+    message: { text: f.cell !== undefined ? `cell ${f.cell}: ${f.message}` : f.message },
+    ...(f.cell !== undefined ? { properties: { cell: f.cell } } : {}),
     locations: [{ physicalLocation: { artifactLocation: { uri: uri(f.file), uriBaseId: "%SRCROOT%" }, region: region(f.line, f.column, f.endLine, f.endColumn) } }],
     relatedLocations: f.related.map((x, i) => ({
       id: i + 1,
-      message: { text: x.message },
+      message: { text: x.cell !== undefined ? `cell ${x.cell}: ${x.message}` : x.message },
       physicalLocation: { artifactLocation: { uri: uri(x.file), uriBaseId: "%SRCROOT%" }, region: region(x.line, x.column) },
     })),
     partialFingerprints: { "gradlens/v1": `${f.rule}:${f.optimizer}:${f.message.length}` },
@@ -38,6 +40,7 @@ export function formatSarif(results: LintResult[], version: string): string {
       description: { text: fix.title },
       artifactChanges: [{
         artifactLocation: { uri: uri(f.file), uriBaseId: "%SRCROOT%" },
+        ...(f.cell !== undefined ? { properties: { cells: [...new Set(fix.edits.map((e) => e.cell))] } } : {}),
         replacements: fix.edits.map((e) => ({
           deletedRegion: region(e.start.line, e.start.column, e.end.line, e.end.column),
           insertedContent: { text: e.text },
@@ -46,8 +49,8 @@ export function formatSarif(results: LintResult[], version: string): string {
     })),
   })));
   const notifications = results.flatMap((r) => [
-    ...r.errors.map((e) => ({ level: "error", file: e.file, line: e.line, column: e.column, message: e.message })),
-    ...r.notices.map((n) => ({ level: "note", file: n.file, line: n.line, column: n.column, message: n.message })),
+    ...r.errors.map((e) => ({ level: "error", file: e.file, line: e.line, column: e.column, message: e.cell !== undefined ? `cell ${e.cell}: ${e.message}` : e.message })),
+    ...r.notices.map((n) => ({ level: "note", file: n.file, line: n.line, column: n.column, message: n.cell !== undefined ? `cell ${n.cell}: ${n.message}` : n.message })),
   ]).map((x) => ({
     level: x.level,
     message: { text: `${x.file}: ${x.message}` },

@@ -11,10 +11,12 @@ export function formatStylish(results: LintResult[], color: boolean, fixed: numb
   for (const r of results) {
     if (r.findings.length === 0 && r.errors.length === 0 && r.notices.length === 0) continue;
     lines.push(under(r.file));
+    // In a notebook, a position is `cell N:line:column` (N indexes the notebook's cells, markdown included).
+    const pos = (x: { cell?: number; line: number; column: number }) => `${x.cell !== undefined ? `cell ${x.cell}:` : ""}${x.line}:${x.column}`;
     const rows = [
-      ...r.errors.map((e) => ({ pos: `${e.line}:${e.column}`, sev: red("error"), msg: e.message, rule: "parse-error" })),
-      ...r.findings.map((f) => ({ pos: `${f.line}:${f.column}`, sev: f.severity === "error" ? red("error") : yellow("warning"), msg: f.message, rule: f.rule })),
-      ...r.notices.map((n) => ({ pos: `${n.line}:${n.column}`, sev: blue("info"), msg: n.message, rule: "not-analysed" })),
+      ...r.errors.map((e) => ({ pos: pos(e), sev: red("error"), msg: e.message, rule: "parse-error" })),
+      ...r.findings.map((f) => ({ pos: pos(f), sev: f.severity === "error" ? red("error") : yellow("warning"), msg: f.message, rule: f.rule })),
+      ...r.notices.map((n) => ({ pos: pos(n), sev: blue("info"), msg: n.message, rule: "not-analysed" })),
     ];
     errors += r.errors.length;
     warnings += r.findings.length;
@@ -27,7 +29,7 @@ export function formatStylish(results: LintResult[], color: boolean, fixed: numb
   if (total === 0) {
     // A clean result says what was checked, so it can't be mistaken for nothing checked.
     const analysed = results.filter((r) => r.analysed).length;
-    lines.push(`${results.length} file${results.length === 1 ? "" : "s"} checked, ${analysed} analysed (import gradlens), no problems`);
+    lines.push(`${results.length} file${results.length === 1 ? "" : "s"} checked, ${analysed} analysed (import gradlens or torch), no problems`);
     return lines.join("\n") + "\n";
   }
   lines.push((errors ? red : yellow)(bold(`✖ ${total} problem${total === 1 ? "" : "s"} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})`)));
