@@ -1,6 +1,6 @@
 /**
  * The language client: starts the bundled server (`dist/server.js`) with VS Code's own Node over
- * IPC and syncs TypeScript/JavaScript files to it. All analysis happens in that process.
+ * IPC and syncs TypeScript/JavaScript and Python files and Jupyter notebooks to it. All analysis happens in that process.
  */
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
@@ -9,10 +9,14 @@ import type { ClientOptions } from "../server/protocol";
 export const TRACE_COMMAND = "gradlens.traceTraining";
 
 /** The documents gradlens analyses (files on disk and unsaved buffers). */
-export const DOCUMENT_SELECTOR = ["typescript", "javascript", "typescriptreact", "javascriptreact", "python"].flatMap((language) => [
-  { scheme: "file", language },
-  { scheme: "untitled", language },
-]);
+export const DOCUMENT_SELECTOR = [
+  ...["typescript", "javascript", "typescriptreact", "javascriptreact", "python"].flatMap((language) => [
+    { scheme: "file", language },
+    { scheme: "untitled", language },
+  ]),
+  // Jupyter notebooks' Python cells (synced as notebooks; selected here for code actions and hovers).
+  { scheme: "vscode-notebook-cell", language: "python" },
+];
 
 export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath("dist/server.js");

@@ -15,20 +15,28 @@ function isOurs(d: Diagnostic): d is Diagnostic & { data: DiagnosticData } {
   return d.source === SOURCE && typeof d.code === "string" && d.data !== undefined;
 }
 
-/** `// gradlens-disable-next-line <rule>` above the line, with its indentation and line ending. */
+/** Python (files and notebook cells) comments with `#`; TypeScript and JavaScript with `//`. */
+function isPython(doc: TextDocument): boolean {
+  return doc.languageId === "python" || /\.pyi?$/.test(doc.uri);
+}
+
+/** `// gradlens-disable-next-line <rule>` (`#` in Python) above the line, with its indentation and line ending. */
 function disableLine(doc: TextDocument, line: number, rule: string): TextEdit {
   const text = doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
   const indent = /^[ \t]*/.exec(text)![0];
   const eol = text.endsWith("\r\n") ? "\r\n" : "\n";
-  return { range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: `${indent}// gradlens-disable-next-line ${rule}${eol}` };
+  const comment = isPython(doc) ? "#" : "//";
+  return { range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: `${indent}${comment} gradlens-disable-next-line ${rule}${eol}` };
 }
 
-/** `/* gradlens-disable <rule> *\/` at the top (after a shebang line). */
+/** `/* gradlens-disable <rule> *\/` (`# gradlens-disable <rule>` in Python) at the top, after a shebang or encoding line. */
 function disableFile(doc: TextDocument, rule: string): TextEdit {
-  const first = doc.getText({ start: { line: 0, character: 0 }, end: { line: 1, character: 0 } });
-  const line = first.startsWith("#!") ? 1 : 0;
-  const eol = first.endsWith("\r\n") ? "\r\n" : "\n";
-  return { range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: `/* gradlens-disable ${rule} */${eol}` };
+  const lines = doc.getText().split("\n", 3);
+  let line = lines[0]?.startsWith("#!") ? 1 : 0;
+  if (isPython(doc) && /^#.*coding[:=]/.test(lines[line] ?? "")) line++;
+  const eol = (lines[0] ?? "").endsWith("\r") ? "\r\n" : "\n";
+  const text = isPython(doc) ? `# gradlens-disable ${rule}` : `/* gradlens-disable ${rule} */`;
+  return { range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: `${text}${eol}` };
 }
 
 export function quickFixes(doc: TextDocument, diagnostics: readonly Diagnostic[]): CodeAction[] {
@@ -37,7 +45,8 @@ export function quickFixes(doc: TextDocument, diagnostics: readonly Diagnostic[]
     // Edits computed for another version of the text would land in the wrong place.
     if (d.data.version !== doc.version) continue;
     for (const fix of d.data.fixes) {
-      out.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: fix.preferred, edit: { changes: { [doc.uri]: fix.edits } } });
+      const changes = { ...(fix.elsewhere ?? {}), ...(fix.edits.length > 0 ? { [doc.uri]: fix.edits } : {}) };
+      out.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: fix.preferred, edit: { changes } });
     }
     out.push({ title: `Disable ${d.data.rule} for this line`, kind: CodeActionKind.QuickFix, diagnostics: [d], edit: { changes: { [doc.uri]: [disableLine(doc, d.data.line, d.data.rule)] } } });
     out.push({ title: `Disable ${d.data.rule} for this file`, kind: CodeActionKind.QuickFix, diagnostics: [d], edit: { changes: { [doc.uri]: [disableFile(doc, d.data.rule)] } } });

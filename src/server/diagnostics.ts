@@ -13,6 +13,8 @@ export interface FixData {
   title: string;
   preferred: boolean;
   edits: TextEdit[];
+  /** Edits in other documents (another notebook cell), by URI. */
+  elsewhere?: Record<string, TextEdit[]>;
 }
 
 export interface DiagnosticData {
@@ -31,11 +33,22 @@ export function toLspEdit(e: AnalysisEdit): TextEdit {
   return { range: toRange(e.start.line, e.start.column, e.end.line, e.end.column), newText: e.text };
 }
 
-export function findingToDiagnostic(f: Finding, uri: string, version: number): Diagnostic {
-  const data: DiagnosticData = {
-    version, rule: f.rule, line: f.line - 1,
-    fixes: f.fixes.map((fix, i) => ({ title: fix.title, preferred: i === 0, edits: fix.edits.map(toLspEdit) })),
+/**
+ * `uriOfCell`: in a notebook, the document of each cell (related locations and fix edits may be
+ * in other cells than the finding's).
+ */
+export function findingToDiagnostic(f: Finding, uri: string, version: number, uriOfCell?: (cell: number | undefined) => string | undefined): Diagnostic {
+  const where = (cell: number | undefined) => (uriOfCell !== undefined ? uriOfCell(cell) ?? uri : uri);
+  const fixData = (fix: Finding["fixes"][number], i: number): FixData => {
+    const here = fix.edits.filter((e) => where(e.cell) === uri).map(toLspEdit);
+    const elsewhere: Record<string, TextEdit[]> = {};
+    for (const e of fix.edits) {
+      const at = where(e.cell);
+      if (at !== uri) (elsewhere[at] ??= []).push(toLspEdit(e));
+    }
+    return { title: fix.title, preferred: i === 0, edits: here, ...(Object.keys(elsewhere).length > 0 ? { elsewhere } : {}) };
   };
+  const data: DiagnosticData = { version, rule: f.rule, line: f.line - 1, fixes: f.fixes.map(fixData) };
   return {
     range: toRange(f.line, f.column, f.endLine, f.endColumn),
     severity: f.severity === "error" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
@@ -43,7 +56,7 @@ export function findingToDiagnostic(f: Finding, uri: string, version: number): D
     code: f.rule,
     codeDescription: { href: ruleDocsUrl(f.rule) },
     message: f.message,
-    relatedInformation: f.related.map((r) => ({ location: { uri, range: toRange(r.line, r.column, r.line, r.column) }, message: r.message })),
+    relatedInformation: f.related.map((r) => ({ location: { uri: where(r.cell), range: toRange(r.line, r.column, r.line, r.column) }, message: r.message })),
     data,
   };
 }

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { CodeAction, CodeActionKind, CodeLens, CodeLensRefreshRequest, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, TextDocuments, TextEdit, TextDocumentSyncKind } from "vscode-languageserver";
+import { CodeAction, CodeActionKind, CodeLens, CodeLensRefreshRequest, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, NotebookDocuments, TextDocuments, TextEdit, TextDocumentSyncKind } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import type { Finding, LintOptions, LintResult } from "../analysis/core/types";
 import type { SiteExplanation } from "../analysis/typescript/explain";
@@ -16,6 +16,7 @@ import { AnalysisJobs, AnalysisWorker, JobKind, Outcome } from "./analysisWorker
 import { FIX_ALL_KIND, quickFixes, SHOW_DOCS } from "./codeActions";
 import { findingToDiagnostic, noticeToDiagnostic, SOURCE } from "./diagnostics";
 import { isGitIgnored } from "./files";
+import { asIpynb, cellDiagnostics, cellsOf } from "./notebooks";
 import { ClientOptions, FIXED_TEXT_REQUEST, FixedTextParams, FixedTextResult, LINT_FILES_REQUEST, LintFilesParams, LintFilesResult, REVEAL_PROBLEMS_COMMAND, STATUS_NOTIFICATION, StatusParams } from "./protocol";
 import { DEFAULT_SETTINGS, SEVERITY, Settings, withDefaults } from "./settings";
 
@@ -74,6 +75,9 @@ interface Analysed {
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   const documents = new TextDocuments(TextDocument);
+  // Jupyter notebooks: their Python cells arrive through notebook document sync, not as text documents.
+  const notebooks = new NotebookDocuments(TextDocument);
+  const openNotebooks = new Set<string>();
   const debounceMs = options.debounceMs ?? 250;
   const pending = new Map<string, ReturnType<typeof setTimeout>>();
   const failedOnce = new Set<string>();
@@ -242,6 +246,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         codeLensProvider: { resolveProvider: false },
         hoverProvider: true,
         executeCommandProvider: { commands: [SHOW_DOCS] },
+        notebookDocumentSync: { notebookSelector: [{ notebook: { notebookType: "jupyter-notebook" }, cells: [{ language: "python" }] }] },
       },
       serverInfo: { name: "gradlens", version: "0.1.0" },
     };
@@ -255,6 +260,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     settingsCache.clear();
     explained.clear();
     for (const doc of documents.all()) schedule(doc, 0);
+    for (const nb of openNotebooks) scheduleNotebook(nb, 0);
   });
 
   // Opening also reports a content change (same version): the open handler lints that one.
@@ -286,6 +292,61 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     // A workspace-linted file shows what is on disk again; any other file is cleared.
     if (fromDisk.has(uri)) void lintFromDisk(uri, fromDisk.get(uri));
     else void connection.sendDiagnostics({ uri, diagnostics: [] });
+  });
+
+  // Notebooks: the Python cells in order are one program; diagnostics are published per cell.
+  const notebookPending = new Map<string, ReturnType<typeof setTimeout>>();
+  const lintNotebook = async (uri: string): Promise<void> => {
+    notebookPending.delete(uri);
+    const nb = notebooks.getNotebookDocument(uri);
+    if (nb === undefined) return;
+    const version = nb.version;
+    const started = generation;
+    const settings = await settingsFor(uri);
+    const cells = cellsOf(nb, (u) => notebooks.cellTextDocuments.get(u));
+    let perCell: Map<string, Diagnostic[]>;
+    if (!settings.lint.enable) perCell = new Map(cells.cells.map((c) => [c.uri, []]));
+    else {
+      // The analysis reads the notebook's file name: a `.ipynb` URI selects the notebook front end.
+      const file = /\.ipynb$/.test(uri) ? uri : `${uri}.ipynb`;
+      const outcome = await run("lint", asIpynb(cells), file, settings);
+      if (!("result" in outcome)) {
+        if ("error" in outcome) logFailure(uri, outcome.error);
+        return;
+      }
+      perCell = cellDiagnostics(outcome.result, cells, (f) => settings.rules[f.rule] !== "off");
+      for (const ds of perCell.values()) {
+        for (const d of ds) {
+          const level = typeof d.code === "string" ? settings.rules[d.code] : undefined;
+          if (level !== undefined && SEVERITY[level] !== undefined) d.severity = SEVERITY[level];
+        }
+      }
+    }
+    // A newer version of the notebook (or newer settings) publishes its own.
+    if (notebooks.getNotebookDocument(uri)?.version !== version || generation !== started) return;
+    for (const [cell, diagnostics] of perCell) void connection.sendDiagnostics({ uri: cell, version: notebooks.cellTextDocuments.get(cell)?.version, diagnostics });
+  };
+  const scheduleNotebook = (uri: string, delay: number) => {
+    const had = notebookPending.get(uri);
+    if (had !== undefined) clearTimeout(had);
+    notebookPending.set(uri, setTimeout(() => void lintNotebook(uri), delay));
+  };
+  notebooks.onDidOpen((nb) => {
+    openNotebooks.add(nb.uri);
+    scheduleNotebook(nb.uri, 0);
+  });
+  notebooks.onDidChange((e) => {
+    void settingsFor(e.notebookDocument.uri).then((s) => {
+      if (s.lint.run === "onType") scheduleNotebook(e.notebookDocument.uri, debounceMs);
+    });
+  });
+  notebooks.onDidSave((nb) => scheduleNotebook(nb.uri, 0));
+  notebooks.onDidClose((nb) => {
+    const had = notebookPending.get(nb.uri);
+    if (had !== undefined) clearTimeout(had);
+    notebookPending.delete(nb.uri);
+    openNotebooks.delete(nb.uri);
+    for (const c of nb.cells) void connection.sendDiagnostics({ uri: c.document, diagnostics: [] });
   });
 
   connection.onExecuteCommand(async (params) => {
@@ -365,6 +426,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
 
   connection.onCodeAction(async (params): Promise<CodeAction[]> => {
+    const cell = notebooks.cellTextDocuments.get(params.textDocument.uri);
+    // In a notebook cell: the quick fixes from the diagnostics (fix-all works on files).
+    if (cell !== undefined && documents.get(params.textDocument.uri) === undefined) return quickFixes(cell, params.context.diagnostics);
     const doc = documents.get(params.textDocument.uri);
     if (doc === undefined) return [];
     const only = params.context.only;
@@ -390,5 +454,6 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.onShutdown(() => worker?.dispose());
   documents.listen(connection);
+  notebooks.listen(connection);
   connection.listen();
 }

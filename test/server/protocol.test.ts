@@ -418,3 +418,67 @@ describe("gradlens lsp: CodeLens refresh", function () {
     }
   });
 });
+
+describe("gradlens lsp: Python files and Jupyter notebooks", function () {
+  this.timeout(60_000);
+  let client: Client;
+  beforeEach(async () => {
+    client = new Client();
+    await client.start();
+  });
+  afterEach(() => client.stop());
+  const py = (name: string) => fs.readFileSync(path.join(__dirname, "../fixtures/python", name), "utf8");
+  const applyTo = (text: string, edits: TextEdit[]) => TextDocument.applyEdits(TextDocument.create("file:///x.py", "python", 0, text), edits);
+
+  it("a .py file gets PyTorch-worded diagnostics; its quick fix inserts optimizer.zero_grad() and its suppression is a # comment", async () => {
+    const uri = "file:///tmp/gradlens-lsp/train.py";
+    const text = py("invalid-mnist-missing-zero.py");
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "python", version: 1, text } });
+    const [d] = (await client.diagnostics(uri)).diagnostics;
+    assert.equal(d.code, "missing-zero-grad");
+    assert.equal(d.range.start.line, 10);
+    assert.match(d.message, /`optimizer\.zero_grad\(\)` is never called between steps/);
+    const actions = ((await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ["quickfix"] } })) as CodeAction[]);
+    assert.equal(actions[0].title, "Insert `optimizer.zero_grad()` after `optimizer.step()`");
+    const fixed = applyTo(text, actions[0].edit!.changes![uri]);
+    assert.match(fixed, /\n {8}optimizer\.step\(\)\n {8}optimizer\.zero_grad\(\)\n/);
+    assert.deepEqual(lintText(fixed, "train.py").findings, []);
+    const disable = actions.find((a) => a.title === "Disable missing-zero-grad for this line")!;
+    const suppressed = applyTo(text, disable.edit!.changes![uri]);
+    assert.match(suppressed, /\n {8}# gradlens-disable-next-line missing-zero-grad\n {8}loss\.backward\(\)/);
+    assert.deepEqual(lintText(suppressed, "train.py").findings, []);
+  });
+
+  it("a half-typed Python file still gets diagnostics for its intact parts", async () => {
+    const uri = "file:///tmp/gradlens-lsp/typing.py";
+    const text = py("invalid-mnist-missing-zero.py") + "\ndef evaluate(model, loader:\n    for x in\n";
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "python", version: 1, text } });
+    const p = await client.diagnostics(uri);
+    assert.deepEqual(p.diagnostics.map((d) => [d.code, d.range.start.line]), [["missing-zero-grad", 10]]);
+  });
+
+  it("a notebook's cells are one program: the diagnostic lands on its cell, and the cell's quick fix removes it", async () => {
+    const nbUri = "file:///tmp/gradlens-lsp/nb.ipynb";
+    const cells = [
+      "import torch\nmodel = torch.nn.Linear(3, 1)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n",
+      "%matplotlib inline\nfor x, y in loader:\n    loss = ((model(x) - y) ** 2).mean()\n    loss.backward()\n    optimizer.step()\n",
+    ];
+    const cellUri = (i: number) => `vscode-notebook-cell:/tmp/gradlens-lsp/nb.ipynb#cell${i}`;
+    await client.conn.sendNotification("notebookDocument/didOpen", {
+      notebookDocument: { uri: nbUri, notebookType: "jupyter-notebook", version: 1, cells: cells.map((_c, i) => ({ kind: 2, document: cellUri(i) })) },
+      cellTextDocuments: cells.map((text, i) => ({ uri: cellUri(i), languageId: "python", version: 1, text })),
+    });
+    const first = await client.diagnostics(cellUri(0));
+    assert.deepEqual(first.diagnostics, []);
+    const [d] = (await client.diagnostics(cellUri(1), (p) => p.diagnostics.length > 0)).diagnostics;
+    assert.equal(d.range.start.line, 3, "line 4 of the second cell: loss.backward()");
+    assert.ok(d.relatedInformation!.every((r) => r.location.uri === cellUri(1)));
+    const actions = ((await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri: cellUri(1) }, range: d.range, context: { diagnostics: [d], only: ["quickfix"] } })) as CodeAction[]);
+    assert.equal(actions[0].title, "Insert `optimizer.zero_grad()` after `optimizer.step()`");
+    const cell = applyTo(cells[1], actions[0].edit!.changes![cellUri(1)]);
+    assert.match(cell, /\n {4}optimizer\.step\(\)\n {4}optimizer\.zero_grad\(\)\n/);
+    // The edited notebook, linted as the CLI would: clean.
+    const nb = JSON.stringify({ cells: [cells[0], cell].map((source) => ({ cell_type: "code", source })), metadata: {} });
+    assert.deepEqual(lintText(nb, "nb.ipynb").findings, []);
+  });
+});
