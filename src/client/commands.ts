@@ -4,7 +4,7 @@ import type { LanguageClient } from "vscode-languageclient/node";
 import { LINT_FILES_REQUEST, LintFilesParams, LintFilesResult } from "../server/protocol";
 
 const FIX_ALL_KIND = "source.fixAll.gradlens";
-const SOURCE_FILES = "**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}";
+const SOURCE_FILES = "**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs,py,pyi,ipynb}";
 const BATCH = 16;
 
 function plural(n: number, word: string): string {

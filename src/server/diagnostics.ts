@@ -48,14 +48,16 @@ export function findingToDiagnostic(f: Finding, uri: string, version: number, ur
     }
     return { title: fix.title, preferred: i === 0, edits: here, ...(Object.keys(elsewhere).length > 0 ? { elsewhere } : {}) };
   };
-  const data: DiagnosticData = { version, rule: f.rule, line: f.line - 1, fixes: f.fixes.map(fixData) };
+  const onFile = f.cell !== undefined && uriOfCell === undefined;
+  const data: DiagnosticData = { version, rule: f.rule, line: f.line - 1, fixes: onFile ? [] : f.fixes.map(fixData) };
+  // A notebook's finding shown on the file itself (not on its cell): the message names the cell.
   return {
-    range: toRange(f.line, f.column, f.endLine, f.endColumn),
+    range: onFile ? toRange(1, 1, 1, 1) : toRange(f.line, f.column, f.endLine, f.endColumn),
     severity: f.severity === "error" ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
     source: SOURCE,
     code: f.rule,
     codeDescription: { href: ruleDocsUrl(f.rule) },
-    message: f.message,
+    message: onFile ? `cell ${f.cell}, line ${f.line}: ${f.message}` : f.message,
     relatedInformation: f.related.map((r) => ({ location: { uri: where(r.cell), range: toRange(r.line, r.column, r.line, r.column) }, message: r.message })),
     data,
   };

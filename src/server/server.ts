@@ -46,6 +46,8 @@ export interface ServerOptions {
 
 const LANGUAGES = new Set(["typescript", "javascript", "typescriptreact", "javascriptreact", "python"]);
 const LINTABLE = /\.(ts|tsx|js|jsx|mts|cts|mjs|cjs|py|pyi)$/;
+/** Notebooks on disk (Lint Workspace); open ones are synced as notebooks. */
+const NOTEBOOK = /\.ipynb$/;
 
 function fileOf(uri: string): string {
   if (!uri.startsWith("file:")) return uri;
@@ -219,6 +221,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
     const settings = await settingsFor(uri);
     const analysed = await analyse(uri, text, -1, settings);
+    // A notebook on disk has no cell documents to publish on: its problems go on the file, each naming its cell.
+    if (NOTEBOOK.test(uri)) {
+      if (!openNotebooks.has(uri)) void connection.sendDiagnostics({ uri, diagnostics: analysed.diagnostics ?? [] });
+      return analysed.status;
+    }
     fromDisk.set(uri, root);
     if (documents.get(uri) === undefined) report(uri, undefined, analysed);
     return analysed.status;
@@ -360,7 +367,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const result: LintFilesResult = { linted: 0, analysed: 0, problems: 0, filesWithProblems: 0 };
     const root = params.root !== undefined ? fileOf(params.root) : undefined;
     for (const uri of params.uris) {
-      if (!LINTABLE.test(uri) || uri.endsWith(".d.ts")) continue;
+      if ((!LINTABLE.test(uri) && !NOTEBOOK.test(uri)) || uri.endsWith(".d.ts")) continue;
       if (root !== undefined && isGitIgnored(fileOf(uri), root)) continue;
       const open = documents.get(uri);
       let status: StatusParams | null | undefined;

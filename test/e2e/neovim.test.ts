@@ -1,6 +1,6 @@
 /**
  * End to end in a real editor: headless Neovim (Debian's 0.7) runs `gradlens lsp` as its language
- * server on a copy of a buggy training script, gets the diagnostic, applies the preferred quick fix
+ * server on a copy of a buggy training script (TypeScript, and Python), gets the diagnostic, applies the preferred quick fix
  * and writes the file, which then lints clean. Without nvim on PATH the suite says so and fails
  * loudly in CI (GRADLENS_E2E=required), or is reported as not run locally.
  */
@@ -30,11 +30,15 @@ describe("end to end in headless Neovim (gradlens lsp)", function () {
     skipUnlessAvailable(this, "Neovim end-to-end suite", hasNvim ? null : "nvim is not installed (apt-get install -y neovim)");
   });
 
-  it("shows the diagnostic, and the preferred quick fix repairs the file on disk", async () => {
+  const cases = [
+    { name: "train.ts", fixture: "test/fixtures/lint/invalid-no-zero.ts", line: 10, fixed: /optimizer\.step\(\);\n\s+optimizer\.zeroGrad\(\);/ },
+    { name: "train.py", fixture: "test/fixtures/python/invalid-mnist-missing-zero.py", line: 10, fixed: /\n {8}optimizer\.step\(\)\n {8}optimizer\.zero_grad\(\)\n/ },
+  ];
+  for (const c of cases) it(`${c.name}: shows the diagnostic, and the preferred quick fix repairs the file on disk`, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-nvim-"));
     for (const d of ["config", "data", "state", "cache"]) fs.mkdirSync(path.join(dir, d));
-    const file = path.join(dir, "train.ts");
-    fs.copyFileSync(path.join(root, "test/fixtures/lint/invalid-no-zero.ts"), file);
+    const file = path.join(dir, c.name);
+    fs.copyFileSync(path.join(root, c.fixture), file);
     const resultFile = path.join(dir, "result.json");
     const env = {
       ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, "config"), XDG_DATA_HOME: path.join(dir, "data"),
@@ -59,11 +63,11 @@ describe("end to end in headless Neovim (gradlens lsp)", function () {
     assert.equal(result.ok, true, result.error);
     assert.equal(result.diagnostic.code, "missing-zero-grad");
     assert.equal(result.diagnostic.source, "gradlens");
-    assert.equal(result.diagnostic.line, 10);
+    assert.equal(result.diagnostic.line, c.line);
     assert.equal(result.diagnostic.hasData, true, "the diagnostic's data (its fixes) reached the code action request");
     assert.ok(result.titles.includes("Disable missing-zero-grad for this line"));
     const fixed = fs.readFileSync(file, "utf8");
-    assert.match(fixed, /optimizer\.step\(\);\n\s+optimizer\.zeroGrad\(\);/, fixed);
+    assert.match(fixed, c.fixed, fixed);
     assert.deepEqual(lintText(fixed, file).findings, []);
   });
 });

@@ -437,7 +437,7 @@ describe("gradlens lsp: Python files and Jupyter notebooks", function () {
     const [d] = (await client.diagnostics(uri)).diagnostics;
     assert.equal(d.code, "missing-zero-grad");
     assert.equal(d.range.start.line, 10);
-    assert.match(d.message, /`optimizer\.zero_grad\(\)` is never called between steps/);
+    assert.match(String(d.message), /`optimizer\.zero_grad\(\)` is never called between steps/);
     const actions = ((await client.conn.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ["quickfix"] } })) as CodeAction[]);
     assert.equal(actions[0].title, "Insert `optimizer.zero_grad()` after `optimizer.step()`");
     const fixed = applyTo(text, actions[0].edit!.changes![uri]);
