@@ -412,6 +412,48 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     await runCommand(page, "View: Toggle Primary Side Bar Visibility");
   });
 
+  it("(P1) a .py file: the squiggle, and Ctrl+. inserts optimizer.zero_grad() after optimizer.step()", async () => {
+    const file = path.join(workspace, "train_mnist.py");
+    const before = fs.readFileSync(path.join(ROOT, "test/fixtures/python/invalid-mnist-missing-zero.py"), "utf8");
+    fs.writeFileSync(file, before);
+    await openFile(page, "train_mnist.py");
+    await squiggles(page).first().waitFor({ timeout: 30_000 });
+    const titles = await quickFixMenu(page);
+    await shot(page, "p1-python-quick-fixes");
+    assert.ok(titles.some((x) => x.includes("Insert `optimizer.zero_grad()` after `optimizer.step()`")), titles.join("\n"));
+    await chooseAction(page, "Insert `optimizer.zero_grad()` after `optimizer.step()`");
+    await squiggles(page).first().waitFor({ state: "detached", timeout: 20_000 });
+    await save(page);
+    const at = before.indexOf("optimizer.step()\n") + "optimizer.step()\n".length;
+    const after = await diskText(file, (t) => t !== before);
+    assert.equal(after, before.slice(0, at) + "        optimizer.zero_grad()\n" + before.slice(at));
+  });
+
+  it("(P2) a notebook: the cell's diagnostic, and its quick fix edits that cell", async () => {
+    const file = path.join(workspace, "regression.ipynb");
+    const before = fs.readFileSync(path.join(ROOT, "test/fixtures/notebooks/missing-zero.ipynb"), "utf8");
+    fs.writeFileSync(file, before);
+    await openFile(page, "regression.ipynb").catch(async () => {
+      // A notebook opens in the notebook editor (no text editor takes focus): wait for its cells instead.
+      await page.waitForSelector(".notebook-editor .cell-list-container", { timeout: 20_000 });
+    });
+    const cellSquiggle = page.locator(".notebook-editor .squiggly-warning");
+    await cellSquiggle.first().waitFor({ timeout: 40_000 });
+    // Put the cursor on the reported backward() in the training cell, then Ctrl+.
+    await page.locator(".notebook-editor .view-line", { hasText: "loss.backward()" }).first().click();
+    await page.keyboard.press("End");
+    await page.keyboard.press("Control+.");
+    await page.waitForSelector(".action-widget .monaco-list-row", { state: "visible", timeout: 10_000 });
+    await shot(page, "p2-notebook-quick-fix");
+    await chooseAction(page, "Insert `optimizer.zero_grad()` after `optimizer.step()`");
+    await cellSquiggle.first().waitFor({ state: "detached", timeout: 20_000 });
+    await page.keyboard.press("Control+S");
+    const after = await diskText(file, (t) => t.includes("zero_grad"));
+    const nb = JSON.parse(after);
+    assert.deepEqual(lintText(after, file).findings, []);
+    assert.match(nb.cells[2].source.join(""), /\n {8}optimizer\.step\(\)\n {8}optimizer\.zero_grad\(\)\n/);
+  });
+
   it("(7) in an untrusted folder (restricted mode) diagnostics still appear", async () => {
     const untrusted = path.join(tmp, "untrusted");
     fs.mkdirSync(untrusted);
