@@ -200,6 +200,78 @@ function renderTest(t: Test): string {
   }
 }
 
+/** The same program in Python (PyTorch spelling), one statement per line as in TypeScript. */
+function renderPython(p: Program): Rendered {
+  const sgd = (m: string) => `torch.optim.SGD(${m}.parameters(), lr=0.1)`;
+  const both = "torch.optim.SGD(list(modelA.parameters()) + list(modelB.parameters()), lr=0.1)";
+  const { holding, callbacks } = p.spelling;
+  const held = holding === "names" ? [`optA = ${sgd("modelA")}`, `optB = ${sgd("modelB")}`, `optC = ${both}`]
+    : holding === "object" ? [`opts = {"a": ${sgd("modelA")}, "b": ${sgd("modelB")}, "c": ${both}}`]
+    : [`optimizers = [${sgd("modelA")}, ${sgd("modelB")}, ${both}]`];
+  const lines = ["import random", "import torch", "", "", "modelA = torch.nn.Linear(2, 2)", "modelB = torch.nn.Linear(2, 2)", ...held];
+  const name = (o: OptRef): string => {
+    if (o === "o" || holding === "names") return o;
+    const i = ["optA", "optB", "optC"].indexOf(o);
+    return holding === "object" ? `opts["${"abc"[i]}"]` : `optimizers[${i}]`;
+  };
+  const lineOf = new Map<Stmt, number>(), fnOf = new Map<Stmt, number>();
+  const loopsAt = new Map<number, Set<string>>(), fnAt = new Map<number, number>();
+  const around: string[] = [];
+  const emit = (stmts: Stmt[], indent: string, fn: number) => {
+    if (stmts.length === 0) lines.push(`${indent}pass`);
+    for (const s of stmts) {
+      lineOf.set(s, lines.length + 1);
+      fnOf.set(s, fn);
+      loopsAt.set(lines.length + 1, new Set(around));
+      fnAt.set(lines.length + 1, fn);
+      switch (s.k) {
+        case "zero": lines.push(`${indent}${name(s.o)}.zero_grad()`); break;
+        case "zeroModule": lines.push(`${indent}${s.o === "optA" ? "modelA" : "modelB"}.zero_grad()`); break;
+        case "backward": lines.push(`${indent}${s.scaled ? "(loss / 2)" : "loss"}.backward()`); break;
+        case "step": lines.push(`${indent}${name(s.o)}.step()`); break;
+        case "break": lines.push(`${indent}break`); break;
+        case "continue": lines.push(`${indent}continue`); break;
+        case "call":
+          if (!callbacks) lines.push(`${indent}helper${s.fn}(${s.arg === null ? "" : name(s.arg)})`);
+          else lines.push(s.arg === null ? `${indent}invoke(helper${s.fn})` : `${indent}invoke_with(helper${s.fn}, ${name(s.arg)})`);
+          break;
+        case "if":
+          lines.push(`${indent}if ${renderPythonTest(s.test)}:`);
+          emit(s.then, indent + "    ", fn);
+          if (s.else.length) {
+            lines.push(`${indent}else:`);
+            emit(s.else, indent + "    ", fn);
+          }
+          break;
+        case "loop": {
+          const i = s.counter;
+          lines.push(s.kind === "for" ? `${indent}for ${i} in range(steps):` : `${indent}while random.random() < 0.9:`);
+          around.push(i);
+          emit(s.body, indent + "    ", fn);
+          around.pop();
+        }
+      }
+    }
+  };
+  p.helpers.forEach((body, h) => {
+    lines.push(`def helper${h}(${p.takesOptimizer[h] ? "o: torch.optim.Optimizer" : ""}):`);
+    emit(body, "    ", h + 1);
+    lines.push("");
+  });
+  if (callbacks) lines.push("def invoke(f):", "    f()", "", "def invoke_with(f, o):", "    f(o)", "");
+  emit(p.main, "", 0);
+  return { text: lines.join("\n") + "\n", lineOf, fnOf, loopsAt, fnAt };
+}
+
+function renderPythonTest(t: Test): string {
+  switch (t.t) {
+    case "random": return "random.random() < 0.5";
+    case "flag": return "flag";
+    case "counter":
+      return t.phase === "last" ? `(${t.counter} + 1) % ${t.n} == 0` : t.phase === "start" ? `${t.counter} % ${t.n} == 0` : `${t.counter} % ${t.n} != 0`;
+  }
+}
+
 // ---- oracle -----------------------------------------------------------------------------------
 
 /**
@@ -219,6 +291,8 @@ interface RunEnv { bound: OptRef; counters: ReadonlyMap<string, number>; flag: b
 
 /** Each call is a new invocation (a stale step is reported at its backward only within one). */
 let invocations = 0;
+/** The language rendered: Python has no do-while (rendered as a while loop, which may not run). */
+let language: "ts" | "py" = "ts";
 
 /** Every bounded path through `stmts` as [events, how it ended]. */
 function paths(stmts: Stmt[], p: Program, r: Rendered, budget: { n: number }, env: RunEnv): [Ev[], Signal][] {
@@ -287,7 +361,7 @@ function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, env:
       const out: [Ev[], Signal][] = [];
       // A counted loop `for (let i = 0; i < steps; i++)` is taken to run at least once (as the
       // analysis does: a training loop over no steps isn't what anyone writes); while may not run.
-      const min = s.kind === "while" ? 0 : 1;
+      const min = s.kind === "while" || (language === "py" && s.kind === "do") ? 0 : 1;
       // frontier: paths that are still iterating after i iterations
       let frontier: Ev[][] = [[]];
       if (min === 0) out.push([[], "normal"]);
@@ -415,6 +489,32 @@ describe("differential testing against a path-enumerating oracle", () => {
       assert.ok(seed < count * 3, "the generator should mostly produce programs the oracle can enumerate");
     }
     // Both kinds of programs must be well represented, or the comparison proves little.
+    assert.ok(withFindings > count * 0.2 && withFindings < count * 0.9, `${withFindings} of ${count} programs had findings`);
+  });
+
+  it(`agrees with the oracle on ${count} random Python programs (the same programs in PyTorch's spelling)`, function () {
+    this.timeout(600_000);
+    let checked = 0, withFindings = 0;
+    language = "py";
+    try {
+      for (let seed = 1; checked < count; seed++) {
+        const program = generate(seed);
+        const rendered = renderPython(program);
+        const expected = oracle(program, rendered);
+        if (expected === null) continue;
+        const result = lintText(rendered.text, `program_${seed}.py`, { fixes: false });
+        assert.deepEqual(result.errors, [], rendered.text);
+        const spelled = (o: OptRef) => (o === "o" || program.spelling.holding === "names" ? o : program.spelling.holding === "object" ? `opts["${"abc"["optA optB optC".split(" ").indexOf(o)]}"]` : `optimizers[${"optA optB optC".split(" ").indexOf(o)}]`);
+        const unspell = new Map((["optA", "optB", "optC", "o"] as OptRef[]).map((o) => [spelled(o), o]));
+        const got = [...new Set(result.findings.map((f) => (f.rule === "zero-grad-discards-gradients" ? `${f.rule}:${f.line}` : `${f.rule}:${f.line}:${unspell.get(f.optimizer) ?? f.optimizer}`)))].sort();
+        assert.deepEqual(got, expected, `seed ${seed}:\n${rendered.text.split("\n").map((l, i) => `${String(i + 1).padStart(3)} ${l}`).join("\n")}`);
+        checked++;
+        if (expected.length) withFindings++;
+        assert.ok(seed < count * 3, "the generator should mostly produce programs the oracle can enumerate");
+      }
+    } finally {
+      language = "ts";
+    }
     assert.ok(withFindings > count * 0.2 && withFindings < count * 0.9, `${withFindings} of ${count} programs had findings`);
   });
 

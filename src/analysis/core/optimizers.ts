@@ -134,8 +134,9 @@ function sameOptimizer(zeroed: string, key: string): Clears {
   const a = elementOf(zeroed), b = elementOf(key);
   if (a !== null && b !== null && a[0] === b[0]) {
     if (a[1] === "*") return "yes";
-    // `optimizers[0]` and `optimizers[1]` are different elements; `optimizers[i]` may be either.
-    if (/^\d+$/.test(a[1]) && /^\d+$/.test(b[1])) return a[1] === b[1] ? "yes" : "no";
+    // `optimizers[0]` and `optimizers[1]` (or `opts["g"]` and `opts["d"]`) are different elements; `optimizers[i]` may be either.
+    const literal = (x: string) => /^\d+$/.test(x) || /^".*"$/.test(x);
+    if (literal(a[1]) && literal(b[1])) return a[1] === b[1] ? "yes" : "no";
     return "maybe";
   }
   return "no";

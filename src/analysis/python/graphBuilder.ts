@@ -7,10 +7,11 @@
 import type { Cond, FunctionGraph, Site, ZeroTarget } from "../core/cfg";
 import { BuiltProgram, FlowBuilder, ProgramTables, UNKNOWN } from "../core/graphKit";
 import { elementOf, norm } from "../core/optimizers";
+import { inRangeMask } from "../core/guards";
 import { PyConditionReader, PyGuardScope } from "./conditions";
 import { field, fields, namedChildren, ParsedPython, PyNode, unparen } from "./parse";
 import {
-  callArguments, displayText, gradSources, INPLACE_UPDATES, inplaceBase, isNotOptimizerClass, isOptimizerClass, lastName, PyNamer,
+  callArguments, displayText, gradSources, isSimplePath, INPLACE_UPDATES, inplaceBase, isNotOptimizerClass, isOptimizerClass, lastName, PyNamer,
   receiverText, stripData,
 } from "./recognize";
 
@@ -273,7 +274,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     const body = field(s, "body")!;
     const keyword = this.src(s).startsWith("async") ? 9 : 3;
     this.loop(s, [s.range[0], s.range[0] + keyword], null, {
-      cond: UNKNOWN,
+      cond: counter !== null ? this.rangeCondition(counter, right) : UNKNOWN,
       exitsAtHead: true,
       body: () => this.statements(body),
       update: counter !== null ? () => this.write(counter, "tick") : undefined,
@@ -296,6 +297,19 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     }
     if (fn === "range" && positional.length === 1 && target.type === "identifier") return this.src(target);
     return null;
+  }
+
+  /**
+   * `for i in range(n)` with a symbolic n is `for (i = 0; i < n; i++)`: i is a bounded counter, in
+   * range on every iteration (so a training loop over `range(steps)` is taken to run).
+   */
+  private rangeCondition(counter: string, right: PyNode): Cond {
+    const r = unparen(right);
+    if (r.type !== "call" || lastName(field(r, "function")!, this.src) !== "range") return UNKNOWN;
+    const n = callArguments(r, this.src).positional[0];
+    if (!n || !isSimplePath(n) || unparen(n).type === "integer") return UNKNOWN;
+    const g = { kind: "phase" as const, counter, modulus: this.src(unparen(n)).replace(/\s+/g, ""), size: 0, bounded: true };
+    return { t: "phase", v: this.guardVar(g), mask: inRangeMask(g) };
   }
 
   private whileStatement(s: PyNode): void {
@@ -544,7 +558,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     if (value.type === "dictionary") {
       for (const pair of value.children.filter((c) => c.type === "pair")) {
         const k = field(pair, "key"), v = field(pair, "value");
-        if (k?.type === "string" && v) this.recordFacts(`${key}[${this.src(k).replace(/^['"]|['"]$/g, "")}]`, unparen(v));
+        if (k?.type === "string" && v) this.recordFacts(`${key}["${this.src(k).replace(/^[rbuf]*['"]+|['"]+$/gi, "")}"]`, unparen(v));
       }
       return;
     }

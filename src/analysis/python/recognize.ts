@@ -83,7 +83,8 @@ export function receiverText(node: PyNode, namer: PyNamer, depth = 0): string | 
       if (base === null) return null;
       const s = unparen(sub);
       if (s.type === "integer" || s.type === "identifier") return `${base}[${namer.src(s)}]`;
-      if (s.type === "string") return `${base}[${namer.src(s).replace(/^[rbuf]*['"]+|['"]+$/gi, "")}]`;
+      // A string key stays quoted: `opts["a"]` and `opts["c"]` are known apart, `opts[k]` may be either.
+      if (s.type === "string") return `${base}["${namer.src(s).replace(/^[rbuf]*['"]+|['"]+$/gi, "")}"]`;
       return null;
     }
     case "call": {
@@ -106,8 +107,19 @@ export function receiverText(node: PyNode, namer: PyNamer, depth = 0): string | 
 /** What to show for a receiver: its source when it is a simple dotted name. */
 export function displayText(node: PyNode, namer: PyNamer, fallback: string | null): string {
   const n = unparen(node);
-  if (n.type === "identifier" || (n.type === "attribute" && /^[\w.]+$/.test(namer.src(n)))) return namer.src(n);
-  return fallback ?? "";
+  return isSimplePath(n) ? namer.src(n) : fallback ?? "";
+}
+
+/** `a`, `a.b`, `opts["g"]`, `optimizers[0]`, `self.opts[i]`: a receiver with no computation in it. */
+export function isSimplePath(node: PyNode): boolean {
+  const n = unparen(node);
+  if (n.type === "identifier") return true;
+  if (n.type === "attribute") return isSimplePath(field(n, "object")!);
+  if (n.type === "subscript") {
+    const sub = field(n, "subscript");
+    return sub !== undefined && ["integer", "string", "identifier"].includes(unparen(sub).type) && isSimplePath(field(n, "value")!);
+  }
+  return false;
 }
 
 /**
