@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { fixText, lintText } from "../../src/analysis/lint";
 import { applyEdits } from "../../src/analysis/core/textEdits";
 import { parsePython } from "../../src/analysis/python/parse";
+import { editsParse } from "../../src/analysis/python/lintPython";
 
 const dir = path.join(__dirname, "../fixtures/python");
 const files = fs.readdirSync(dir).filter((f) => f.endsWith(".py")).sort();
@@ -63,4 +64,22 @@ describe("Python lint fixture corpus", () => {
       }
     });
   }
+});
+
+describe("Python fixes are re-parsed before they are offered", () => {
+  const text = "import torch\n\nfor x in loader:\n    if x:\n        loss.backward()\n        opt.step()\n";
+  // Parsed in the tests: the parser loads (root hook) after describe blocks are collected.
+  const parsed = () => parsePython(text);
+  const at = (needle: string) => text.indexOf(needle) + needle.length;
+  const edit = (offset: number, insert: string) => ({ start: { line: 1, column: 1 }, end: { line: 1, column: 1 }, text: insert, range: [offset, offset] as [number, number] });
+
+  it("accepts an insertion that keeps the statement's indentation", () => {
+    assert.equal(editsParse(text, parsed(), [edit(at("opt.step()"), "\n        opt.zero_grad()")]), true);
+  });
+
+  it("rejects an edit that breaks the syntax, or the indentation, of the statement it lands in", () => {
+    assert.equal(editsParse(text, parsed(), [edit(at("opt.step()"), "\n        opt.zero_grad(")]), false);
+    assert.equal(editsParse(text, parsed(), [edit(at("opt.step()"), "\n            opt.zero_grad()")]), false);
+    assert.equal(editsParse(text, parsed(), [edit(at("loss.backward()"), ":")]), false);
+  });
 });

@@ -43,6 +43,10 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
   readonly paramLists = new Map<string, Set<string> | null>();
   /** Engines that zero as part of their step (DeepSpeed's `model_engine.step()`). */
   readonly selfZeroing = new Set<string>();
+  /** The file's classes and their base classes (as named), for resolving `self.f()` and `super().f()`. */
+  readonly classBases = new Map<string, string[]>();
+  /** Receivers bound to an instance of one of the file's classes (`trainer = Trainer(...)`). */
+  readonly instances = new Map<string, string>();
 
   constructor(readonly parsed: ParsedPython) {
     super();
@@ -53,13 +57,13 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
   build(): PyProgram {
     const top = this.newGraph([0, this.parsed.text.length], "<top level>", [], false);
     this.infos.push({ id: top, node: this.parsed.root, className: null, selfName: null, perBatch: false });
-    this.collectFunctions(this.parsed.root, null);
+    this.collectFunctions(this.parsed.root);
     for (const info of this.infos) new PyFunctionBuilder(this, this.functions[info.id], info).build();
     return this.program(this.infos.map((i) => i.id));
   }
 
   /** Every `def` in source order (methods know their class); iterative, for deeply nested files. */
-  private collectFunctions(root: PyNode, _cls: string | null): void {
+  private collectFunctions(root: PyNode): void {
     const stack: [PyNode, string | null][] = [[root, null]];
     const found: [PyNode, string | null][] = [];
     while (stack.length > 0) {
@@ -67,6 +71,10 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
       for (let i = n.children.length - 1; i >= 0; i--) {
         const c = n.children[i];
         if (c.type === "function_definition") found.push([c, cls]);
+        if (c.type === "class_definition") {
+          const bases = field(c, "superclasses");
+          this.classBases.set(this.src(field(c, "name")!), bases ? namedChildren(bases).map((b) => lastName(b, this.src)).filter((b): b is string => b !== null) : []);
+        }
         // A def's own nested defs are functions, not methods of the class.
         const inner = c.type === "class_definition" ? this.src(field(c, "name")!) : c.type === "function_definition" ? null : cls;
         stack.push([c, inner]);
@@ -474,6 +482,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       // `encoder = Encoder()`: a new object, distinct from every other one built this way.
       const cls = r.type === "call" ? lastName(field(r, "function")!, this.src) : null;
       if (cls !== null && /^[A-Z]/.test(cls)) this.p.facts.fresh.add(norm(key));
+      if (cls !== null && this.p.classBases.has(cls)) this.p.instances.set(norm(key), cls);
     }
   }
 
@@ -759,10 +768,9 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       else candidates = this.p.functionsByName.get(name);
     } else if (object !== null && method !== null) {
       thisArg = this.text(object);
-      const named = this.p.methodsByName.get(method) ?? [];
-      // self.train_epoch(): the method of this class when it has one.
-      const own = thisArg === "$this" && this.info.className !== null ? named.filter((m) => m.cls === this.info.className) : [];
-      candidates = (own.length > 0 ? own : named).map((m) => m.id);
+      candidates = this.resolveMethod(object, thisArg, method);
+      // `super().f()` runs with the same receiver.
+      if (isSuperCall(object, this.src)) thisArg = "$this";
     }
     if (calleeParam === null && (!candidates || candidates.length === 0)) return;
     const { positional } = callArguments(n, this.src);
@@ -773,6 +781,56 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       return;
     }
     this.branches(candidates!.map((c) => () => this.emit({ kind: "call", site, callee: c, calleeParam: null, args, thisArg })), false);
+  }
+
+  /**
+   * Which of the file's methods `x.f()` can run: for `self.f()` the definition this class inherits
+   * (or overrides in a subclass); for `super().f()` the nearest base's; for an instance of a file
+   * class its class's. Any other receiver may be any class's, unless too many share the name
+   * (`__init__`): then the call is left unresolved rather than multiplying paths.
+   */
+  private resolveMethod(object: PyNode, recv: string | null, method: string): number[] {
+    const named = this.p.methodsByName.get(method) ?? [];
+    if (named.length === 0) return [];
+    const own = this.info.className;
+    const inherited = (cls: string | null, skipSelf: boolean): number[] => {
+      const seen = new Set<string>();
+      let queue = cls === null ? [] : skipSelf ? this.p.classBases.get(cls) ?? [] : [cls];
+      while (queue.length > 0) {
+        const next: string[] = [];
+        for (const c of queue) {
+          if (seen.has(c)) continue;
+          seen.add(c);
+          const hit = named.filter((m) => m.cls === c);
+          if (hit.length > 0) return hit.map((m) => m.id);
+          next.push(...(this.p.classBases.get(c) ?? []));
+        }
+        queue = next;
+      }
+      return [];
+    };
+    if (isSuperCall(object, this.src)) return inherited(own, true);
+    const cls = recv === "$this" ? own : recv !== null ? this.p.instances.get(norm(recv)) ?? null : null;
+    if (cls !== null) {
+      const base = inherited(cls, false);
+      // Subclasses of the receiver's class that override the method may run instead.
+      const overrides = named.filter((m) => m.cls !== cls && this.inherits(m.cls, cls)).map((m) => m.id);
+      return [...new Set([...base, ...overrides])];
+    }
+    return named.length <= 8 ? named.map((m) => m.id) : [];
+  }
+
+  private inherits(sub: string, base: string): boolean {
+    const seen = new Set<string>();
+    const stack = [...(this.p.classBases.get(sub) ?? [])];
+    while (stack.length > 0) {
+      const c = stack.pop()!;
+      if (c === base) return true;
+      if (seen.has(c)) continue;
+      seen.add(c);
+      stack.push(...(this.p.classBases.get(c) ?? []));
+    }
+    return false;
   }
 
   private argText(a: PyNode): string | null {
@@ -831,4 +889,10 @@ function targetNames(n: PyNode, src: (n: PyNode) => string): string[] {
     }
   }
   return out;
+}
+
+/** `super().f`'s object: `super()` (or `super(Cls, self)`). */
+function isSuperCall(object: PyNode, src: (n: PyNode) => string): boolean {
+  const o = unparen(object);
+  return o.type === "call" && src(field(o, "function")!) === "super";
 }

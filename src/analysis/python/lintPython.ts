@@ -1,5 +1,5 @@
 /** The Python front end end to end: text → findings with fix candidates, through the shared core. */
-import type { LintOptions } from "../core/types";
+import type { LintOptions, TextEdit } from "../core/types";
 import { applyEdits } from "../core/textEdits";
 import { TypestateAnalysis } from "../core/typestate";
 import { parseSuppressions } from "../core/suppressions";
@@ -48,20 +48,15 @@ export function lintPython(text: string, file: string, options: LintOptions): Py
   const analysis = new TypestateAnalysis(program);
   const { findings: raw, notices: rawNotices } = analysis.run();
   const suppressions = parseSuppressions(parsed.comments.map((c) => ({ text: c.text.replace(/^#/, ""), line: c.line, endLine: c.line })));
-  const hooks = pythonHooks(text, file, options);
+  const hooks = pythonHooks(text, file, options, parsed);
   const { findings, notices } = report({ text, file, program, analysis, raw, notices: rawNotices, suppressions, withFixes: options.fixes ?? true, hooks });
   return { findings, notices, analysed: true, program, parsed };
 }
 
 /** The Python syntax behind reporting: fixes in the file's style, branches, call arguments. */
-function pythonHooks(text: string, file: string, options: LintOptions): SourceHooks<PyNode> {
+function pythonHooks(text: string, file: string, options: LintOptions, parsed: ParsedPython): SourceHooks<PyNode> {
   const writer = new PyFixWriter(text);
-  // Every edit is re-parsed: an edit after which the file has a syntax error it didn't have is dropped.
-  const hadErrors = parsePython(text).hasErrors;
-  const parses = (edits: ReturnType<PyFixWriter["insertAfter"]>) => {
-    if (edits === null || hadErrors) return edits;
-    return parsePython(applyEdits(text, edits)).hasErrors ? null : edits;
-  };
+  const parses = (edits: ReturnType<PyFixWriter["insertAfter"]>) => (edits === null || parsed.hasErrors || editsParse(text, parsed, edits) ? edits : null);
   const source = (n: PyNode) => text.slice(n.range[0], n.range[1]);
   const steps = (n: PyNode | undefined, optimizer: string) => {
     if (!n) return false;
@@ -125,4 +120,59 @@ function pythonHooks(text: string, file: string, options: LintOptions): SourceHo
       }
     },
   };
+}
+
+/**
+ * Whether the text still parses after `edits`. Each edit is checked within the innermost
+ * statement that holds it, re-parsed on its own with its indentation removed (a statement is a
+ * unit of Python's grammar), so checking a fix costs the size of that statement, not of the file.
+ * Where a statement can't be cut out cleanly (a continuation line indented less), the whole file
+ * is re-parsed.
+ */
+export function editsParse(text: string, parsed: ParsedPython, edits: TextEdit[]): boolean {
+  const lineStart = (offset: number) => text.lastIndexOf("\n", offset - 1) + 1;
+  if (!edits.every((e) => indentedLikeNeighbours(text, e))) return false;
+  const whole = () => !parsePython(applyEdits(text, edits)).hasErrors;
+  const groups = new Map<PyNode, TextEdit[]>();
+  for (const e of edits) {
+    let stmt: PyNode | null = null;
+    let node = parsed.root;
+    for (;;) {
+      const child = node.children.find((c) => c.named && lineStart(c.range[0]) <= e.range[0] && e.range[1] <= c.range[1]);
+      if (child === undefined) break;
+      if (node.type === "block" || node.type === "module") stmt = child;
+      node = child;
+    }
+    if (stmt === null) return whole();
+    groups.set(stmt, [...(groups.get(stmt) ?? []), e]);
+  }
+  for (const [stmt, group] of groups) {
+    const from = lineStart(stmt.range[0]);
+    const indent = text.slice(from, stmt.range[0]);
+    const shifted = group.map((e) => ({ ...e, range: [e.range[0] - from, e.range[1] - from] as [number, number] }));
+    const lines = applyEdits(text.slice(from, stmt.range[1]), shifted).split("\n");
+    if (lines.some((l) => l.trim() !== "" && !l.startsWith(indent))) return whole();
+    if (parsePython(lines.map((l) => l.slice(indent.length)).join("\n")).hasErrors) return false;
+  }
+  return true;
+}
+
+/**
+ * tree-sitter's Python grammar accepts any indentation, so this is checked here: every line an
+ * edit adds is indented exactly like the nearest line before or after it.
+ */
+function indentedLikeNeighbours(text: string, e: TextEdit): boolean {
+  const added = e.text.split("\n").slice(1);
+  if (added.length === 0) return true;
+  const indentOf = (line: string) => /^[ \t]*/.exec(line)![0];
+  const lines = text.split("\n");
+  const at = text.slice(0, e.range[0]).split("\n").length - 1;
+  const near = (from: number, step: number): string | null => {
+    for (let i = from; i >= 0 && i < lines.length; i += step) if (lines[i].trim() !== "") return indentOf(lines[i]);
+    return null;
+  };
+  const allowed = new Set([near(at, -1), near(at + 1, 1)].filter((x): x is string => x !== null));
+  // The edit's own first line (text before the insertion point) counts as "before" when it has code.
+  allowed.add(indentOf(lines[at]));
+  return added.every((l) => l.trim() === "" || allowed.has(indentOf(l)));
 }

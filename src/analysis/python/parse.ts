@@ -35,6 +35,10 @@ export interface ParsedPython {
 
 let parser: Parser | null = null;
 let loading: Promise<void> | null = null;
+/** Node type names, their "named" flag and field names by id: numbers cross from WebAssembly cheaply, strings don't. */
+let typeNames: string[] = [];
+let typeNamed: boolean[] = [];
+let fieldNames: (string | null)[] = [];
 
 /** Where the two .wasm files are: both as bytes (the caller reads them; the analysis has no file system). */
 export interface PythonParserFiles {
@@ -50,6 +54,9 @@ export function loadPythonParser(files: () => PythonParserFiles): Promise<void> 
     const language = await Language.load(grammar);
     const p = new Parser();
     p.setLanguage(language);
+    typeNames = Array.from({ length: language.nodeTypeCount }, (_, id) => language.nodeTypeForId(id) ?? "");
+    typeNamed = Array.from({ length: language.nodeTypeCount }, (_, id) => language.nodeTypeIsNamed(id));
+    fieldNames = Array.from({ length: language.fieldCount + 1 }, (_, id) => (id === 0 ? null : language.fieldNameForId(id)));
     parser = p;
   })();
   return loading;
@@ -70,7 +77,13 @@ export function parsePython(text: string): ParsedPython {
   const tree = parser.parse(text);
   if (tree === null) throw new Error("tree-sitter returned no tree");
   try {
-    return copyTree(tree.walk(), text);
+    const parsed = copyTree(tree.walk(), text);
+    // The root knows whether recovery happened anywhere (errors inside skipped tokens included).
+    if (tree.rootNode.hasError && !parsed.hasErrors) {
+      parsed.hasErrors = true;
+      parsed.firstError ??= { type: "ERROR", range: [0, 0], children: [], field: null, parent: null, named: true };
+    }
+    return parsed;
   } finally {
     tree.delete();
   }
@@ -83,29 +96,35 @@ function copyTree(cursor: ReturnType<NonNullable<ReturnType<Parser["parse"]>>["w
   let firstError: PyNode | null = null;
   const root: PyNode = { type: cursor.nodeType, range: [cursor.startIndex, cursor.endIndex], children: [], field: null, parent: null, named: true };
   let parent = root;
-  // Descend into root's children.
   if (!cursor.gotoFirstChild()) {
     cursor.delete();
     return { root, text, comments, hasErrors: false, firstError: null };
   }
   for (;;) {
-    const type = cursor.nodeType;
-    const named = cursor.nodeIsNamed;
-    const field = cursor.currentFieldName;
+    const typeId = cursor.nodeTypeId;
+    // The error symbol's id (65535) is past the table: it is tree-sitter's named ERROR node.
+    const type = typeNames[typeId] ?? "ERROR";
+    const named = typeNamed[typeId] ?? true;
+    const fieldId = cursor.currentFieldId;
     let node: PyNode | null = null;
     if (type === "comment") {
       comments.push({ text: text.slice(cursor.startIndex, cursor.endIndex), line: cursor.startPosition.row + 1 });
-    } else if (named || field !== null || cursor.nodeIsMissing) {
-      node = { type, range: [cursor.startIndex, cursor.endIndex], children: [], field, parent, named };
+    } else if (named || fieldId !== 0) {
+      const start = cursor.startIndex, end = cursor.endIndex;
+      node = { type, range: [start, end], children: [], field: fieldNames[fieldId] ?? null, parent, named };
       parent.children.push(node);
-      if (type === "ERROR" || cursor.nodeIsMissing) {
+      // Missing nodes (inserted by error recovery) are empty: only those need the extra question.
+      if (type === "ERROR" || (start === end && cursor.nodeIsMissing)) {
         hasErrors = true;
         firstError ??= node;
       }
-    }
-    // Operators of comparisons (`a < b == c`) are unfielded tokens: keep them as children.
-    else if (parent.type === "comparison_operator" || parent.type === "boolean_operator" || parent.type === "not_operator" || parent.type === "unary_operator") {
+    } else if (parent.type === "comparison_operator" || parent.type === "boolean_operator" || parent.type === "not_operator" || parent.type === "unary_operator") {
+      // Operators of comparisons (`a < b == c`) are unfielded tokens: keep them as children.
       parent.children.push({ type, range: [cursor.startIndex, cursor.endIndex], children: [], field: null, parent, named: false });
+    } else if (cursor.startIndex === cursor.endIndex && cursor.nodeIsMissing) {
+      // A missing `:` or `)`: the file has a syntax error even though no node is kept for it.
+      hasErrors = true;
+      firstError ??= { type: "MISSING", range: [cursor.startIndex, cursor.endIndex], children: [], field: null, parent, named: false };
     }
     if (node !== null && cursor.gotoFirstChild()) {
       parent = node;
