@@ -19,6 +19,15 @@ export type PyProgram = BuiltProgram<PyNode>;
 
 /** Beyond this nesting the builder stops descending (Python itself rejects far shallower code). */
 const MAX_NESTING = 500;
+/**
+ * Methods of torch.nn.Module, tensors and optimizers: on a receiver of unknown class, `model.train()`
+ * is the library's, not a same-named method of some class in this file.
+ */
+const LIBRARY_METHODS = new Set([
+  "train", "eval", "forward", "to", "cuda", "cpu", "half", "float", "double", "apply", "state_dict", "load_state_dict", "parameters",
+  "named_parameters", "modules", "named_modules", "children", "zero_grad", "step", "backward", "item", "detach", "requires_grad_",
+  "register_forward_hook", "register_backward_hook", "register_buffer", "add_module", "size", "view", "reshape", "update", "close",
+]);
 /** Methods called once per batch by a framework's loop (Lightning, Hugging Face, trainer classes). */
 const PER_BATCH_METHODS = new Set(["training_step", "train_step", "train_batch", "training_batch", "train_on_batch", "step", "optimize_parameters", "update", "learn_step"]);
 
@@ -817,6 +826,8 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       const overrides = named.filter((m) => m.cls !== cls && this.inherits(m.cls, cls)).map((m) => m.id);
       return [...new Set([...base, ...overrides])];
     }
+    // An unknown receiver calling a name every torch.nn.Module (or tensor) has is that library method.
+    if (LIBRARY_METHODS.has(method)) return [];
     return named.length <= 8 ? named.map((m) => m.id) : [];
   }
 
