@@ -6,6 +6,7 @@ const SHOTS = {
   "media/screenshots/quick-fix.png": "test-output/e2e-vscode/2-quick-fixes.png",
   "media/screenshots/trace-panel.png": "test-output/e2e-vscode/trace-panel.png",
   "media/screenshots/trace-gan.png": "test-output/e2e-vscode/trace-gan.png",
+  "media/screenshots/notebook-quick-fix.png": "test-output/e2e-vscode/p2-notebook-quick-fix.png",
 };
 const missing = Object.values(SHOTS).filter((f) => !existsSync(f));
 if (missing.length > 0) {

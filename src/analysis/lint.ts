@@ -8,11 +8,12 @@ import type { Fix, LintOptions, LintResult } from "./core/types";
 import { lintTypeScript } from "./typescript/lintTypeScript";
 import { SyntaxProblem, TS_EXTENSIONS } from "./typescript/parse";
 import { lintInLargeStack } from "./largeStack";
-import { explainTypeScript } from "./typescript/explain";
+import { explainProgram, SiteExplanation } from "./core/explain";
+import { lintTypeScript as lintTypeScriptProgram } from "./typescript/lintTypeScript";
 import { lintPython } from "./python/lintPython";
 import { loadPythonParser, PY_EXTENSIONS } from "./python/parse";
 import { pythonParserFiles } from "./python/parserFiles";
-import { applyNotebookEdits, lintNotebookWith, NOTEBOOK_EXTENSIONS } from "./notebook/notebook";
+import { applyNotebookEdits, explainNotebookWith, lintNotebookWith, NOTEBOOK_EXTENSIONS } from "./notebook/notebook";
 
 /** Loads the Python parser (WebAssembly) once per process; Python files can be linted after it resolves. */
 export function loadPython(): Promise<void> {
@@ -28,16 +29,24 @@ export function isNotebook(file: string): boolean {
 }
 
 export { RULES } from "./rules/index";
-export type { SiteExplanation } from "./typescript/explain";
+export type { SiteExplanation } from "./core/explain";
 
 /** What each recognised backward/step/zero is to the analysis (hover text); [] where nothing is known. */
-export function explainText(text: string, file: string, options: LintOptions = {}): import("./typescript/explain").SiteExplanation[] {
-  if (!isLintable(file) || isPython(file) || isNotebook(file)) return [];
+export function explainText(text: string, file: string, options: LintOptions = {}): SiteExplanation[] {
+  if (!isLintable(file)) return [];
+  const quiet = { ...options, fixes: false };
   try {
-    return explainTypeScript(text, file, options);
+    if (isNotebook(file)) return explainNotebookWith(text, (program) => explainProgramText(program, "cell.py", quiet));
+    return explainProgramText(text, file, quiet);
   } catch {
     return []; // explaining is best effort: never an error for the editor
   }
+}
+
+/** One parse and one graph: the lint's own (it throws where the lint does). */
+function explainProgramText(text: string, file: string, options: LintOptions): SiteExplanation[] {
+  const { findings, program } = isPython(file) ? lintPython(text, file, options) : lintTypeScriptProgram(text, file, options);
+  return program === undefined ? [] : explainProgram(text, program, findings);
 }
 export type { Finding, Fix, LintOptions, LintResult } from "./core/types";
 

@@ -11,7 +11,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { LintOptions, LintResult } from "../analysis/core/types";
-import type { SiteExplanation } from "../analysis/typescript/explain";
+import type { SiteExplanation } from "../analysis/core/explain";
 import { cpuStopwatch, currentThreadId } from "./cpuClock";
 
 /** What the worker can be asked to do, and what each job answers. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { CodeAction, CodeActionKind, CodeLens, CodeLensRefreshRequest, Connection, Diagnostic, DiagnosticSeverity, DidChangeConfigurationNotification, NotebookDocuments, TextDocuments, TextEdit, TextDocumentSyncKind } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import type { Finding, LintOptions, LintResult } from "../analysis/core/types";
-import type { SiteExplanation } from "../analysis/typescript/explain";
+import type { SiteExplanation } from "../analysis/core/explain";
 import { ANALYSIS_JOBS } from "./analysisJobs";
 import { AnalysisJobs, AnalysisWorker, JobKind, Outcome } from "./analysisWorker";
 import { FIX_ALL_KIND, quickFixes, SHOW_DOCS } from "./codeActions";
@@ -402,6 +402,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   // Hover: what a backward/step/zeroGrad is to the analysis (computed on demand, per version).
   const explained = new Map<string, { version: number; sites: Promise<SiteExplanation[]> }>();
   connection.onHover(async (params) => {
+    const cellDoc = documents.get(params.textDocument.uri) === undefined ? notebooks.cellTextDocuments.get(params.textDocument.uri) : undefined;
+    if (cellDoc !== undefined) return hoverInCell(cellDoc, params.position);
     const doc = documents.get(params.textDocument.uri);
     if (doc === undefined) return null;
     let cached = explained.get(doc.uri);
@@ -417,6 +419,21 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (site === undefined) return null;
     return { contents: { kind: "markdown", value: site.markdown }, range: { start: doc.positionAt(site.range[0]), end: doc.positionAt(site.range[1]) } };
   });
+
+  /** A hover in a notebook cell: the notebook's explanations (one program), those of this cell. */
+  const hoverInCell = async (cell: TextDocument, position: { line: number; character: number }) => {
+    const nb = notebooks.findNotebookDocumentForCell(cell.uri);
+    if (nb === undefined) return null;
+    const cells = cellsOf(nb, (u) => notebooks.cellTextDocuments.get(u));
+    const index = cells.cells.findIndex((c) => c.uri === cell.uri) + 1;
+    const file = /\.ipynb$/.test(nb.uri) ? nb.uri : `${nb.uri}.ipynb`;
+    const outcome = await run("explain", asIpynb(cells), file, await settingsFor(nb.uri));
+    if (!("result" in outcome)) return null;
+    const offset = cell.offsetAt(position);
+    const site = outcome.result.find((s) => s.cell === index && s.range[0] <= offset && offset <= s.range[1]);
+    if (site === undefined) return null;
+    return { contents: { kind: "markdown" as const, value: site.markdown }, range: { start: cell.positionAt(site.range[0]), end: cell.positionAt(site.range[1]) } };
+  };
 
   // Above each training loop: "▶ Trace training" (when the client can run it) and "⚠ N gradient problems".
   connection.onCodeLens(async (params): Promise<CodeLens[]> => {

@@ -433,6 +433,8 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     const file = path.join(workspace, "regression.ipynb");
     const before = fs.readFileSync(path.join(ROOT, "test/fixtures/notebooks/missing-zero.ipynb"), "utf8");
     fs.writeFileSync(file, before);
+    // The notebook alone in the window (this step's screenshot is the README's).
+    await runCommand(page, "View: Close All Editors");
     await openFile(page, "regression.ipynb").catch(async () => {
       // A notebook opens in the notebook editor (no text editor takes focus): wait for its cells instead.
       await page.waitForSelector(".notebook-editor .cell-list-container", { timeout: 20_000 });

@@ -305,7 +305,8 @@ describe("gradlens lsp: the README's editor configurations", function () {
     assert.ok(toml, "README has the Helix languages.toml block");
     const command = /^command = "([^"]+)"$/m.exec(toml)![1];
     const args = JSON.parse(/^args = (\[.*\])$/m.exec(toml)![1]) as string[];
-    assert.equal(toml.match(/^language-servers = \[.*"gradlens"\]$/gm)?.length, 2, "both languages list the gradlens server");
+    assert.equal(toml.match(/^language-servers = \[.*"gradlens"\]$/gm)?.length, 3, "TypeScript, JavaScript and Python list the gradlens server");
+    assert.match(toml, /name = "python"\nlanguage-servers = \[.*"gradlens"\]/);
     // `npx gradlens …` runs this package's bin, dist/cli.js.
     assert.equal(command, "npx");
     assert.equal(args[0], "gradlens");
@@ -480,5 +481,28 @@ describe("gradlens lsp: Python files and Jupyter notebooks", function () {
     // The edited notebook, linted as the CLI would: clean.
     const nb = JSON.stringify({ cells: [cells[0], cell].map((source) => ({ cell_type: "code", source })), metadata: {} });
     assert.deepEqual(lintText(nb, "nb.ipynb").findings, []);
+  });
+
+  it("hovers explain a step in a .py file and in a notebook cell (the notebook read as one program)", async () => {
+    const uri = "file:///tmp/gradlens-lsp/hover.py";
+    const text = py("invalid-mnist-missing-zero.py");
+    await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "python", version: 1, text } });
+    await client.diagnostics(uri);
+    const lines = text.split("\n");
+    const stepLine = lines.findIndex((l) => l.includes("optimizer.step()"));
+    const h = (await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: stepLine, character: lines[stepLine].indexOf("step") } })) as Hover;
+    assert.match((h.contents as { value: string }).value, /steps the optimizer `optimizer`[\s\S]*⚠ `optimizer\.step\(\)` applies gradients accumulated/);
+
+    const nbUri = "file:///tmp/gradlens-lsp/hover.ipynb";
+    const cellUri = (i: number) => `vscode-notebook-cell:/tmp/gradlens-lsp/hover.ipynb#c${i}`;
+    const cells = ["import torch\nmodel = torch.nn.Linear(3, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n", "for x in loader:\n    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n"];
+    await client.conn.sendNotification("notebookDocument/didOpen", {
+      notebookDocument: { uri: nbUri, notebookType: "jupyter-notebook", version: 1, cells: cells.map((_c, i) => ({ kind: 2, document: cellUri(i) })) },
+      cellTextDocuments: cells.map((t, i) => ({ uri: cellUri(i), languageId: "python", version: 1, text: t })),
+    });
+    await client.diagnostics(cellUri(1));
+    const hc = (await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: cellUri(1) }, position: { line: 3, character: 8 } })) as Hover;
+    assert.match((hc.contents as { value: string }).value, /steps the optimizer `opt` \(it owns the parameters of `model`\)/);
+    assert.deepEqual(hc.range, { start: { line: 3, character: 4 }, end: { line: 3, character: 14 } });
   });
 });

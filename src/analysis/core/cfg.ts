@@ -24,6 +24,12 @@ export interface Site {
   counterGuarded?: boolean;
   /** Backward: the loss is scaled (`loss.div(N)`) — evidence of accumulation. */
   scaledLoss?: boolean;
+  /**
+   * The event sits in a branch the front end added around its statement (a step that acts only
+   * on some runs of it): code inserted next to the statement lands outside that branch, so fixes
+   * beside it are checked on the edited text, not on a patched graph.
+   */
+  gated?: boolean;
 }
 
 export interface Loop {

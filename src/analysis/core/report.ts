@@ -224,7 +224,7 @@ class Reporter<N> {
           if (afterStep) {
             candidates.push({
               fix: { title: `Insert \`${zeroCode(anchor.text)}\` after ${manual ? `\`${anchor.text}\` is updated` : `\`${anchor.text}.step()\``}`, placement: "after-step", edits: afterStep },
-              patches: anchorEvent ? [{ kind: "insert-after", fn: anchor.fn, site: anchor.id, event: zeroFor(anchorEvent.key) }] : null,
+              patches: anchorEvent && !anchor.gated ? [{ kind: "insert-after", fn: anchor.fn, site: anchor.id, event: zeroFor(anchorEvent.key) }] : null,
             });
           }
           // Never at the loop's start when the step is conditional there: that defeats accumulation.
@@ -264,7 +264,7 @@ class Reporter<N> {
           const remove = this.hooks.removeStatement(zeroNode);
           const zeroEv = eventAt(this.program, zero.fn, zero.id) as Extract<GraphEvent, { kind: "zero" }> | null;
           const moveTo = (kind: "insert-after" | "insert-before", fn: number, site: number): GraphPatch[] | null =>
-            zeroEv ? [{ kind: "remove", fn: zero.fn, site: zero.id }, { kind, fn, site, event: zeroEvent(zeroEv.target) }] : null;
+            zeroEv && !zero.gated && !this.program.sites[site].gated ? [{ kind: "remove", fn: zero.fn, site: zero.id }, { kind, fn, site, event: zeroEvent(zeroEv.target) }] : null;
           if (remove && step.fn === zero.fn) {
             const insert = this.hooks.insertAfter(this.program.siteNodes[step.id], zeroSource, remove.comment);
             if (insert && !overlaps(remove.edits, insert)) {

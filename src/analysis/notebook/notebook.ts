@@ -6,6 +6,7 @@
  * cells they touch; the rest of the file stays byte-identical.
  */
 import type { Finding, LintOptions, LintResult, Position, TextEdit } from "../core/types";
+import type { SiteExplanation } from "../core/explain";
 import { applyEdits, LineIndex } from "../core/textEdits";
 import { cellSourceSpans, NotebookJsonError } from "./jsonSpans";
 
@@ -224,4 +225,16 @@ function serializeSource(source: string, original: string): string {
   if (itemIndent === undefined) return `[${lines.map((l) => JSON.stringify(l)).join(", ")}]`;
   const closeIndent = /(\r?\n[ \t]*)\]$/.exec(original)?.[1] ?? itemIndent.replace(/[ \t]+$/, "");
   return `[${lines.map((l) => itemIndent + JSON.stringify(l)).join(",")}${closeIndent}]`;
+}
+
+/** Hover explanations for a notebook: computed on the combined program, positions per cell. */
+export function explainNotebookWith(raw: string, explain: (program: string) => SiteExplanation[]): SiteExplanation[] {
+  const nb = parseNotebook(raw);
+  if (!isPythonNotebook(nb) || nb.program.segments.length === 0) return [];
+  const map = new CellMap(nb.program);
+  return explain(nb.program.text).map((x) => {
+    const a = map.locate(x.range[0]);
+    const b = map.locate(x.range[1]);
+    return { ...x, cell: a.cell, range: [a.local, b.local], line: a.position.line, column: a.position.column };
+  });
 }

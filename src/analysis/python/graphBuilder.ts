@@ -28,6 +28,8 @@ const LIBRARY_METHODS = new Set([
   "named_parameters", "modules", "named_modules", "children", "zero_grad", "step", "backward", "item", "detach", "requires_grad_",
   "register_forward_hook", "register_backward_hook", "register_buffer", "add_module", "size", "view", "reshape", "update", "close",
 ]);
+/** The guard "this micro-batch ends an accumulation window" (accelerate's `sync_gradients`), as a name writes forget. */
+const SYNC = "$accelerator.sync_gradients";
 /** Methods called once per batch by a framework's loop (Lightning, Hugging Face, trainer classes). */
 const PER_BATCH_METHODS = new Set(["training_step", "train_step", "train_batch", "training_batch", "train_on_batch", "step", "optimize_parameters", "update", "learn_step"]);
 
@@ -50,6 +52,8 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
   readonly infos: FnInfo[] = [];
   /** Lists of parameters by variable: the modules they were built from (null: unknown content). */
   readonly paramLists = new Map<string, Set<string> | null>();
+  /** Optimizers returned by `accelerator.prepare(...)` (gated inside `accelerator.accumulate`). */
+  readonly prepared = new Set<string>();
   /** Engines that zero as part of their step (DeepSpeed's `model_engine.step()`). */
   readonly selfZeroing = new Set<string>();
   /** The file's classes and their base classes (as named), for resolving `self.f()` and `super().f()`. */
@@ -129,6 +133,8 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
   private readonly condAliases = new Map<string, Cond>();
   private readonly lastValue = new Map<string, PyNode>();
   private readonly derived = new Map<string, string>();
+  /** Nesting of `with accelerator.accumulate(...)` blocks around the current statement. */
+  private accumulateDepth = 0;
 
   constructor(private readonly p: PyProgramBuilder, graph: FunctionGraph, private readonly info: FnInfo) {
     super(p, graph);
@@ -367,6 +373,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
 
   private withStatement(s: PyNode): void {
     const clause = s.children.find((c) => c.type === "with_clause");
+    let accumulate = false;
     for (const item of clause ? namedChildren(clause) : []) {
       const value = field(item, "value");
       if (!value) continue;
@@ -378,8 +385,32 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
         const alias = field(v, "alias");
         if (alias) for (const name of targetNames(alias, this.src)) this.write(name, "other");
       } else this.expr(v);
+      if (v.type === "call" && lastName(field(v, "function")!, this.src) === "accumulate") accumulate = true;
     }
-    this.statements(field(s, "body")!);
+    if (!accumulate) return this.statements(field(s, "body")!);
+    // `with accelerator.accumulate(model):` — each entry is a new micro-batch, which may or may not
+    // end a window: the prepared optimizers' step and zero_grad act only when it does.
+    this.write(SYNC, "other");
+    this.accumulateDepth++;
+    try {
+      this.statements(field(s, "body")!);
+    } finally {
+      this.accumulateDepth--;
+    }
+  }
+
+  /** Inside `accelerator.accumulate`: an optimizer's step or zero runs only on a window's last micro-batch. */
+  private gatedBySync(key: string | null, emit: () => void): void {
+    if (this.accumulateDepth === 0 || key === null || !this.isOptimizerKey(key)) return emit();
+    const cond: Cond = { t: "opaque", v: this.guardVar({ kind: "opaque", text: "accelerator.sync_gradients" }, [SYNC]) };
+    const first = this.p.sites.length;
+    this.branches([() => this.guarded(cond, true, emit)], true, () => this.assume(cond, false));
+    for (let i = first; i < this.p.sites.length; i++) this.p.sites[i].gated = true;
+  }
+
+  private isOptimizerKey(key: string): boolean {
+    const k = norm(key);
+    return this.p.facts.optimizers.has(k) || this.p.prepared.has(k) || /(^|[._])(opt|optim|optimi[sz]er)\w*$/i.test(k);
   }
 
   private matchStatement(s: PyNode): void {
@@ -510,6 +541,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
         const from = arg ? this.text(arg) : null;
         if (key !== null && from !== null && this.p.facts.optimizers.has(norm(from))) {
           this.p.facts.optimizers.add(norm(key));
+          this.p.prepared.add(norm(key));
           const sources = this.p.facts.sources.get(norm(from));
           if (sources) this.p.facts.sources.set(norm(key), sources);
         }
@@ -686,7 +718,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       case "zero_grad": {
         if (recv !== null) this.p.facts.zeroGradReceivers.add(norm(recv));
         const target: ZeroTarget = recv === null ? { type: "all" } : { type: "zeroGrad", keys: [recv] };
-        this.emit({ kind: "zero", site: this.site("zero", n, displayText(object, this, recv)), target });
+        this.gatedBySync(recv, () => this.emit({ kind: "zero", site: this.site("zero", n, displayText(object, this, recv)), target }));
         return true;
       }
       case "step": {
@@ -702,8 +734,13 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
         }
         if (key === null) return true;
         this.p.facts.stepReceivers.add(norm(key));
-        const site = this.site("step", n, displayText(shown, this, key));
-        this.emit({ kind: "step", site, key, manual: false });
+        const stepKey = key;
+        this.gatedBySync(stepKey, () => {
+          const site = this.site("step", n, displayText(shown, this, stepKey));
+          // A step that waits for the end of an accumulation window: evidence of accumulation.
+          if (this.accumulateDepth > 0) this.p.sites[site].counterGuarded = true;
+          this.emit({ kind: "step", site, key: stepKey, manual: false });
+        });
         if (this.p.selfZeroing.has(norm(key))) {
           this.emit({ kind: "zero", site: this.site("zero", n, displayText(shown, this, key)), target: { type: "zeroGrad", keys: [key] } });
         }

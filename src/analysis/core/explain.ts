@@ -1,15 +1,17 @@
 /**
- * The "explain" half: for each backward(), step() and zeroGrad() the analysis recognised, what it
+ * The "explain" half: for each backward(), step() and zero the analysis recognised, what it
  * is to the analysis — which optimizer, what that optimizer owns, and what a step applies — so an
  * editor can show it on hover. Built from the same graph and findings as the lint.
  */
-import type { LintOptions } from "../core/types";
-import { OptimizerOracle } from "../core/optimizers";
-import { MANY_BACKWARDS, StepPaths, stepPaths } from "../core/stepPaths";
-import { LineIndex } from "../core/textEdits";
-import { lintTypeScript } from "./lintTypeScript";
+import type { Finding } from "./types";
+import type { ProgramGraph } from "./cfg";
+import { OptimizerOracle } from "./optimizers";
+import { MANY_BACKWARDS, StepPaths, stepPaths } from "./stepPaths";
+import { LineIndex } from "./textEdits";
 
 export interface SiteExplanation {
+  /** In a notebook: the 1-based cell (range, line and column are then within that cell). */
+  cell?: number;
   kind: "backward" | "step" | "zero";
   /** Offsets of the call in the source. */
   range: [number, number];
@@ -53,11 +55,8 @@ function describePaths(p: StepPaths, self: number, fnName: string, lineOf: (site
   return out.join(" ");
 }
 
-/** Explanations for every recognised gradient event; [] for files that don't use the engine (throws where the lint does). */
-export function explainTypeScript(text: string, file: string, options: LintOptions = {}): SiteExplanation[] {
-  // One parse and one graph: the lint's own (it throws on a file that doesn't parse).
-  const { findings, program } = lintTypeScript(text, file, { ...options, fixes: false });
-  if (program === undefined) return [];
+/** Explanations for every recognised gradient event of an analysed program (with its findings). */
+export function explainProgram(text: string, program: ProgramGraph, findings: readonly Finding[]): SiteExplanation[] {
   const lines = new LineIndex(text);
   const at = (offset: number) => lines.position(offset);
   const findingsAt = (start: number, end: number) => findings.filter((f) => f.range[0] >= start && f.range[1] <= end);
