@@ -260,6 +260,12 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     const consequence = field(s, "consequence");
     const alternatives = fields(s, "alternative");
     const then = () => this.guarded(cond, true, () => consequence && this.statements(consequence));
+    // `if p.grad is not None:` skips exactly when there is no gradient to clear or apply: for the
+    // gradient state it always runs (as `p.grad?.zero_()` in TypeScript).
+    if (alternatives.length === 0 && /^[\w.]+\.grad\s+is\s+not\s+None$/.test(this.src(unparen(test)))) {
+      if (consequence) this.statements(consequence);
+      return;
+    }
     if (alternatives.length === 0) return this.branches([then], true, () => this.assume(cond, false));
     // elif chains: each later arm runs only when every earlier test failed.
     const rest = (i: number): void => {

@@ -156,6 +156,11 @@ export function gradSources(node: PyNode, namer: PyNamer, derived: ReadonlyMap<s
 export function stripData(n: PyNode, namer: PyNamer): PyNode {
   const u = unparen(n);
   if (u.type === "attribute" && namer.src(field(u, "attribute")!) === "data") return field(u, "object")!;
+  // `p.grad.detach_().zero_()`: detaching in place keeps the same gradient tensor.
+  if (u.type === "call" && (field(u, "arguments")?.children.filter((c) => c.named).length ?? 0) === 0) {
+    const fn = unparen(field(u, "function")!);
+    if (fn.type === "attribute" && namer.src(field(fn, "attribute")!) === "detach_") return stripData(field(fn, "object")!, namer);
+  }
   return u;
 }
 
