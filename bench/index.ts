@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import * as ts from "typescript";
 import { parse } from "@typescript-eslint/typescript-estree";
 import * as esbuild from "esbuild";
+import { median, time } from "./timing";
 import { trainingFile } from "./generate";
 import { stressPrograms } from "./stress";
 
@@ -19,22 +20,6 @@ import { stressPrograms } from "./stress";
 const bundle = path.resolve(__dirname, "../.cache/bench-lint.js");
 esbuild.buildSync({ entryPoints: [path.resolve(__dirname, "../src/analysis/lint.ts")], bundle: true, platform: "node", format: "cjs", target: "node20", packages: "external", outfile: bundle, logLevel: "warning" });
 const { lintText } = require(bundle) as typeof import("../src/analysis/lint");
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function time(fn: () => unknown, runs: number, warmup = 3): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return median(samples);
-}
 
 function scanAll(text: string): number {
   const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);

@@ -9,6 +9,7 @@
 import * as path from "node:path";
 import { readFileSync } from "node:fs";
 import * as esbuild from "esbuild";
+import { median, time } from "./timing";
 import { Language, Parser } from "web-tree-sitter";
 import { longPythonFile, stressPythonPrograms } from "./stressPython";
 import { stressPrograms } from "./stress";
@@ -16,22 +17,6 @@ import { stressPrograms } from "./stress";
 const bundle = path.resolve(__dirname, "../.cache/bench-lint-python.js");
 esbuild.buildSync({ entryPoints: [path.resolve(__dirname, "../src/analysis/lint.ts")], bundle: true, platform: "node", format: "cjs", target: "node20", packages: "external", outfile: bundle, logLevel: "warning" });
 const { lintText, loadPython } = require(bundle) as typeof import("../src/analysis/lint");
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function time(fn: () => unknown, runs: number, warmup = 2): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return median(samples);
-}
 
 async function main(): Promise<void> {
   const quick = process.env.BENCH_QUICK === "1";

@@ -156,8 +156,15 @@ export class FlowBuilder<N> {
   private readonly opaqueReads = new Map<number, string[]>();
   /** Enclosing branches whose test is an iteration count (evidence of accumulation). */
   private counterGuards = 0;
+  /** The function's parameters by name (receivers write them `$i`). */
+  private readonly paramIndex = new Map<string, number>();
+  /** Loop-variable scopes: `p` → `model.parameters()` in `for p in model.parameters()`. */
+  protected readonly aliases: Map<string, string>[] = [new Map()];
+  /** Names bound to a condition (`is_boundary = (i + 1) % N == 0`): a later test of the name tests it. */
+  protected readonly condAliases = new Map<string, Cond>();
 
   constructor(protected readonly tables: ProgramTables<N>, protected readonly graph: FunctionGraph) {
+    graph.params.forEach((name, i) => name && this.paramIndex.set(name, i));
     this.blocks = graph.blocks;
     const entry = this.newBlock();
     const exit = this.newBlock();
@@ -173,6 +180,24 @@ export class FlowBuilder<N> {
   protected finish(): void {
     this.edge(this.cur, this.graph.exit);
     this.resolveWrites();
+  }
+
+  // ---- names -------------------------------------------------------------------------------
+
+  param(name: string): number | undefined {
+    return this.paramIndex.get(name);
+  }
+
+  alias(name: string): string | undefined {
+    for (let i = this.aliases.length - 1; i >= 0; i--) {
+      const a = this.aliases[i].get(name);
+      if (a !== undefined) return a;
+    }
+    return undefined;
+  }
+
+  conditionAlias(name: string): Cond | undefined {
+    return this.condAliases.get(name);
   }
 
   // ---- guards ------------------------------------------------------------------------------
@@ -211,6 +236,7 @@ export class FlowBuilder<N> {
     const ev: PendingWrite["ev"] = { kind: "write", site: -1, tick: [], reset: [], forget: [] };
     this.blocks[this.cur].events.push(ev);
     this.pendingWrites.push({ ev, name, op });
+    if (op !== "tick") this.condAliases.delete(name);
   }
 
   private resolveWrites(): void {

@@ -43,6 +43,18 @@ export function residueMask(g: PhaseShape, r: number): number | null {
   return r === 0 ? startMask(g) : null;
 }
 
+/**
+ * `(c + k) % N == r` as a phase of c: the mask of c's phases where it holds, or null when the
+ * phase encoding can't express it. `literal` is N when it is an integer (2..8), else null (a
+ * symbolic N, where only the start and the last residue are representable); `r` is a residue or
+ * "last" (N - 1).
+ */
+export function residueTestMask(g: PhaseShape, literal: number | null, k: number, r: number | "last"): number | null {
+  if (literal !== null) return residueMask(g, ((((r === "last" ? literal - 1 : r) - k) % literal) + literal) % literal);
+  const shift = (r === "last" ? -1 : r) - k;
+  return shift === 0 ? startMask(g) : shift === -1 ? lastMask(g) : null;
+}
+
 export function inRangeMask(g: PhaseShape): number {
   return g.size > 0 ? (1 << g.size) - 1 : hasOnly(g) ? START | MID | LAST | ONLY : START | MID | LAST;
 }

@@ -6,7 +6,7 @@
  */
 import type { Cond, GuardVar } from "../core/cfg";
 import { UNKNOWN } from "../core/graphKit";
-import { lastMask, residueMask, startMask } from "../core/guards";
+import { residueTestMask } from "../core/guards";
 import { field, PyNode, unparen } from "./parse";
 
 export interface PyGuardScope {
@@ -105,12 +105,7 @@ export class PyConditionReader {
     if (literal !== null && (literal < 2 || literal > 8)) return null;
     const modText = src(modulus).replace(/\s+/g, "");
     const g = { kind: "phase" as const, counter, modulus: modText, size: literal ?? 0, bounded: false };
-    let mask: number | null;
-    if (literal !== null) mask = residueMask(g, ((((r === "last" ? literal - 1 : r) - k) % literal) + literal) % literal);
-    else {
-      const shift = (r === "last" ? -1 : r) - k;
-      mask = shift === 0 ? startMask(g) : shift === -1 ? lastMask(g) : null;
-    }
+    const mask = residueTestMask(g, literal, k, r);
     return mask === null ? null : { t: "phase", v: this.scope.guardVar(g), mask };
   }
 

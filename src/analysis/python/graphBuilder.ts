@@ -125,12 +125,9 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
 }
 
 class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardScope {
-  private readonly aliases: Map<string, string>[] = [new Map()];
-  private readonly paramIndex = new Map<string, number>();
   readonly selfName: string | null;
   private nesting = 0;
   private readonly conditions = new PyConditionReader(this);
-  private readonly condAliases = new Map<string, Cond>();
   private readonly lastValue = new Map<string, PyNode>();
   private readonly derived = new Map<string, string>();
   /** Nesting of `with accelerator.accumulate(...)` blocks around the current statement. */
@@ -138,32 +135,10 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
 
   constructor(private readonly p: PyProgramBuilder, graph: FunctionGraph, private readonly info: FnInfo) {
     super(p, graph);
-    graph.params.forEach((name, i) => name && this.paramIndex.set(name, i));
     this.selfName = info.selfName;
   }
 
   src = (n: PyNode): string => this.p.src(n);
-
-  param(name: string): number | undefined {
-    return this.paramIndex.get(name);
-  }
-
-  alias(name: string): string | undefined {
-    for (let i = this.aliases.length - 1; i >= 0; i--) {
-      const a = this.aliases[i].get(name);
-      if (a !== undefined) return a;
-    }
-    return undefined;
-  }
-
-  conditionAlias(name: string): Cond | undefined {
-    return this.condAliases.get(name);
-  }
-
-  protected override write(name: string, op: "tick" | "reset" | "other"): void {
-    super.write(name, op);
-    if (op !== "tick") this.condAliases.delete(name);
-  }
 
   private text(n: PyNode): string | null {
     return receiverText(n, this);

@@ -6,7 +6,7 @@
  */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import type { Cond, GuardVar } from "../core/cfg";
-import { inRangeMask, lastMask, residueMask, startMask } from "../core/guards";
+import { inRangeMask, lastMask, residueTestMask, startMask } from "../core/guards";
 import { forEachChild } from "./parse";
 import { unwrap } from "./recognize";
 
@@ -129,13 +129,7 @@ export class ConditionReader {
     const r = this.valueOf(value, modText);
     if (r === null) return null;
     const g = { kind: "phase" as const, counter, modulus: modText, size: literal ?? 0, bounded: false };
-    let mask: number | null;
-    if (literal !== null) mask = residueMask(g, ((((r === "last" ? literal - 1 : r) - k) % literal) + literal) % literal);
-    else {
-      // Symbolic N: only start (residue 0) and last (residue N - 1) are representable.
-      const shift = (r === "last" ? -1 : r) - k;
-      mask = shift === 0 ? startMask(g) : shift === -1 ? lastMask(g) : null;
-    }
+    const mask = residueTestMask(g, literal, k, r);
     return mask === null ? null : { t: "phase", v: this.scope.guardVar(g), mask };
   }
 

@@ -6,7 +6,7 @@
  */
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import { norm } from "../core/optimizers";
-import type { Cond, FunctionGraph, Site, ZeroTarget } from "../core/cfg";
+import type { FunctionGraph, Site, ZeroTarget } from "../core/cfg";
 import { BuiltProgram, FlowBuilder, ProgramTables } from "../core/graphKit";
 import { elementOf, looksLikeOptimizerCollection, looksLikeOptimizerName } from "../core/optimizers";
 import { boundedLoopCounter, ConditionReader, GuardScope, intLiteral, UNKNOWN } from "./conditions";
@@ -134,15 +134,12 @@ function inlineKindOf(fn: FnNode, parent: Node | undefined): InlineKind | null {
 }
 
 class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
-  private readonly aliases: Map<string, string>[] = [new Map()];
-  private readonly paramIndex = new Map<string, number>();
   private nesting = 0;
   readonly hasThis: boolean;
   /** The class `this` belongs to here (for resolving `this.f()`). */
   private readonly ownClass: string | null;
   private readonly conditions = new ConditionReader(this);
   private readonly boundedLoops: [string, string][] = [];
-  private readonly condAliases = new Map<string, Cond>();
   /** The last value assigned to each local name (for `loss = loss.div(N); loss.backward()`). */
   private readonly lastValue = new Map<string, TSESTree.Node>();
   /** Buffers holding a tensor's gradient: `v` → `p` after `v.add_(p.grad)`. */
@@ -150,7 +147,6 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
 
   constructor(private readonly p: ProgramBuilder, graph: FunctionGraph, private readonly node: Node) {
     super(p, graph);
-    graph.params.forEach((name, i) => name && this.paramIndex.set(name, i));
     this.hasThis = graph.hasThis;
     this.ownClass = node.type === "Program" ? null : p.classes.classOfFunction(node);
   }
@@ -166,28 +162,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
     return undefined;
   }
 
-  conditionAlias(name: string): Cond | undefined {
-    return this.condAliases.get(name);
-  }
-
-  protected override write(name: string, op: "tick" | "reset" | "other"): void {
-    super.write(name, op);
-    if (op !== "tick") this.condAliases.delete(name);
-  }
-
   // ---- Namer ------------------------------------------------------------------------------
-
-  param(name: string): number | undefined {
-    return this.paramIndex.get(name);
-  }
-
-  alias(name: string): string | undefined {
-    for (let i = this.aliases.length - 1; i >= 0; i--) {
-      const a = this.aliases[i].get(name);
-      if (a !== undefined) return a;
-    }
-    return undefined;
-  }
 
   private text(node: TSESTree.Node): string | null {
     return receiverText(node, this);
