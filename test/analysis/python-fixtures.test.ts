@@ -89,3 +89,18 @@ describe("Python fixes are re-parsed before they are offered", () => {
     assert.equal(editsParse(text, parsed(), [edit(at("loss.backward()"), ":")]), false);
   });
 });
+
+describe("which Python files are analysed", () => {
+  const analysed = (text: string) => lintText(text, "x.py").analysed;
+  it("files importing torch or a wrapper, in any import form, at any depth", () => {
+    for (const text of ["import torch\n", "import os, torch.nn as nn\n", "from torch.optim import AdamW\n", "import lightning as L\n",
+      "from accelerate import Accelerator\n", "def main():\n    import torch\n", "if True:\n    from torch import nn\n", "import numpy as np, torch\n"]) {
+      assert.equal(analysed(text), true, text);
+    }
+  });
+  it("not files that only mention it", () => {
+    for (const text of ["import torchvision\n", "# import torch\nx = 1\n", "s = 'import torch'\n", "from torchmetrics import Accuracy\n", "import os\n"]) {
+      assert.equal(analysed(text), false, text);
+    }
+  });
+});

@@ -20,6 +20,9 @@ export interface PythonResult extends Omit<FrontEndResult, "program"> {
 
 /** Does the module import one of `modules` (at any depth: imports inside functions count)? */
 export function importsModule(parsed: ParsedPython, modules: readonly string[]): boolean {
+  // Fast path: an import line naming one of the modules (the tree walk below settles the rest).
+  const names = modules.map((m) => m.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  if (new RegExp(`^[ \\t]*(import[ \\t]+([\\w.]+[ \\t]*(as[ \\t]+\\w+[ \\t]*)?,[ \\t]*)*(${names})(\\.|\\b)|from[ \\t]+(${names})(\\.|[ \\t]))`, "m").test(parsed.text)) return true;
   const matches = (name: string) => modules.some((m) => name === m || name.startsWith(m + "."));
   const stack: PyNode[] = [parsed.root];
   while (stack.length > 0) {

@@ -39,6 +39,24 @@ let loading: Promise<void> | null = null;
 let typeNames: string[] = [];
 let typeNamed: boolean[] = [];
 let fieldNames: (string | null)[] = [];
+/** Type ids whose children never carry a field name: asking the cursor for one is a crossing saved. */
+let fieldless: boolean[] = [];
+/** Type ids whose children the analysis never reads (a string's pieces): not descended into. */
+let leafLike: boolean[] = [];
+
+/** The children of every leaf: one shared, frozen array (half the nodes are leaves; GC is much of the walk's cost). */
+const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
+
+/** tree-sitter-python's node types without fields (from the grammar's node-types.json). */
+const FIELDLESS_TYPES = new Set([
+  "argument_list", "assert_statement", "await", "case_pattern", "chevron", "class_pattern", "complex_pattern", "concatenated_string",
+  "conditional_expression", "constrained_type", "decorator", "delete_statement", "dictionary", "dictionary_splat", "dictionary_splat_pattern",
+  "dotted_name", "expression_list", "expression_statement", "finally_clause", "format_specifier", "generic_type", "global_statement", "if_clause",
+  "keyword_pattern", "lambda_parameters", "list", "list_pattern", "list_splat", "list_splat_pattern", "member_type", "module", "nonlocal_statement",
+  "parameters", "parenthesized_expression", "parenthesized_list_splat", "pattern_list", "relative_import", "return_statement", "set", "slice",
+  "splat_pattern", "splat_type", "string", "string_content", "tuple", "tuple_pattern", "type", "type_parameter", "union_pattern", "union_type",
+  "with_clause", "yield",
+]);
 
 /** Where the two .wasm files are: both as bytes (the caller reads them; the analysis has no file system). */
 export interface PythonParserFiles {
@@ -57,6 +75,8 @@ export function loadPythonParser(files: () => PythonParserFiles): Promise<void> 
     typeNames = Array.from({ length: language.nodeTypeCount }, (_, id) => language.nodeTypeForId(id) ?? "");
     typeNamed = Array.from({ length: language.nodeTypeCount }, (_, id) => language.nodeTypeIsNamed(id));
     fieldNames = Array.from({ length: language.fieldCount + 1 }, (_, id) => (id === 0 ? null : language.fieldNameForId(id)));
+    fieldless = typeNames.map((t) => FIELDLESS_TYPES.has(t));
+    leafLike = typeNames.map((t) => t === "string");
     parser = p;
   })();
   return loading;
@@ -96,6 +116,8 @@ function copyTree(cursor: ReturnType<NonNullable<ReturnType<Parser["parse"]>>["w
   let firstError: PyNode | null = null;
   const root: PyNode = { type: cursor.nodeType, range: [cursor.startIndex, cursor.endIndex], children: [], field: null, parent: null, named: true };
   let parent = root;
+  // The type ids of `parent` and its ancestors (the cursor's path), for the fieldless shortcut.
+  const parentTypes: number[] = [cursor.nodeTypeId];
   if (!cursor.gotoFirstChild()) {
     cursor.delete();
     return { root, text, comments, hasErrors: false, firstError: null };
@@ -105,13 +127,13 @@ function copyTree(cursor: ReturnType<NonNullable<ReturnType<Parser["parse"]>>["w
     // The error symbol's id (65535) is past the table: it is tree-sitter's named ERROR node.
     const type = typeNames[typeId] ?? "ERROR";
     const named = typeNamed[typeId] ?? true;
-    const fieldId = cursor.currentFieldId;
+    const fieldId = fieldless[parentTypes[parentTypes.length - 1]] ? 0 : cursor.currentFieldId;
     let node: PyNode | null = null;
     if (type === "comment") {
       comments.push({ text: text.slice(cursor.startIndex, cursor.endIndex), line: cursor.startPosition.row + 1 });
     } else if (named || fieldId !== 0) {
       const start = cursor.startIndex, end = cursor.endIndex;
-      node = { type, range: [start, end], children: [], field: fieldNames[fieldId] ?? null, parent, named };
+      node = { type, range: [start, end], children: NO_CHILDREN, field: fieldNames[fieldId] ?? null, parent, named };
       parent.children.push(node);
       // Missing nodes (inserted by error recovery) are empty: only those need the extra question.
       if (type === "ERROR" || (start === end && cursor.nodeIsMissing)) {
@@ -120,14 +142,16 @@ function copyTree(cursor: ReturnType<NonNullable<ReturnType<Parser["parse"]>>["w
       }
     } else if (parent.type === "comparison_operator" || parent.type === "boolean_operator" || parent.type === "not_operator" || parent.type === "unary_operator") {
       // Operators of comparisons (`a < b == c`) are unfielded tokens: keep them as children.
-      parent.children.push({ type, range: [cursor.startIndex, cursor.endIndex], children: [], field: null, parent, named: false });
+      parent.children.push({ type, range: [cursor.startIndex, cursor.endIndex], children: NO_CHILDREN, field: null, parent, named: false });
     } else if (cursor.startIndex === cursor.endIndex && cursor.nodeIsMissing) {
       // A missing `:` or `)`: the file has a syntax error even though no node is kept for it.
       hasErrors = true;
       firstError ??= { type: "MISSING", range: [cursor.startIndex, cursor.endIndex], children: [], field: null, parent, named: false };
     }
-    if (node !== null && cursor.gotoFirstChild()) {
+    if (node !== null && !leafLike[typeId] && cursor.gotoFirstChild()) {
+      node.children = [];
       parent = node;
+      parentTypes.push(typeId);
       continue;
     }
     while (!cursor.gotoNextSibling()) {
@@ -136,6 +160,7 @@ function copyTree(cursor: ReturnType<NonNullable<ReturnType<Parser["parse"]>>["w
         return { root, text, comments, hasErrors, firstError };
       }
       parent = parent.parent!;
+      parentTypes.pop();
     }
   }
 }
