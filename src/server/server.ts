@@ -165,7 +165,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     loopLines.set(uri, (result.trainingLoops ?? []).map((l) => l - 1));
     return {
       diagnostics: [...diagnostics, ...result.notices.map(noticeToDiagnostic)],
-      status: status(state, shown.length, result.analysed ? undefined : "imports no engine module (gradlens.engineModules)"),
+      status: status(state, shown.length, result.analysed ? undefined : /\.(py|pyi|ipynb)$/.test(uri) ? "imports neither torch nor a module in gradlens.engineModules" : "imports no engine module (gradlens.engineModules)"),
       lenses: loopsWithProblems(shown),
     };
   };
