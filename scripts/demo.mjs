@@ -20,13 +20,13 @@ const last = report.with.length - 1;
 console.log(`\nfinal loss: ${report.with[last].toFixed(4)} with zeroGrad, ${report.without[last].toFixed(4)} without ` +
   `(${(report.without[last] / report.with[last]).toFixed(1)}× higher, and nothing threw).`);
 
-console.log("\n== 2. gradlens lint finds it before you run anything ==\n");
+console.log("\n== 2. gradlens lint finds it before you run anything: the TypeScript loop, a PyTorch script and a notebook ==\n");
 try {
   execFileSync(node, ["dist/cli.js", "lint", "examples/"], { stdio: "inherit" });
 } catch (e) {
   if (e.status !== 1) throw e; // 1 = findings, which is the point here
 }
-console.log("\n  (`npx gradlens lint --fix examples/` would insert optimizer.zeroGrad() right after optimizer.step())");
+console.log("\n  (`npx gradlens lint --fix examples/` would insert optimizer.zeroGrad() / optimizer.zero_grad() right after optimizer.step())");
 
 console.log("\n== 3. Intended accumulation (zeroGrad + step every 4 micro-batches) and manual SGD ==\n");
 process.stdout.write(runTs("examples/gradient-accumulation.ts"));

@@ -30,4 +30,16 @@ describe("linting the examples", () => {
       assert.deepEqual(r.findings, [], name);
     }
   });
+
+  it("flags the PyTorch example's loop without zero_grad() and its notebook's training cell, nothing else", () => {
+    const py = fs.readFileSync(path.join(dir, "pytorch/missing_zero_grad.py"), "utf8").split("\n");
+    const { findings } = lint("pytorch/missing_zero_grad.py");
+    const start = py.findIndex((l) => l.startsWith("def train_without_zero_grad")) + 1;
+    const end = py.findIndex((l) => l.startsWith("if __name__"));
+    assert.deepEqual(findings.map((f) => f.rule), ["missing-zero-grad"]);
+    assert.ok(findings[0].line > start && findings[0].line < end, `finding at line ${findings[0].line}`);
+    assert.match(findings[0].message, /`optimizer\.zero_grad\(\)` is never called between steps/);
+    const nb = lint("pytorch/regression.ipynb");
+    assert.deepEqual(nb.findings.map((f) => [f.cell, f.line, f.rule]), [[3, 4, "missing-zero-grad"]]);
+  });
 });

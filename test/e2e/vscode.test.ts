@@ -309,8 +309,9 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     await page.locator(".notifications-toasts", { hasText: "training script" }).waitFor({ timeout: 30_000 });
     await shot(page, "lint-workspace");
     const toast = await page.locator(".notifications-toasts").innerText();
-    // Not opened yet: never-opened.ts, fix-all.ts, after-restart.ts and trace-me.ts (the others were fixed or suppressed).
-    assert.match(toast, /GradLens: \d+ files checked, \d+ training scripts: 4 problems in 4 files\./, toast);
+    // Not opened yet: never-opened.ts, fix-all.ts, after-restart.ts, trace-me.ts, and the PyTorch
+    // example's script and notebook (the others were fixed or suppressed).
+    assert.match(toast, /GradLens: \d+ files checked, \d+ training scripts: 6 problems in 6 files\./, toast);
     const rows = await problemRows(page);
     assert.ok(rows.some((r) => r.includes("never-opened.ts")), rows.join("\n"));
   });
@@ -430,12 +431,12 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
   });
 
   it("(P2) a notebook: the cell's diagnostic, and its quick fix edits that cell", async () => {
-    const file = path.join(workspace, "regression.ipynb");
+    const file = path.join(workspace, "notebook-fix.ipynb");
     const before = fs.readFileSync(path.join(ROOT, "test/fixtures/notebooks/missing-zero.ipynb"), "utf8");
     fs.writeFileSync(file, before);
     // The notebook alone in the window (this step's screenshot is the README's).
     await runCommand(page, "View: Close All Editors");
-    await openFile(page, "regression.ipynb").catch(async () => {
+    await openFile(page, "notebook-fix.ipynb").catch(async () => {
       // A notebook opens in the notebook editor (no text editor takes focus): wait for its cells instead.
       await page.waitForSelector(".notebook-editor .cell-list-container", { timeout: 20_000 });
     });
