@@ -49,12 +49,14 @@ catch (e) { d.port.postMessage({ error: "cannot analyse this deeply nested file 
 }
 
 /** Worker side: run the lint and hand the result back. */
-export function runLargeStackJob(): void {
+export async function runLargeStackJob(): Promise<void> {
   const job = workerData as Job;
   let reply: { result?: LintResult; error?: string };
   try {
     // Required lazily: this module is part of lint.ts's own import graph.
-    const { lintUnguarded } = require("./lint") as typeof import("./lint");
+    const { lintUnguarded, loadPython, isPython, isNotebook } = require("./lint") as typeof import("./lint");
+    // The Python parser is loaded per thread (WebAssembly), asynchronously; the caller is waiting on the flag.
+    if (isPython(job.file) || isNotebook(job.file)) await loadPython();
     reply = { result: lintUnguarded(job.text, job.file, job.options) };
   } catch (e) {
     reply = { error: e instanceof RangeError ? "the file is nested too deeply to analyse" : String((e as Error).message ?? e) };
@@ -65,4 +67,4 @@ export function runLargeStackJob(): void {
 }
 
 // After the whole module graph (or bundle) has loaded: this line runs while it is still loading.
-if (!isMainThread && (workerData as Job | null)?.gradlensLargeStack) queueMicrotask(runLargeStackJob);
+if (!isMainThread && (workerData as Job | null)?.gradlensLargeStack) queueMicrotask(() => void runLargeStackJob());

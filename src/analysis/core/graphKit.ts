@@ -226,6 +226,36 @@ export class FlowBuilder<N> {
     }
   }
 
+  /**
+   * `if` / `elif` … / `else`, built without recursion (a 5,000-arm chain must not deepen the
+   * stack): each arm's test is evaluated (`test` emits its events and reads it) where every
+   * earlier test has failed, and its body runs where it holds.
+   */
+  protected chain(arms: { test: () => Cond; body: () => void }[], orElse?: () => void): void {
+    const after = this.newBlock();
+    let counters = 0;
+    for (const arm of arms) {
+      const cond = arm.test();
+      const fork = this.cur;
+      this.cur = this.newBlock();
+      this.edge(fork, this.cur);
+      this.guarded(cond, true, arm.body);
+      this.edge(this.cur, after);
+      this.cur = this.newBlock();
+      this.edge(fork, this.cur);
+      this.assume(cond, false);
+      // Later arms run only where this test failed: a counter test guards them too.
+      if (hasPhase(cond)) {
+        this.counterGuards++;
+        counters++;
+      }
+    }
+    orElse?.();
+    this.edge(this.cur, after);
+    this.counterGuards -= counters;
+    this.cur = after;
+  }
+
   /** A binding of a new value to an optimizer name: it starts with clean gradient state. */
   protected fresh(key: string): void {
     this.blocks[this.cur].events.push({ kind: "fresh", site: -1, key });

@@ -230,30 +230,25 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
 
   private ifStatement(s: PyNode): void {
     const test = field(s, "condition")!;
-    this.expr(test);
-    const cond = this.conditions.read(test);
     const consequence = field(s, "consequence");
     const alternatives = fields(s, "alternative");
-    const then = () => this.guarded(cond, true, () => consequence && this.statements(consequence));
     // `if p.grad is not None:` skips exactly when there is no gradient to clear or apply: for the
     // gradient state it always runs (as `p.grad?.zero_()` in TypeScript).
     if (alternatives.length === 0 && /^[\w.]+\.grad\s+is\s+not\s+None$/.test(this.src(unparen(test)))) {
+      this.expr(test);
       if (consequence) this.statements(consequence);
       return;
     }
-    if (alternatives.length === 0) return this.branches([then], true, () => this.assume(cond, false));
-    // elif chains: each later arm runs only when every earlier test failed.
-    const rest = (i: number): void => {
-      const alt = alternatives[i];
-      if (alt.type === "else_clause") return this.statements(field(alt, "body")!);
-      const t = field(alt, "condition")!;
-      this.expr(t);
-      const c = this.conditions.read(t);
-      const arm = () => this.guarded(c, true, () => this.statements(field(alt, "consequence")!));
-      if (i + 1 < alternatives.length) this.branches([arm, () => this.guarded(c, false, () => rest(i + 1))], false);
-      else this.branches([arm], true, () => this.assume(c, false));
-    };
-    this.branches([then, () => this.guarded(cond, false, () => rest(0))], false);
+    const arm = (t: PyNode, body: PyNode | undefined) => ({
+      test: () => {
+        this.expr(t);
+        return this.conditions.read(t);
+      },
+      body: () => body && this.statements(body),
+    });
+    const elifs = alternatives.filter((a) => a.type === "elif_clause").map((a) => arm(field(a, "condition")!, field(a, "consequence")));
+    const orElse = alternatives.find((a) => a.type === "else_clause");
+    this.chain([arm(test, consequence), ...elifs], orElse ? () => this.statements(field(orElse, "body")!) : undefined);
   }
 
   private forStatement(s: PyNode): void {
