@@ -5,18 +5,9 @@
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
 import type { ClientOptions } from "../server/protocol";
+import { DOCUMENT_SELECTOR } from "./documentSelector";
 
 export const TRACE_COMMAND = "gradlens.traceTraining";
-
-/** The documents gradlens analyses (files on disk and unsaved buffers). */
-export const DOCUMENT_SELECTOR = [
-  ...["typescript", "javascript", "typescriptreact", "javascriptreact", "python"].flatMap((language) => [
-    { scheme: "file", language },
-    { scheme: "untitled", language },
-  ]),
-  // Jupyter notebooks' Python cells (synced as notebooks; selected here for code actions and hovers).
-  { scheme: "vscode-notebook-cell", language: "python" },
-];
 
 export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath("dist/server.js");

@@ -4,7 +4,7 @@
  */
 import * as vscode from "vscode";
 import type { StatusParams } from "../server/protocol";
-import { DOCUMENT_SELECTOR } from "./languageClient";
+import { DOCUMENT_SELECTOR } from "./documentSelector";
 
 export class DocumentStatus implements vscode.Disposable {
   private readonly item = vscode.languages.createLanguageStatusItem("gradlens.status", DOCUMENT_SELECTOR);

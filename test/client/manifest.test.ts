@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { inflateRawSync } from "node:zlib";
 import { RULES } from "../../src/analysis/rules";
 import { DEFAULT_SETTINGS } from "../../src/server/settings";
+import { DOCUMENT_SELECTOR } from "../../src/client/documentSelector";
 
 const root = path.resolve(__dirname, "../..");
 const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
@@ -66,7 +67,14 @@ describe("the VS Code extension's manifest and package", () => {
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");
     assert.match(manifest.engines.vscode, /^\^1\.(\d+)\./);
     assert.ok(Number(/^\^1\.(\d+)\./.exec(manifest.engines.vscode)![1]) <= 100, "code-server 4.100 ships VS Code 1.100");
-    for (const lang of ["typescript", "javascript", "typescriptreact", "javascriptreact"]) assert.ok(manifest.activationEvents.includes(`onLanguage:${lang}`), lang);
+    for (const lang of ["typescript", "javascript", "typescriptreact", "javascriptreact", "python"]) assert.ok(manifest.activationEvents.includes(`onLanguage:${lang}`), lang);
+    assert.ok(manifest.activationEvents.includes("onNotebook:jupyter-notebook"), "Jupyter notebooks activate the extension");
+  });
+
+  it("selects Python files and notebooks' Python cells for the language client", () => {
+    const selected = (scheme: string, language: string) => DOCUMENT_SELECTOR.some((d) => d.scheme === scheme && d.language === language);
+    assert.ok(selected("file", "python") && selected("untitled", "python"));
+    assert.ok(selected("vscode-notebook-cell", "python"), "notebook cells get code actions and hovers");
   });
 
   it("packs a VSIX of only the minified bundles, media and docs, under 2.5 MB, whose readme's images and links all resolve inside it", function () {
