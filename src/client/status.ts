@@ -59,7 +59,7 @@ export class DocumentStatus implements vscode.Disposable {
           item.detail = "no gradient problems";
         } else {
           item.text = `$(warning) GradLens: ${s.problems} problem${s.problems === 1 ? "" : "s"}`;
-          item.detail = "in this file";
+          item.detail = s.detail ?? "in this file";
           item.severity = vscode.LanguageStatusSeverity.Warning;
           item.command = { title: "Show Problems", command: "workbench.actions.view.problems" };
         }

@@ -312,6 +312,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const settings = await settingsFor(uri);
     const cells = cellsOf(nb, (u) => notebooks.cellTextDocuments.get(u));
     let perCell: Map<string, Diagnostic[]>;
+    // Every cell shows the notebook's status (the language status item follows the active cell).
+    let state: StatusParams["state"] = "disabled";
+    let detail: string | undefined = "gradlens.lint.enable is off";
     if (!settings.lint.enable) perCell = new Map(cells.cells.map((c) => [c.uri, []]));
     else {
       // The analysis reads the notebook's file name: a `.ipynb` URI selects the notebook front end.
@@ -321,6 +324,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         if ("error" in outcome) logFailure(uri, outcome.error);
         return;
       }
+      state = outcome.result.analysed ? "analysed" : "skipped";
+      detail = outcome.result.analysed ? "in this notebook" : "imports neither torch nor a module in gradlens.engineModules";
       perCell = cellDiagnostics(outcome.result, cells, (f) => settings.rules[f.rule] !== "off");
       for (const ds of perCell.values()) {
         for (const d of ds) {
@@ -332,6 +337,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     // A newer version of the notebook (or newer settings) publishes its own.
     if (notebooks.getNotebookDocument(uri)?.version !== version || generation !== started) return;
     for (const [cell, diagnostics] of perCell) void connection.sendDiagnostics({ uri: cell, version: notebooks.cellTextDocuments.get(cell)?.version, diagnostics });
+    const problems = [...perCell.values()].reduce((n, ds) => n + ds.filter((d) => d.source === SOURCE && d.code !== undefined).length, 0);
+    for (const cell of perCell.keys()) void connection.sendNotification(STATUS_NOTIFICATION, { uri: cell, state, problems, detail } satisfies StatusParams);
   };
   const scheduleNotebook = (uri: string, delay: number) => {
     const had = notebookPending.get(uri);

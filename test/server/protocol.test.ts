@@ -471,6 +471,8 @@ describe("gradlens lsp: Python files and Jupyter notebooks", function () {
     });
     const first = await client.diagnostics(cellUri(0));
     assert.deepEqual(first.diagnostics, []);
+    // Every cell reports the notebook's status (the language status item follows the active cell).
+    for (const i of [0, 1]) assert.deepEqual(await client.status(cellUri(i), (st) => st.state === "analysed"), { uri: cellUri(i), state: "analysed", problems: 1, detail: "in this notebook" });
     const [d] = (await client.diagnostics(cellUri(1), (p) => p.diagnostics.length > 0)).diagnostics;
     assert.equal(d.range.start.line, 3, "line 4 of the second cell: loss.backward()");
     assert.ok(d.relatedInformation!.every((r) => r.location.uri === cellUri(1)));
