@@ -6,40 +6,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { lintText, fixText } from "../../src/analysis/lint";
+import { assertWellFormed, mutate, rng } from "../support/mutation";
 
 const dir = path.join(__dirname, "../fixtures/lint");
 const fixtures = fs.readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f)).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")] as const);
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 4294967296);
-}
-
 const TOKENS = ["{", "}", "(", ")", ";", "for (;;) {", "while (x) ", "break;", "continue;", "return;", "optimizer.step();", "loss.backward();", "optimizer.zeroGrad();", "=>", "?.", "try {", "} finally {", "if (a) ", "else ", "`", "/*", "'", "label:", "switch (x) { case 1:", "do {", "} while (0);"];
-
-function mutate(text: string, r: () => number): string {
-  let out = text;
-  const edits = 1 + Math.floor(r() * 4);
-  for (let i = 0; i < edits; i++) {
-    const at = Math.floor(r() * out.length);
-    const kind = r();
-    if (kind < 0.35) out = out.slice(0, at) + out.slice(at + 1 + Math.floor(r() * 20)); // delete a span
-    else if (kind < 0.7) out = out.slice(0, at) + TOKENS[Math.floor(r() * TOKENS.length)] + out.slice(at); // insert a token
-    else {
-      const lines = out.split("\n"); // duplicate or move a line
-      const a = Math.floor(r() * lines.length), b = Math.floor(r() * lines.length);
-      lines.splice(b, 0, lines[a]);
-      if (kind > 0.85) lines.splice(a > b ? a + 1 : a, 1);
-      out = lines.join("\n");
-    }
-  }
-  return out;
-}
-
-function assertWellFormed(result: ReturnType<typeof lintText>): void {
-  for (const f of result.findings) assert.ok(f.line >= 1 && f.column >= 1 && f.message.length > 0);
-  for (const e of result.errors) assert.ok(e.line >= 1 && e.column >= 1 && e.message.length > 0);
-}
 
 describe("robustness", () => {
   it("never throws on 600 random mutations of the fixture corpus", function () {
@@ -48,7 +20,7 @@ describe("robustness", () => {
     let parsed = 0, broken = 0;
     for (let i = 0; i < 600; i++) {
       const [name, text] = fixtures[i % fixtures.length];
-      const mutated = mutate(text, r);
+      const mutated = mutate(text, r, TOKENS);
       let result;
       try {
         result = lintText(mutated, name);
@@ -68,7 +40,7 @@ describe("robustness", () => {
     const r = rng(11);
     for (let i = 0; i < 80; i++) {
       const [name, text] = fixtures[(i * 7) % fixtures.length];
-      const mutated = mutate(text, r);
+      const mutated = mutate(text, r, TOKENS);
       const before = lintText(mutated, name);
       if (before.errors.length) continue;
       const out = fixText(mutated, name);

@@ -1,6 +1,9 @@
 /** Which receivers are optimizers, and which optimizers a zero clears. */
 import type { OptimizerFacts, ZeroTarget } from "./cfg";
 
+/** In-place tensor updates that, fed the tensor's own .grad, are a manual optimizer step (both languages). */
+export const INPLACE_UPDATES = new Set(["sub_", "add_", "copy_", "addcmul_", "addcdiv_", "set_", "mul_", "div_", "lerp_"]);
+
 /** Names that read as an optimizer: opt, optD, optimizerG, genOptimizer, adam... */
 const OPTIMIZER_NAME = /^(opt|optim|optimi[sz]er)([A-Z0-9_]\w*)?$|(Opt|Optim|Optimi[sz]er)([A-Z0-9_]\w*)?$/;
 const NEVER_OPTIMIZER_NAME = /sched|scheduler|^lr|LR$|env|environment|world|sim/i;

@@ -87,6 +87,8 @@ export interface ParsedNotebook {
   raw: string;
   cells: RawCell[];
   program: NotebookProgram;
+  /** Whether the notebook's kernel is Python (or doesn't say). */
+  python: boolean;
 }
 
 export function parseNotebook(raw: string): ParsedNotebook {
@@ -99,14 +101,9 @@ export function parseNotebook(raw: string): ParsedNotebook {
   if (nb === null || typeof nb !== "object" || !Array.isArray(nb.cells)) throw new NotebookJsonError("not a notebook: no `cells` array");
   const cells = nb.cells as RawCell[];
   const program = notebookProgram(cells.map((c, index) => ({ kind: c?.cell_type === "code" ? "code" : "other", source: sourceText(c?.source), index })));
-  return { raw, cells, program };
-}
-
-/** Whether the notebook's kernel is Python (or doesn't say). */
-export function isPythonNotebook(nb: ParsedNotebook): boolean {
-  const meta = (JSON.parse(nb.raw) as { metadata?: { kernelspec?: { language?: unknown }; language_info?: { name?: unknown } } }).metadata;
-  const lang = meta?.kernelspec?.language ?? meta?.language_info?.name;
-  return lang === undefined || (typeof lang === "string" && lang.toLowerCase() === "python");
+  const lang = nb.metadata?.kernelspec?.language ?? nb.metadata?.language_info?.name;
+  const python = lang === undefined || (typeof lang === "string" && lang.toLowerCase() === "python");
+  return { raw, cells, program, python };
 }
 
 /** Maps combined-program offsets to cells. */
@@ -169,7 +166,7 @@ export function lintNotebookWith(raw: string, file: string, options: LintOptions
     if (e instanceof NotebookJsonError) return { file, findings: [], errors: [{ file, line: 1, column: 1, message: e.message }], notices: [], analysed: false };
     throw e;
   }
-  if (!isPythonNotebook(nb) || nb.program.segments.length === 0) return { file, findings: [], errors: [], notices: [], analysed: false };
+  if (!nb.python || nb.program.segments.length === 0) return { file, findings: [], errors: [], notices: [], analysed: false };
   const result = lintPython(nb.program.text, file, options);
   const map = new CellMap(nb.program);
   const at = (range: [number, number]) => ({ a: map.locate(range[0]), b: map.locate(range[1]) });
@@ -230,7 +227,7 @@ function serializeSource(source: string, original: string): string {
 /** Hover explanations for a notebook: computed on the combined program, positions per cell. */
 export function explainNotebookWith(raw: string, explain: (program: string) => SiteExplanation[]): SiteExplanation[] {
   const nb = parseNotebook(raw);
-  if (!isPythonNotebook(nb) || nb.program.segments.length === 0) return [];
+  if (!nb.python || nb.program.segments.length === 0) return [];
   const map = new CellMap(nb.program);
   return explain(nb.program.text).map((x) => {
     const a = map.locate(x.range[0]);

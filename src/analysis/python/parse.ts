@@ -82,10 +82,6 @@ export function loadPythonParser(files: () => PythonParserFiles): Promise<void> 
   return loading;
 }
 
-export function pythonParserLoaded(): boolean {
-  return parser !== null;
-}
-
 export class PythonParserNotLoaded extends Error {
   constructor() {
     super("the Python parser is not loaded: call loadPythonParser() once before linting Python");

@@ -164,8 +164,7 @@ export function stripData(n: PyNode, namer: PyNamer): PyNode {
   return u;
 }
 
-/** In-place updates that, fed the tensor's own .grad, are a manual optimizer step. */
-export const INPLACE_UPDATES = new Set(["sub_", "add_", "copy_", "addcmul_", "addcdiv_", "set_", "mul_", "div_", "lerp_"]);
+export { INPLACE_UPDATES } from "../core/optimizers";
 
 /** `v.mul_(m).add_(g)` → `v`: the tensor a chain of in-place calls writes to. */
 export function inplaceBase(node: PyNode, namer: PyNamer): PyNode {

@@ -7,11 +7,12 @@
 import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import type { Cond, GuardVar } from "../core/cfg";
 import { inRangeMask, lastMask, residueTestMask, startMask } from "../core/guards";
+import { UNKNOWN } from "../core/graphKit";
 import { forEachChild } from "./parse";
 import { unwrap } from "./recognize";
 
-/** A condition that constrains nothing (a test the analysis can't read). */
-export const UNKNOWN: Cond = { t: "opaque", v: -1 };
+// The kit's "constrains nothing" condition: it drops assumptions by identity, so there is one object.
+export { UNKNOWN } from "../core/graphKit";
 
 export interface GuardScope {
   /** Source text of a node, whitespace removed (for keys). */

@@ -9,8 +9,7 @@ import { forEachChild, Node } from "./parse";
 export const ITERATION_METHODS = new Set(["forEach", "map", "flatMap", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex", "findLast", "findLastIndex"]);
 /** Functions that run a callback exactly once, in place. */
 export const ONCE_CALLERS = new Set(["noGrad", "enableGrad", "withNoGrad", "tidy"]);
-/** In-place updates that, fed the tensor's own .grad, are a manual optimizer step. */
-export const INPLACE_UPDATES = new Set(["sub_", "add_", "copy_", "addcmul_", "addcdiv_", "set_", "mul_", "div_", "lerp_"]);
+export { INPLACE_UPDATES } from "../core/optimizers";
 
 const OPTIMIZER_CLASS = /^(SGD|Adam|AdamW|Adamax|Adagrad|Adadelta|RMSprop|Rprop|LBFGS|NAdam|RAdam|ASGD|SparseAdam|Lion|Lamb|LARS|Adafactor|Optimizer)$|Optim(izer)?$/;
 const NOT_OPTIMIZER_CLASS = /LR$|Scheduler$|^LambdaLR|Env(ironment)?$|Gym/;
