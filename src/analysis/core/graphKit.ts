@@ -92,6 +92,13 @@ interface FinallyContext {
   entry: number;
   /** Jump targets that abrupt completions inside the try resume at, with their finally depth. */
   pending: Map<number, number>;
+  /**
+   * Where a throw enters the finally block. Kept apart from `entry` so an exception that runs the
+   * finally block and leaves the function is not merged into the normal completion after it (a
+   * timer's `try { return fn() } finally { log() }` returns only after `fn` ran).
+   */
+  throwEntry: number;
+  throwPending: Map<number, number>;
 }
 
 /** A write to a variable, resolved to guard ids once the function is built (guards appear later). */
@@ -313,12 +320,15 @@ export class FlowBuilder<N> {
     }
   }
 
-  /** An edge that respects finally blocks between here and the target. */
-  private jumpEdge(from: number, target: number, targetFinallyDepth: number, exceptional = false): void {
+  /**
+   * An edge that respects finally blocks between here and the target. `throwing`: the completion is
+   * a throw (exceptional edges always are), which enters a finally block by its throw entry.
+   */
+  private jumpEdge(from: number, target: number, targetFinallyDepth: number, exceptional = false, throwing = exceptional): void {
     if (this.finallies.length > targetFinallyDepth) {
       const f = this.finallies[this.finallies.length - 1];
-      this.edge(from, f.entry, exceptional);
-      f.pending.set(target, targetFinallyDepth);
+      this.edge(from, throwing ? f.throwEntry : f.entry, exceptional);
+      (throwing ? f.throwPending : f.pending).set(target, targetFinallyDepth);
     } else {
       this.edge(from, target, exceptional);
     }
@@ -357,7 +367,8 @@ export class FlowBuilder<N> {
   }
 
   protected throwStatement(): void {
-    this.jump(this.throwTo.block, this.throwTo.finallyDepth);
+    this.jumpEdge(this.cur, this.throwTo.block, this.throwTo.finallyDepth, false, true);
+    this.cur = this.newBlock();
   }
 
   /** An edge taken when `cond` is `value` (through a block that records the assumption). */
@@ -448,7 +459,7 @@ export class FlowBuilder<N> {
     const after = this.newBlock();
     let fin: FinallyContext | null = null;
     if (t.finalizer) {
-      fin = { entry: this.newBlock(), pending: new Map() };
+      fin = { entry: this.newBlock(), pending: new Map(), throwEntry: this.newBlock(), throwPending: new Map() };
       this.finallies.push(fin);
     }
     const savedThrow = this.throwTo;
@@ -456,7 +467,7 @@ export class FlowBuilder<N> {
     if (dispatch !== null) this.throwTo = { block: dispatch, finallyDepth: this.finallies.length };
     // The try block may throw before its first event.
     if (dispatch !== null) this.edge(this.cur, dispatch, true);
-    else if (fin) this.edge(this.cur, fin.entry, true);
+    else if (fin) this.jumpEdge(this.cur, this.throwTo.block, this.throwTo.finallyDepth, true);
     this.split();
     t.body();
     this.throwTo = savedThrow;
@@ -476,14 +487,21 @@ export class FlowBuilder<N> {
     }
     if (fin) {
       this.finallies.pop();
+      // A throw that leaves the function skips the finally block in the graph: nothing after it
+      // is followed, and running it would merge the throwing path into the normal ones.
+      const leaves = [...fin.throwPending.keys()].every((target) => target === this.throwExit);
+      if (leaves) this.edge(fin.throwEntry, this.throwExit, true);
+      else {
+        // Caught further out in this function: one finally block for every completion.
+        this.edge(fin.throwEntry, fin.entry);
+        for (const [target, depth] of fin.throwPending) fin.pending.set(target, depth);
+      }
       this.cur = fin.entry;
       t.finalizer!();
       const end = this.cur;
       this.edge(end, after);
       // Abrupt completions resume after the finally block (through outer finally blocks too).
-      for (const [target, depth] of fin.pending) this.jumpEdge(end, target, depth);
-      // A throw inside try without a handler leaves through the finally block.
-      if (dispatch === null) this.jumpEdge(end, this.throwTo.block, this.throwTo.finallyDepth);
+      for (const [target, depth] of fin.pending) this.jumpEdge(end, target, depth, false, target === this.throwTo.block && !leaves);
     }
     this.cur = after;
   }
