@@ -57,7 +57,8 @@ export type GraphEvent =
   | { kind: "backward"; site: number }
   /** `key` names the optimizer; manual in-place updates from `.grad` use the tensor's key with manual=true. */
   | { kind: "step"; site: number; key: string; manual: boolean }
-  | { kind: "zero"; site: number; target: ZeroTarget }
+  /** `uncertain`: a zero that may or may not run (`optimizer.zero_grad` handed to another function). */
+  | { kind: "zero"; site: number; target: ZeroTarget; uncertain?: boolean }
   /**
    * A new value bound to an optimizer variable (`const opt = new optim.SGD(...)`, `const { opt } =
    * setup()`): a different optimizer from the one the name held before, so its gradient state
@@ -69,7 +70,14 @@ export type GraphEvent =
    * `fn:<id>` for a function of the file passed as a value. `callee` is null for a call of a
    * parameter (`$i`, a callback), resolved through the binding.
    */
-  | { kind: "call"; site: number; callee: number | null; calleeParam: string | null; args: (string | null)[]; thisArg: string | null }
+  | {
+    kind: "call"; site: number; callee: number | null; calleeParam: string | null; args: (string | null)[]; thisArg: string | null;
+    /**
+     * A function of this file handed to a callee whose body is unknown (an imported timer or
+     * scheduler): it may run now, later, several times or never. Only "can't tell" follows.
+     */
+    opaque?: boolean;
+  }
   /** The branch taken: `cond` evaluated to `value` (filters paths by counter phases and repeated guards). */
   | { kind: "assume"; site: -1; cond: Cond; value: boolean }
   /** A write to guard variables: counters advance (`i++`) or restart (`i = 0`); other guards are forgotten. */

@@ -278,6 +278,8 @@ export class TypestateAnalysis {
   private readonly uses: Set<string>[];
   /** Optimizer keys each function steps, in its own namespace, callees included. */
   private readonly ownStepKeys: Set<string>[];
+  /** Functions that zero gradients (themselves or through calls). */
+  private readonly zeroes: boolean[];
   readonly caches = new Map<string, Map<string, Summary>>();
   private cache = new Map<string, Summary>();
   private readonly stack: Summary[] = [];
@@ -318,6 +320,7 @@ export class TypestateAnalysis {
     this.guards = new Guards(program.guardVars);
     this.uses = this.computeUses();
     this.ownStepKeys = this.computeStepKeys();
+    this.zeroes = this.computeZeroes();
     this.roots = program.roots;
     if (incremental !== undefined) {
       this.live = incremental.base.live;
@@ -583,6 +586,20 @@ export class TypestateAnalysis {
     return uses;
   }
 
+  private computeZeroes(): boolean[] {
+    const fns = this.program.functions;
+    const out = fns.map((fn) => fn.blocks.some((b) => b.events.some((ev) => ev.kind === "zero")));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const fn of fns) {
+        if (out[fn.id]) continue;
+        const calls = fn.blocks.some((b) => b.events.some((ev) => ev.kind === "call" && (ev.callee === null || out[ev.callee] || ev.args.some((a) => a !== null && a.startsWith("fn:") && out[Number(a.slice(3))]))));
+        if (calls) changed = out[fn.id] = true;
+      }
+    }
+    return out;
+  }
+
   /** Keys stepped by each function (or its callees), in its own namespace; manual keys as `manual:T`. */
   private computeStepKeys(): Set<string>[] {
     const fns = this.program.functions;
@@ -601,7 +618,7 @@ export class TypestateAnalysis {
         const set = keys[fn.id];
         const before = set.size;
         for (const block of fn.blocks) for (const ev of block.events) {
-          if (ev.kind !== "call") continue;
+          if (ev.kind !== "call" || ev.opaque) continue;
           const targets: number[] = [];
           if (ev.callee !== null) targets.push(ev.callee);
           // A callback passed in runs wherever the callee calls it: its own keys are the caller's.
@@ -743,7 +760,7 @@ export class TypestateAnalysis {
         if (this.agnostic) return [base];
         const clears = this.oracle.clears(ev.target, env.resolve, this.key, this.part, this.manual);
         if (clears === "no") return [base];
-        return clears === "yes" ? this.onZero(ev.site, base, sink) : this.onUncertainZero(base);
+        return clears === "yes" && !ev.uncertain ? this.onZero(ev.site, base, sink) : this.onUncertainZero(base);
       }
       default:
         return [base];
@@ -816,6 +833,12 @@ export class TypestateAnalysis {
   // ---- calls --------------------------------------------------------------------------------------
 
   private onCall(ev: Extract<GraphEvent, { kind: "call" }>, atom: string, env: Env, sink: EffectSink): string[] {
+    if (ev.opaque) {
+      // Whether and when the callback runs is unknown: a zero in it may or may not have happened.
+      if (ev.callee === null || !this.zeroes[ev.callee]) return [atom];
+      const [base, ctx] = splitAtom(atom);
+      return this.onUncertainZero(base).map((b) => joinAtom(b, ctx));
+    }
     let binding = sink.bindings.get(ev);
     if (binding === undefined) {
       const callee = this.calleeOf(ev, env.resolve);

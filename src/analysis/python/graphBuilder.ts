@@ -60,6 +60,8 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
   readonly classBases = new Map<string, string[]>();
   /** Receivers bound to an instance of one of the file's classes (`trainer = Trainer(...)`). */
   readonly instances = new Map<string, string>();
+  /** Graph of each lambda, for passing it as a callback (`fn:<id>`). */
+  readonly lambdas = new Map<PyNode, number>();
 
   constructor(readonly parsed: ParsedPython) {
     super();
@@ -83,7 +85,7 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
       const [n, cls] = stack.pop()!;
       for (let i = n.children.length - 1; i >= 0; i--) {
         const c = n.children[i];
-        if (c.type === "function_definition") found.push([c, cls]);
+        if (c.type === "function_definition" || c.type === "lambda") found.push([c, c.type === "lambda" ? null : cls]);
         if (c.type === "class_definition") {
           const bases = field(c, "superclasses");
           this.classBases.set(this.src(field(c, "name")!), bases ? namedChildren(bases).map((b) => lastName(b, this.src)).filter((b): b is string => b !== null) : []);
@@ -98,6 +100,7 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
   }
 
   private registerFunction(node: PyNode, cls: string | null): void {
+    if (node.type === "lambda") return this.registerLambda(node);
     const name = this.src(field(node, "name")!);
     const paramsNode = field(node, "parameters");
     const names: string[] = [];
@@ -122,6 +125,19 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
     if (cls !== null) this.methodsByName.set(name, [...(this.methodsByName.get(name) ?? []), { id, cls }]);
     else this.functionsByName.set(name, [...(this.functionsByName.get(name) ?? []), id]);
   }
+
+  /** A lambda is a function of its own, called wherever it is passed to. */
+  private registerLambda(node: PyNode): void {
+    const id = this.newGraph([node.range[0], node.range[1]], "<lambda>", lambdaParams(node, this.src), false);
+    this.infos.push({ id, node, className: null, selfName: null, perBatch: false });
+    this.lambdas.set(node, id);
+  }
+}
+
+/** Parameter names of a lambda (`lambda x, y=1, *a: ...`). */
+function lambdaParams(node: PyNode, src: (n: PyNode) => string): string[] {
+  const ps = field(node, "parameters");
+  return (ps ? namedChildren(ps) : []).map((p) => (p.type === "identifier" ? src(p) : p.type === "default_parameter" ? src(field(p, "name")!) : ""));
 }
 
 class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardScope {
@@ -151,7 +167,10 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
   build(): void {
     const { node, perBatch } = this.info;
     if (node.type === "module") this.statements(node);
-    else {
+    else if (node.type === "lambda") {
+      const body = field(node, "body");
+      if (body) this.expr(body);
+    } else {
       const body = field(node, "body");
       if (body && perBatch) {
         // Called once per batch: its body repeats like a loop's, gradients carried between calls.
@@ -672,8 +691,21 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     else if (f.type !== "identifier") this.expr(f);
     const args = field(n, "arguments");
     if (args) for (const c of args.children) if (c.named) this.expr(c.type === "keyword_argument" ? field(c, "value") ?? c : c);
+    if (args) this.zeroHandedOver(args);
     if (method !== null && object !== null && this.recogniseMethodCall(n, object, method)) return;
     this.callEvent(n, f, object, method);
+  }
+
+  /** `run(optimizer.zero_grad)`: the callee may call the zero, once or never — it may have cleared. */
+  private zeroHandedOver(args: PyNode): void {
+    for (const c of args.children) {
+      const a = unparen(c.type === "keyword_argument" ? field(c, "value") ?? c : c);
+      if (a.type !== "attribute" || this.src(field(a, "attribute")!) !== "zero_grad") continue;
+      const object = field(a, "object")!;
+      const recv = this.text(object);
+      const target: ZeroTarget = recv === null ? { type: "all" } : { type: "zeroGrad", keys: [recv] };
+      this.emit({ kind: "zero", site: this.site("zero", a, displayText(object, this, recv)), target, uncertain: true });
+    }
   }
 
   /** Events for backward, step, zero_grad, `.grad.zero_()`, manual in-place updates. */
@@ -794,8 +826,8 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       // `super().f()` runs with the same receiver.
       if (isSuperCall(object, this.src)) thisArg = "$this";
     }
-    if (calleeParam === null && (!candidates || candidates.length === 0)) return;
-    const { positional } = callArguments(n, this.src);
+    const { positional, keyword } = callArguments(n, this.src);
+    if (calleeParam === null && (!candidates || candidates.length === 0)) return this.opaqueCallbacks([...positional, ...keyword.values()]);
     const args = positional.map((a) => (unparen(a).type === "list_splat" ? null : this.argText(a)));
     const site = this.site("call", n, "");
     if (calleeParam !== null || candidates!.length === 1) {
@@ -857,8 +889,19 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     return false;
   }
 
+  /** Functions of this file passed to a callee whose body is unknown: each may run, or not. */
+  private opaqueCallbacks(args: PyNode[]): void {
+    for (const a of args) {
+      const text = this.argText(a);
+      if (text === null || !text.startsWith("fn:")) continue;
+      this.emit({ kind: "call", site: this.site("call", a, ""), callee: Number(text.slice(3)), calleeParam: null, args: [], thisArg: null, opaque: true });
+    }
+  }
+
   private argText(a: PyNode): string | null {
     const u = unparen(a);
+    const lambda = u.type === "lambda" ? this.p.lambdas.get(u) : undefined;
+    if (lambda !== undefined) return `fn:${lambda}`;
     if (u.type === "identifier" && this.param(this.src(u)) === undefined && this.alias(this.src(u)) === undefined) {
       const fns = this.p.functionsByName.get(this.src(u));
       if (fns && fns.length === 1) return `fn:${fns[0]}`;

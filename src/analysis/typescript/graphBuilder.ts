@@ -634,6 +634,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
       this.expr(callee);
     }
     for (const a of n.arguments) if (a !== fnArg || inlineKind === undefined) this.expr(a);
+    this.zeroHandedOver(n.arguments);
 
     if (fnArg && inlineKind === "loop") return this.iterationLoop(n, member!, fnArg);
     if (fnArg && inlineKind === "once") return this.inlineFunction(fnArg);
@@ -646,6 +647,18 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
       if (this.recogniseMethodCall(n, member, method, fnArg, inlineKind)) return;
     }
     this.callEvent(n, callee, member, method);
+  }
+
+  /** `run(optimizer.zeroGrad.bind(optimizer))`: the callee may call the zero, once or never — it may have cleared. */
+  private zeroHandedOver(args: TSESTree.CallExpressionArgument[]): void {
+    for (const raw of args) {
+      let a = unwrap(raw);
+      if (a.type === "CallExpression" && a.callee.type === "MemberExpression" && propertyName(a.callee) === "bind") a = unwrap(a.callee.object);
+      if (a.type !== "MemberExpression" || propertyName(a) !== "zeroGrad") continue;
+      const recv = this.text(a.object);
+      const target: ZeroTarget = recv === null ? { type: "all" } : { type: "zeroGrad", keys: [recv] };
+      this.emit({ kind: "zero", site: this.site("zero", a, displayText(a.object, recv)), target, uncertain: true });
+    }
   }
 
   /** Events for `.backward()`, `.step()`, `.zeroGrad()`, `.grad.zero_()`, manual updates. */
@@ -752,7 +765,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
       const named = this.p.methodsByName.get(method) ?? [];
       candidates = named.length === 0 ? named : this.p.classes.resolve(method, thisArg, this.ownClass, named);
     }
-    if (calleeParam === null && (!candidates || candidates.length === 0)) return;
+    if (calleeParam === null && (!candidates || candidates.length === 0)) return this.opaqueCallbacks(n);
     const args = n.arguments.map((a) => (a.type === "SpreadElement" ? null : this.argText(a)));
     const site = this.site("call", n, "");
     if (calleeParam !== null || candidates!.length === 1) {
@@ -761,6 +774,15 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
     }
     // Several methods share the name: any of them may run.
     this.branches(candidates!.map((c) => () => this.emit({ kind: "call", site, callee: c, calleeParam: null, args, thisArg })), false);
+  }
+
+  /** Functions of this file passed to a callee whose body is unknown: each may run, or not. */
+  private opaqueCallbacks(n: TSESTree.CallExpression): void {
+    for (const a of n.arguments) {
+      const text = a.type === "SpreadElement" ? null : this.argText(a);
+      if (text === null || !text.startsWith("fn:")) continue;
+      this.emit({ kind: "call", site: this.site("call", a, ""), callee: Number(text.slice(3)), calleeParam: null, args: [], thisArg: null, opaque: true });
+    }
   }
 
   /** An argument as the callee sees it: a receiver text, or `fn:<id>` for a function of this file. */
