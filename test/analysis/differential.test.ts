@@ -279,7 +279,11 @@ function renderPythonTest(t: Test): string {
  * Steps know whether a counter test guards them (in their function, or at a call on the way);
  * backward passes whether their loss is scaled — the two kinds of evidence of accumulation.
  */
-type Ev = { kind: "zero" | "backward" | "step"; o: OptRef | "both"; written: string; line: number; fn: number; inv: number; module?: boolean; guarded?: boolean; scaled?: boolean };
+type Ev = {
+  kind: "zero" | "backward" | "step" | "iterate"; o: OptRef | "both"; written: string; line: number; fn: number; inv: number; module?: boolean; guarded?: boolean; scaled?: boolean;
+  /** iterate: the end of an iteration of `loop` (body end or `continue`), cut short under a counter test (`counter`), with the optimizer `o` was bound to. */
+  loop?: Extract<Stmt, { k: "loop" }>; counter?: boolean; bound?: OptRef;
+};
 type Signal = "normal" | "break" | "continue";
 const MAX_ITER = 4;
 const PATH_LIMIT = 60_000;
@@ -287,7 +291,11 @@ const PATH_LIMIT = 60_000;
 class TooManyPaths extends Error {}
 
 /** What a path knows while it runs: the bound optimizer, counter values, the flag, counter guards. */
-interface RunEnv { bound: OptRef; counters: ReadonlyMap<string, number>; flag: boolean; guarded: boolean; inv: number }
+interface RunEnv {
+  bound: OptRef; counters: ReadonlyMap<string, number>; flag: boolean; guarded: boolean; inv: number;
+  /** Counter tests around this statement, and around the innermost loop (a `continue` between them skips by counter). */
+  depth: number; loopDepth: number;
+}
 
 /** Each call is a new invocation (a stale step is reported at its backward only within one). */
 let invocations = 0;
@@ -345,16 +353,16 @@ function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, env:
     case "backward": return [[[{ ...ev("backward", "both"), scaled: s.scaled }], "normal"]];
     case "step": return [[[{ ...ev("step", s.o), guarded: env.guarded }], "normal"]];
     case "break": return [[[], "break"]];
-    case "continue": return [[[], "continue"]];
+    case "continue": return [[[{ ...ev("iterate", "both"), counter: env.depth > env.loopDepth, bound: env.bound }], "continue"]];
     case "call": {
       const arg = s.arg === null ? "o" : s.arg === "o" ? env.bound : s.arg;
       // The helper's own counters and tests; a counter guard around the call still guards its steps.
-      const inner: RunEnv = { bound: arg, counters: new Map(), flag: env.flag, guarded: env.guarded, inv: ++invocations };
+      const inner: RunEnv = { bound: arg, counters: new Map(), flag: env.flag, guarded: env.guarded, inv: ++invocations, depth: 0, loopDepth: 0 };
       return paths(p.helpers[s.fn], p, r, budget, inner).map(([e]) => [e, "normal"]);
     }
     case "if": {
       const value = evaluate(s.test, env);
-      const e = s.test.t === "counter" ? { ...env, guarded: true } : env;
+      const e = s.test.t === "counter" ? { ...env, guarded: true, depth: env.depth + 1 } : env;
       return [...(value !== false ? sub(s.then, e) : []), ...(value !== true ? sub(s.else, e) : [])];
     }
     case "loop": {
@@ -375,11 +383,13 @@ function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, env:
         // The body of iteration i sees its counter's value (for loops count 0, 1, 2, ...).
         const counters = new Map(env.counters);
         if (s.kind === "for") counters.set(s.counter, i - 1);
-        const body = sub(s.body, { ...env, counters });
+        const body = sub(s.body, { ...env, counters, loopDepth: env.depth });
         const nextFrontier: Ev[][] = [];
         for (const pre of frontier) {
           for (const [evs, sig] of body) {
-            const path = pre.concat(evs);
+            // The iteration ends: at a `continue` (its marker is the path's last event) or at the body's end.
+            const end: Ev[] = sig === "continue" ? [{ ...evs[evs.length - 1], loop: s }] : sig === "normal" ? [{ kind: "iterate", o: "both", written: "", line: 0, fn: r.fnOf.get(s)!, inv: env.inv, loop: s, counter: false, bound: env.bound }] : [];
+            const path = pre.concat(sig === "continue" ? evs.slice(0, -1) : evs, end);
             if (sig === "break") out.push([path, "normal"]);
             else {
               nextFrontier.push(path);
@@ -402,21 +412,33 @@ const touches = (e: Ev, o: OptRef) => e.o === o || e.o === "both";
  * optimizer parameter `o` may or may not clear it: each rule takes the reading that can't raise
  * a false alarm (stale counts as cleared; pending gradients are neither discarded nor kept).
  */
-function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: Set<string>; owned: Map<number, boolean> }, part: ModuleOwner | null = null) {
-  type State = { s: "C" } | { s: "A"; b: Ev } | { s: "K" } | { s: "S"; b: Ev } | { s: "D"; z: Ev };
+function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: Set<string>; owned: Map<number, boolean> }, r: Rendered, leaks: Set<string>, staleAt: Set<string>, part: ModuleOwner | null = null) {
+  /** `carried`: gradients of backward b outlived an iteration of `loop` that steps o after b — a skipped batch. */
+  type Carried = { b: Ev; loop: Extract<Stmt, { k: "loop" }>; inv: number };
+  type State = { s: "C" } | { s: "A"; b: Ev; carried?: Carried } | { s: "K" } | { s: "S"; b: Ev } | { s: "D"; z: Ev };
   const uncertain = (e: Ev) => e.kind === "zero" && e.module === true && o === "o";
   // Judging one part of optC: the zero of the module it owns clears it (module zeros name their owner).
   const partZero = (e: Ev) => part !== null && e.kind === "zero" && e.module === true && e.o === part;
   const zeroes = (e: Ev) => (e.kind === "zero" && e.o === o) || partZero(e);
   let st: State = { s: "C" };
   path.forEach((e, i) => {
+    if (e.kind === "iterate") {
+      if (st.s !== "A" || st.carried || e.counter) return;
+      const b = st.b;
+      const loop = e.loop!;
+      const inLoop = b.fn === e.fn && b.inv === e.inv && linesIn(loop, r).has(b.line);
+      const bind = (x: OptRef) => (x === "o" ? e.bound! : x);
+      if (inLoop && stepsIn(loop).some((st2) => bind(st2.o) === o && r.lineOf.get(st2)! > b.line)) st = { s: "A", b, carried: { b, loop, inv: e.inv } };
+      return;
+    }
     if (uncertain(e)) {
       if (st.s === "K" || st.s === "S") st = { s: "C" };
+      else if (st.s === "A") st = { s: "A", b: st.b };
       return;
     }
     if (!touches(e, o) && !partZero(e)) return;
     if (e.kind === "backward") {
-      st = st.s === "K" || st.s === "S" ? { s: "S", b: e } : { s: "A", b: e };
+      st = st.s === "K" || st.s === "S" ? { s: "S", b: e } : { s: "A", b: e, carried: st.s === "A" ? st.carried : undefined };
       // accumulation check: where do this backward's gradients go first?
       for (let j = i + 1; j < path.length; j++) {
         const f = path[j];
@@ -431,8 +453,14 @@ function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: S
     } else if (e.kind === "step") {
       // Findings are named by the optimizer as written at the step (one finding per place).
       // At the backward when it ran in the same invocation as the step, else at the step.
-      if (st.s === "S") found.add(`missing-zero-grad:${st.b.fn === e.fn && st.b.inv === e.inv ? st.b.line : e.line}:${e.written}`);
+      if (st.s === "S") {
+        found.add(`missing-zero-grad:${st.b.fn === e.fn && st.b.inv === e.inv ? st.b.line : e.line}:${e.written}`);
+        staleAt.add(o);
+      }
       if (st.s === "D") found.add(`zero-grad-discards-gradients:${st.z.line}`);
+      // A skipped batch's gradients reach this step of the same loop run, with no evidence of accumulation.
+      const c = st.s === "A" ? st.carried : undefined;
+      if (c && e.inv === c.inv && e.fn === c.b.fn && linesIn(c.loop, r).has(e.line) && !e.guarded && !c.b.scaled) leaks.add(`${e.line}:${e.written}:${o}`);
       st = st.s === "D" ? { s: "C" } : st.s === "C" ? st : { s: "K" };
     } else {
       st = st.s === "A" ? { s: "D", z: e } : st.s === "D" ? st : { s: "C" };
@@ -440,17 +468,46 @@ function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: S
   });
 }
 
+/** Lines of a loop's own statements (its function only: helpers it calls are elsewhere). */
+function linesIn(loop: Stmt, r: Rendered): Set<number> {
+  const out = new Set<number>();
+  const walk = (stmts: Stmt[]) => {
+    for (const s of stmts) {
+      out.add(r.lineOf.get(s)!);
+      if (s.k === "if") { walk(s.then); walk(s.else); } else if (s.k === "loop") walk(s.body);
+    }
+  };
+  if (loop.k === "loop") walk(loop.body);
+  return out;
+}
+
+/** The step statements written inside a loop (nested ones included). */
+function stepsIn(loop: Stmt): Extract<Stmt, { k: "step" }>[] {
+  const out: Extract<Stmt, { k: "step" }>[] = [];
+  const walk = (stmts: Stmt[]) => {
+    for (const s of stmts) {
+      if (s.k === "step") out.push(s);
+      else if (s.k === "if") { walk(s.then); walk(s.else); } else if (s.k === "loop") walk(s.body);
+    }
+  };
+  if (loop.k === "loop") walk(loop.body);
+  return out;
+}
+
 function oracle(p: Program, r: Rendered): string[] | null {
   const found = new Set<string>();
+  /** Skipped-batch leaks, `line:written:optimizer` at the step, and the optimizers with a stale step somewhere. */
+  const leaks = new Set<string>();
+  const staleAt = new Set<string>();
   const roots: Stmt[][] = [p.main, ...p.helpers];
   try {
     for (const root of roots) {
       // `flag` is one value for a whole run: both runs' paths together are the root's paths.
-      const all = [true, false].flatMap((flag) => paths(root, p, r, { n: 0 }, { bound: "o", counters: new Map(), flag, guarded: false, inv: 0 }));
+      const all = [true, false].flatMap((flag) => paths(root, p, r, { n: 0 }, { bound: "o", counters: new Map(), flag, guarded: false, inv: 0, depth: 0, loopDepth: 0 }));
       // optC is judged per module it owns: a module's zero clears that part only.
       for (const [o, part] of [["optA", null], ["optB", null], ["optC", "optA"], ["optC", "optB"], ["o", null]] as [OptRef, ModuleOwner | null][]) {
         const pairs = { candidates: new Set<string>(), owned: new Map<number, boolean>() };
-        for (const [evs] of all) judge(evs, o, found, pairs, part);
+        for (const [evs] of all) judge(evs, o, found, pairs, r, leaks, staleAt, part);
         for (const c of pairs.candidates) {
           const [b, z] = c.split(":").map(Number);
           // The zero must run in a loop that accumulates those gradients (same function).
@@ -462,6 +519,11 @@ function oracle(p: Program, r: Rendered): string[] | null {
   } catch (e) {
     if (e instanceof TooManyPaths) return null;
     throw e;
+  }
+  // An optimizer whose steps re-apply applied gradients misses its zero already: that finding covers its leaks.
+  for (const l of leaks) {
+    const [line, writtenAs, o] = l.split(":");
+    if (!staleAt.has(o)) found.add(`missing-zero-grad:${line}:${writtenAs}`);
   }
   return [...found].sort();
 }

@@ -78,6 +78,12 @@ export type GraphEvent =
      */
     opaque?: boolean;
   }
+  /**
+   * The end of one iteration of `loop` (falling off its body, or `continue`): what is still
+   * unapplied here carries into the next iteration. `counter`: the iteration is cut short inside a
+   * branch on an iteration count (`if (i % N !== 0) continue;`) — accumulation, not a skipped batch.
+   */
+  | { kind: "iterate"; site: -1; loop: number; counter: boolean }
   /** The branch taken: `cond` evaluated to `value` (filters paths by counter phases and repeated guards). */
   | { kind: "assume"; site: -1; cond: Cond; value: boolean }
   /** A write to guard variables: counters advance (`i++`) or restart (`i = 0`); other guards are forgotten. */

@@ -81,6 +81,9 @@ export class ProgramTables<N> {
 
 interface JumpTarget {
   label: string | null;
+  /** The loop a `continue` to this target ends an iteration of, and the counter guards around that loop. */
+  loop?: number;
+  counterBase?: number;
   breakTo: number;
   continueTo: number | null;
   finallyDepth: number;
@@ -405,13 +408,14 @@ export class FlowBuilder<N> {
       shape.test?.();
       if (shape.exitsAtHead) this.edgeAssuming(this.cur, exhausted, cond, false);
     }
-    this.jumps.push({ label, breakTo: after, continueTo: cont, finallyDepth: this.finallies.length });
+    this.jumps.push({ label, breakTo: after, continueTo: cont, finallyDepth: this.finallies.length, loop: shape.exactlyOnce ? undefined : loopId, counterBase: this.counterGuards });
     this.loopStack.push(loopId);
     this.tables.loopBodies[loopId] = this.split();
     if (!shape.doWhile) this.assume(cond, true);
     shape.body();
     this.loopStack.pop();
     this.jumps.pop();
+    if (!shape.exactlyOnce) this.blocks[this.cur].events.push({ kind: "iterate", site: -1, loop: loopId, counter: false });
     this.edge(this.cur, cont);
     this.cur = cont;
     if (shape.exactlyOnce) {
@@ -439,6 +443,9 @@ export class FlowBuilder<N> {
       if (label !== null ? j.label === label : kind === "break" || j.continueTo !== null) {
         if (kind === "continue" && j.continueTo === null) continue;
         const target = kind === "break" ? j.breakTo : j.continueTo!;
+        if (kind === "continue" && j.loop !== undefined) {
+          this.blocks[this.cur].events.push({ kind: "iterate", site: -1, loop: j.loop, counter: this.counterGuards > (j.counterBase ?? 0) });
+        }
         return this.jump(target, j.finallyDepth);
       }
     }

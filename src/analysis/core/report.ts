@@ -93,7 +93,7 @@ function ruleOf(r: RawFinding): RuleId {
 function findingKey(r: RawFinding, sites: readonly Site[]): string {
   const step = sites[r.stepSite];
   let at: number;
-  if (r.kind === "stale-step") at = r.backwardSite >= 0 && sites[r.backwardSite].fn === step.fn ? r.backwardSite : r.stepSite;
+  if (r.kind === "stale-step") at = !r.leak && r.backwardSite >= 0 && sites[r.backwardSite].fn === step.fn ? r.backwardSite : r.stepSite;
   else at = r.zeroSite;
   return `${ruleOf(r)}|${sites[at].range[0]}|${step.text}`;
 }
@@ -202,7 +202,8 @@ class Reporter<N> {
     switch (r.kind) {
       case "stale-step": {
         const step = sites[r.stepSite], back = r.backwardSite >= 0 ? sites[r.backwardSite] : null;
-        const at = back !== null && back.fn === step.fn ? back : step;
+        // A leak is reported at the step that applies the skipped batch's gradients.
+        const at = !r.leak && back !== null && back.fn === step.fn ? back : step;
         const manual = step.manual === true;
         // "never called" vs "not on every path": is there a zero in the functions on this path?
         const fns = new Set([r.root, step.fn, ...r.context.map((c) => sites[c].fn)]);
@@ -210,6 +211,7 @@ class Reporter<N> {
         const loop = this.enclosingLoop(r, step.text);
         const related: RelatedLocation[] = [];
         if (at !== step) related.push(this.related(step.range, messages.relatedStep(step.text)));
+        if (r.leak && back !== null) related.push(this.related(back.range, messages.relatedSkippedBackward));
         if (loop) related.push(this.related(this.program.loops[loop.id].headRange, messages.relatedLoop));
         let fixes: Fix[] = [];
         if (this.withFixes) {
@@ -220,7 +222,8 @@ class Reporter<N> {
           // After the step that first applied these gradients (the same step, in a loop).
           const anchor = r.previousStep !== undefined ? sites[r.previousStep] : step;
           const anchorEvent = eventAt(this.program, anchor.fn, anchor.id) as Extract<GraphEvent, { kind: "step" }> | null;
-          const afterStep = this.hooks.insertAfter(this.program.siteNodes[anchor.id], zeroCode(anchor.text));
+          // A leak is past the step: the zero after it is already there, and the skipped path misses it.
+          const afterStep = r.leak ? null : this.hooks.insertAfter(this.program.siteNodes[anchor.id], zeroCode(anchor.text));
           if (afterStep) {
             candidates.push({
               fix: { title: `Insert \`${zeroCode(anchor.text)}\` after ${manual ? `\`${anchor.text}\` is updated` : `\`${anchor.text}.step()\``}`, placement: "after-step", edits: afterStep },
@@ -228,7 +231,10 @@ class Reporter<N> {
             });
           }
           // Never at the loop's start when the step is conditional there: that defeats accumulation.
-          if (loop && (!manual || loop.name === step.text) && !this.conditionalIn(step, loop.id, r.context)) {
+          // Without evidence of accumulation (a counter-guarded step, a scaled loss) a skipped step
+          // drops its batch: the zero belongs at the start, where a skipping path can't miss it.
+          const accumulates = step.counterGuarded === true || back?.scaledLoss === true;
+          if (loop && (!manual || loop.name === step.text) && (r.leak || !accumulates || !this.conditionalIn(step, loop.id, r.context))) {
             const loopStart = this.hooks.insertAtLoopStart(this.program.loopNodes[loop.id], zeroCode(loop.name));
             const key = stepEvent ? this.keyInLoopFunction(r, stepEvent.key) : null;
             const body = this.program.loopBodies[loop.id];
@@ -244,7 +250,9 @@ class Reporter<N> {
         const all = this.oracle.partsOf(r.key);
         const stale = staleParts ? [...staleParts].filter((p): p is string => p !== null) : [];
         const partial = !manual && all[0] !== null && stale.length > 0 && stale.length < all.length;
-        const message = partial
+        const message = r.leak
+          ? messages.leaked(this.hooks.spelling, step.text, manual)
+          : partial
           ? messages.missingPart(step.text, stale.map(displayPart), sites.some((s) => s.kind === "zero" && fns.has(s.fn) && stale.some((p) => displayPart(p) === s.text)))
           : messages.missing(this.hooks.spelling, step.text, manual, zeroedSomewhere, !manual && (this.hooks.callsOtherSpelling?.(step.text) ?? false));
         return this.make("missing-zero-grad", at.range, message, step.text, related, fixes);

@@ -5,6 +5,9 @@
  *
  *   CLEAN ─backward→ ACCUM ─step→ CONSUMED ─backward→ STALE ─step→ ✗ missing-zero-grad
  *   ACCUM ─zero→ DISCARDED ─step→ ✗ zero-grad-discards-gradients (the step applies nothing)
+ *   ACCUM ─end of an iteration that skipped the step→ CARRIED ─step in that loop→ ✗ missing-zero-grad
+ *     (a skipped batch's gradients leak into the next step; not when the skip is a counter phase,
+ *     the step counter-guarded or the loss scaled: that is accumulation)
  *
  * plus PENDING(b) tokens: "backward b's gradients are still unapplied here". A token that meets a
  * step marks b as the optimizer's; a token that meets a zero first records a candidate. A zero
@@ -37,6 +40,8 @@ export interface RawFinding {
   backwardSite: number;
   /** zero-grad-discards-gradients: the offending zero. */
   zeroSite: number;
+  /** missing-zero-grad: a batch whose step was skipped left its gradients for this step (backwardSite ran in it). */
+  leak?: boolean;
   /** missing-zero-grad: the step that already applied the gradients the stale step re-applies. */
   previousStep?: number;
   /** Call sites from the root down to the function holding the step (for loop and name lookup). */
@@ -69,7 +74,7 @@ function kindSlot(atom: string): number {
     case "S": return 4;
     case "D": return 5;
     case "P": return 6;
-    default: return 7;
+    default: return 7; // X
   }
 }
 /** Nested summaries being computed at once (a call chain deeper than this is not followed). */
@@ -113,6 +118,8 @@ interface Effect {
   p: string;
   context: Context | null;
   guarded: boolean;
+  /** A stale effect from a skipped batch's gradients (CARRIED), not from re-applied ones. */
+  leak?: boolean;
 }
 
 /**
@@ -234,14 +241,24 @@ function splitAtom(atom: string): [string, string] {
 
 /**
  * What distinguishes an atom from others at the same block: sites that only name a witness in a
- * report are left out (the backward of ACCUM and DISCARDED, the previous step of CONSUMED and
- * STALE), so paths that differ only in them are one. Reports key on the rest.
+ * report are left out (the backward of DISCARDED, the previous step of CONSUMED and STALE), so
+ * paths that differ only in them are one. Reports key on the rest. ACCUM's and CARRIED's backward
+ * matters only through what a skipped iteration does with it: `signature` (see backwardSignatures).
  */
-function identityOf(atom: string): string {
+function identityOf(atom: string, signature: (b: string) => string): string {
   switch (atom[0]) {
-    case "A": case "K": {
+    case "K": {
       const bar = atom.indexOf("|");
       return bar < 0 ? atom[0] : atom[0] + atom.slice(bar);
+    }
+    case "A": {
+      const bar = atom.indexOf("|");
+      const b = bar < 0 ? atom.slice(2) : atom.slice(2, bar);
+      return `A:${signature(b)}${bar < 0 ? "" : atom.slice(bar)}`;
+    }
+    case "X": {
+      const second = atom.indexOf(":", 2);
+      return `X:${signature(atom.slice(2, second))}${atom.slice(second)}`;
     }
     case "S": case "D": {
       const second = atom.indexOf(":", 2);
@@ -280,6 +297,15 @@ export class TypestateAnalysis {
   private readonly ownStepKeys: Set<string>[];
   /** Functions that zero gradients (themselves or through calls). */
   private readonly zeroes: boolean[];
+  /**
+   * Per backward site: what decides its fate when an iteration skips the step — its innermost
+   * loop (hence every loop around it), whether its loss is scaled, and how many steps of its
+   * function come after it in the source (hence which steps of each loop follow it).
+   */
+  private readonly backwardSignatures: string[];
+  private readonly signature = (b: string): string => (b[0] === "#" ? b : this.backwardSignatures[Number(b)]);
+  /** Per loop: the step events inside it (its own function, nested loops included). */
+  private readonly loopSteps: Extract<GraphEvent, { kind: "step" }>[][];
   readonly caches = new Map<string, Map<string, Summary>>();
   private cache = new Map<string, Summary>();
   private readonly stack: Summary[] = [];
@@ -321,6 +347,8 @@ export class TypestateAnalysis {
     this.uses = this.computeUses();
     this.ownStepKeys = this.computeStepKeys();
     this.zeroes = this.computeZeroes();
+    this.loopSteps = this.computeLoopSteps();
+    this.backwardSignatures = this.computeBackwardSignatures();
     this.roots = program.roots;
     if (incremental !== undefined) {
       this.live = incremental.base.live;
@@ -355,7 +383,11 @@ export class TypestateAnalysis {
       }
     }
     for (const state of this.keyStates.values()) this.reportCandidates(state);
-    return { findings: this.findings, notices: this.notices, work: this.fileWork };
+    // An optimizer whose steps re-apply applied gradients misses its zero already: a skipped batch
+    // leaking into its steps is the same missing zero (the fix for one is the fix for both).
+    const stale = new Set(this.findings.filter((f) => f.kind === "stale-step" && !f.leak).map((f) => f.key));
+    const findings = this.findings.filter((f) => !f.leak || !stale.has(f.key));
+    return { findings, notices: this.notices, work: this.fileWork };
   }
 
   private isSteppable(key: string): boolean {
@@ -505,7 +537,7 @@ export class TypestateAnalysis {
       if (e.kind === "stale") {
         this.findings.push({
           ...base, kind: "stale-step", stepSite: e.step, backwardSite: e.b === OUTSIDE ? -1 : Number(e.b), zeroSite: -1,
-          previousStep: e.p === OUTSIDE ? undefined : Number(e.p), context: contextArray(e.context),
+          previousStep: e.p === OUTSIDE ? undefined : Number(e.p), context: contextArray(e.context), ...(e.leak ? { leak: true } : {}),
         });
       } else {
         this.findings.push({ ...base, kind: "discarded-before-step", stepSite: e.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context) });
@@ -584,6 +616,47 @@ export class TypestateAnalysis {
       }
     }
     return uses;
+  }
+
+  private computeLoopSteps(): Extract<GraphEvent, { kind: "step" }>[][] {
+    const { loops, sites, functions } = this.program;
+    const out = loops.map((): Extract<GraphEvent, { kind: "step" }>[] => []);
+    for (const fn of functions) for (const b of fn.blocks) for (const ev of b.events) {
+      if (ev.kind !== "step") continue;
+      for (let l = sites[ev.site].loop; l >= 0; l = loops[l].parent) out[l].push(ev);
+    }
+    return out;
+  }
+
+  private computeBackwardSignatures(): string[] {
+    const { sites } = this.program;
+    const stepStarts = new Map<number, number[]>();
+    for (const st of sites) if (st.kind === "step") stepStarts.set(st.fn, [...(stepStarts.get(st.fn) ?? []), st.range[0]]);
+    return sites.map((st) => {
+      if (st.kind !== "backward") return "";
+      const after = (stepStarts.get(st.fn) ?? []).filter((start) => start > st.range[0]).length;
+      return `${st.loop}.${st.scaledLoss ? 1 : 0}.${after}`;
+    });
+  }
+
+  private inLoop(site: number, loop: number): boolean {
+    const { loops, sites } = this.program;
+    for (let l = sites[site].loop; l >= 0; l = loops[l].parent) if (l === loop) return true;
+    return false;
+  }
+
+  /**
+   * An iteration of `loop` ends with backward b's gradients unapplied. They carry into the next
+   * iteration's step when the loop steps this optimizer after b: that iteration skipped its step.
+   */
+  private onIterate(ev: Extract<GraphEvent, { kind: "iterate" }>, base: string, env: Env): string[] {
+    if (base[0] !== "A" || ev.counter) return [base];
+    const b = base.slice(2);
+    if (b[0] === "#") return [base];
+    const back = this.program.sites[Number(b)];
+    if (!this.inLoop(back.id, ev.loop)) return [base];
+    const after = this.loopSteps[ev.loop].some((st) => env.resolve(st.key) === this.key && st.manual === this.manual && this.program.sites[st.site].range[0] > back.range[0]);
+    return after ? [`X:${b}:${ev.loop}`] : [base];
   }
 
   private computeZeroes(): boolean[] {
@@ -665,7 +738,7 @@ export class TypestateAnalysis {
       if (region !== null && !region.reach[block]) return;
       let set = seen[block];
       if (set === undefined) seen[block] = set = new Map();
-      let id = identityOf(raw);
+      let id = identityOf(raw, this.signature);
       if (set.has(id)) return;
       let atom = raw;
       if (raw.length > 1) {
@@ -677,7 +750,7 @@ export class TypestateAnalysis {
           // hide accumulation findings, never add one).
           if (raw[0] === "P") return;
           atom = firsts[slot];
-          id = identityOf(atom);
+          id = identityOf(atom, this.signature);
           if (set.has(id)) return;
         }
       }
@@ -735,6 +808,11 @@ export class TypestateAnalysis {
         const [base, ctx] = splitAtom(atom);
         return [joinAtom(base, this.guards.write(ctx, ev))];
       }
+      case "iterate": {
+        if (this.agnostic || atom[0] !== "A") return [atom];
+        const [base, ctx] = splitAtom(atom);
+        return this.onIterate(ev, base, env).map((b) => joinAtom(b, ctx));
+      }
       default: {
         const [base, ctx] = splitAtom(atom);
         return this.transferBase(ev, base, env, sink).map((b) => joinAtom(b, ctx));
@@ -773,7 +851,7 @@ export class TypestateAnalysis {
       case "C": case "A": case "D": return [`A:${b}`];
       case "K": return [`S:${b}:${base.slice(2)}`];
       case "S": return [`S:${b}:${base.split(":")[2]}`];
-      default: return [base]; // P
+      default: return [base]; // P, X (the skipped batch's gradients are still there)
     }
   }
 
@@ -802,6 +880,16 @@ export class TypestateAnalysis {
       case "P":
         effect("reached", base.slice(2), "", "");
         return [];
+      case "X": {
+        const [, b, loop] = base.split(":");
+        const { sites } = this.program;
+        const carried = b[0] !== "#" && loop[0] !== "#" && this.inLoop(step, Number(loop));
+        if (carried && sites[step].counterGuarded !== true && sites[Number(b)].scaledLoss !== true) {
+          // At the step: which batch was skipped differs path by path (the signature keeps them one).
+          sink.add({ kind: "stale", place: `x${step}`, step, b, z: "", p: OUTSIDE, context: null, guarded: false, leak: true });
+        }
+        return [`K:${step}`];
+      }
       default: return [base]; // L, C
     }
   }
@@ -809,6 +897,7 @@ export class TypestateAnalysis {
   private onZero(z: number, base: string, sink: EffectSink): string[] {
     switch (base[0]) {
       case "A": return [`D:${z}:${base.slice(2)}`];
+      case "X": return [`D:${z}:${base.split(":")[1]}`];
       case "K": case "S": return ["C"];
       case "P":
         sink.add({ kind: "candidate", step: -1, b: base.slice(2), z: String(z), p: "", context: null, guarded: false });
@@ -826,6 +915,7 @@ export class TypestateAnalysis {
     switch (base[0]) {
       case "K": case "S": return ["C"];
       case "P": return [];
+      case "X": return [`A:${base.split(":")[1]}`];
       default: return [base]; // L, C, A, D
     }
   }

@@ -57,6 +57,12 @@ export const messages = {
       `\`${spelling.zeroCall(optimizer)}\` is ${zeroedSomewhere ? "not called on every path" : "never called"} between steps` +
       (pyTorchSpelling ? ` (\`${optimizer}.zero_grad()\` is PyTorch's spelling: in gradlens it is \`${optimizer}.zeroGrad()\`)` : "");
   },
+  /** A batch's gradients outlive an iteration that skipped the step (`continue` before it). */
+  leaked(spelling: Spelling, optimizer: string, manual: boolean): string {
+    const applies = manual ? `The update of \`${optimizer}\`` : `\`${optimizer}.step()\``;
+    return `${applies} can apply the gradients of an earlier batch whose step was skipped: an iteration can end after backward() ` +
+      `without reaching it, and \`${spelling.zeroCode(optimizer, manual)}\` does not run on that path, so the next ${manual ? "update" : "step"} applies both batches' gradients`;
+  },
   /** A zero covers part of what the optimizer owns: `parts` are left stale. */
   missingPart(optimizer: string, parts: string[], zeroedSomewhere: boolean): string {
     const names = parts.map((p) => `\`${p}\``).join(", ");
@@ -73,5 +79,6 @@ export const messages = {
   relatedStep: (optimizer: string) => `\`${optimizer}.step()\` re-applies the old gradients here`,
   relatedStepUses: (optimizer: string) => `\`${optimizer}.step()\` that should use them`,
   relatedLoop: "in this loop",
+  relatedSkippedBackward: "gradients of the skipped batch computed here",
   relatedBackward: "gradients computed here",
 };
