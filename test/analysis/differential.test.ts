@@ -412,7 +412,10 @@ const touches = (e: Ev, o: OptRef) => e.o === o || e.o === "both";
  * optimizer parameter `o` may or may not clear it: each rule takes the reading that can't raise
  * a false alarm (stale counts as cleared; pending gradients are neither discarded nor kept).
  */
-function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: Set<string>; owned: Map<number, boolean> }, r: Rendered, leaks: Set<string>, staleAt: Set<string>, part: ModuleOwner | null = null) {
+/** Per backward line: where its gradients went first — zeroes (candidates `b:z`), steps (with evidence of accumulation). */
+interface Pairs { candidates: Set<string>; owned: Map<number, boolean>; reached: Map<number, Set<number>> }
+
+function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: Pairs, r: Rendered, leaks: Set<string>, staleAt: Set<string>, part: ModuleOwner | null = null) {
   /** `carried`: gradients of backward b outlived an iteration of `loop` that steps o after b — a skipped batch. */
   type Carried = { b: Ev; loop: Extract<Stmt, { k: "loop" }>; inv: number };
   type State = { s: "C" } | { s: "A"; b: Ev; carried?: Carried } | { s: "K" } | { s: "S"; b: Ev } | { s: "D"; z: Ev };
@@ -446,6 +449,7 @@ function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: { candidates: S
         if (f.kind === "step" && f.o === o) {
           // Evidence of accumulation: a counter-guarded step, or a scaled loss.
           pairs.owned.set(e.line, (pairs.owned.get(e.line) ?? false) || f.guarded === true || e.scaled === true);
+          pairs.reached.set(e.line, (pairs.reached.get(e.line) ?? new Set()).add(f.line));
           break;
         }
         if (zeroes(f)) { pairs.candidates.add(`${e.line}:${f.line}`); break; }
@@ -506,13 +510,17 @@ function oracle(p: Program, r: Rendered): string[] | null {
       const all = [true, false].flatMap((flag) => paths(root, p, r, { n: 0 }, { bound: "o", counters: new Map(), flag, guarded: false, inv: 0, depth: 0, loopDepth: 0 }));
       // optC is judged per module it owns: a module's zero clears that part only.
       for (const [o, part] of [["optA", null], ["optB", null], ["optC", "optA"], ["optC", "optB"], ["o", null]] as [OptRef, ModuleOwner | null][]) {
-        const pairs = { candidates: new Set<string>(), owned: new Map<number, boolean>() };
+        const pairs: Pairs = { candidates: new Set(), owned: new Map(), reached: new Map() };
         for (const [evs] of all) judge(evs, o, found, pairs, r, leaks, staleAt, part);
         for (const c of pairs.candidates) {
           const [b, z] = c.split(":").map(Number);
           // The zero must run in a loop that accumulates those gradients (same function).
           const shareLoop = r.fnAt.get(b) !== r.fnAt.get(z) || [...r.loopsAt.get(b)!].some((l) => r.loopsAt.get(z)!.has(l));
-          if (pairs.owned.get(b) === true && shareLoop) found.add(`zero-grad-discards-gradients:${z}`);
+          // Or the zero repeats in a loop around the backward that a step they reach comes after.
+          const sameFn = (x: number) => r.fnAt.get(x) === r.fnAt.get(b);
+          const loopAroundBoth = (s: number) => sameFn(z) && sameFn(s) && [...r.loopsAt.get(b)!].some((l) => r.loopsAt.get(z)!.has(l) && !r.loopsAt.get(s)!.has(l));
+          const evidence = pairs.owned.get(b) === true || [...(pairs.reached.get(b) ?? [])].some(loopAroundBoth);
+          if (evidence && shareLoop) found.add(`zero-grad-discards-gradients:${z}`);
         }
       }
     }

@@ -264,6 +264,8 @@ class Reporter<N> {
         const zeroSource = this.hooks.statementCode(zeroNode);
         const message = r.kind === "discarded-before-step"
           ? messages.discardedBeforeStep(this.hooks.callText(zeroNode), step.text)
+          : r.innerLoop
+          ? messages.accumulationDefeatedInLoop(this.hooks.callText(zeroNode), step.text)
           : messages.accumulationDefeated(this.hooks.callText(zeroNode), step.text);
         const related = [this.related(back.range, messages.relatedBackward), this.related(step.range, messages.relatedStepUses(step.text))];
         let fixes: Fix[] = [];

@@ -42,6 +42,8 @@ export interface RawFinding {
   zeroSite: number;
   /** missing-zero-grad: a batch whose step was skipped left its gradients for this step (backwardSite ran in it). */
   leak?: boolean;
+  /** accumulation-defeated: the zero runs in a loop around the backward that the step comes after (it keeps only the last run's gradients). */
+  innerLoop?: boolean;
   /** missing-zero-grad: the step that already applied the gradients the stale step re-applies. */
   previousStep?: number;
   /** Call sites from the root down to the function holding the step (for loop and name lookup). */
@@ -125,11 +127,11 @@ interface Effect {
 /**
  * Effects keyed by what reporting distinguishes: a stale step by where it is reported (its
  * backward in the step's function, else the step; with the optimizer as written), a discard by
- * its zero (and the optimizer as written), a candidate by (backward, zero), a reached step by its backward (remembering a
- * counter-guarded step if any). The first path's details are kept.
+ * its zero (and the optimizer as written), a candidate by (backward, zero), a reached step by (backward, step). The
+ * first path's details are kept.
  */
 function effectKey(e: Effect): string {
-  return e.kind === "stale" ? `s|${e.place ?? `${e.step}|${e.b}`}` : e.kind === "discard" ? `d|${e.place ?? `${e.z}|${e.step}`}` : e.kind === "candidate" ? `c|${e.b}|${e.z}` : `r|${e.b}`;
+  return e.kind === "stale" ? `s|${e.place ?? `${e.step}|${e.b}`}` : e.kind === "discard" ? `d|${e.place ?? `${e.z}|${e.step}`}` : e.kind === "candidate" ? `c|${e.b}|${e.z}` : `r|${e.b}|${e.step}`;
 }
 
 class EffectSink {
@@ -157,8 +159,8 @@ class EffectSink {
 interface KeyState {
   /** Summary sinks already collected (their effects are the same from any root). */
   seen: Set<EffectSink>;
-  /** Backward sites whose pending gradients reached a step, with that step. */
-  reached: Map<string, Effect>;
+  /** Backward sites whose pending gradients reached a step, with each step they reached. */
+  reached: Map<string, Effect[]>;
   emitted: Set<string>;
   candidates: { key: string; part: string | null; root: number; e: Effect }[];
 }
@@ -524,7 +526,8 @@ export class TypestateAnalysis {
     for (const e of sink.byKey.values()) {
       if (e.kind === "reached") {
         const had = state.reached.get(e.b);
-        if (had === undefined || (e.guarded && !had.guarded)) state.reached.set(e.b, e);
+        if (had === undefined) state.reached.set(e.b, [e]);
+        else if (!had.some((h) => h.step === e.step)) had.push(e);
         continue;
       }
       if (e.kind === "candidate") {
@@ -549,13 +552,30 @@ export class TypestateAnalysis {
     const { sites } = this.program;
     const reportedZero = new Set<string>();
     for (const { e, ...base } of state.candidates) {
-      const step = state.reached.get(e.b);
-      if (step === undefined || reportedZero.has(e.z) || !this.shareLoop(Number(e.b), Number(e.z))) continue;
-      // Evidence that the gradients were meant to accumulate: else a skipped step is a choice.
-      if (!step.guarded && !sites[Number(e.b)].scaledLoss) continue;
+      const steps = state.reached.get(e.b);
+      if (steps === undefined || reportedZero.has(e.z) || !this.shareLoop(Number(e.b), Number(e.z))) continue;
+      // Evidence that the gradients were meant to accumulate (else a skipped step is a choice): a
+      // counter-guarded step, a scaled loss, or a step after a loop that repeats the backward and
+      // the zero — it applies what the whole loop computed, and the zero keeps only the last run.
+      const inner = steps.find((st) => this.loopAroundBoth(Number(e.b), Number(e.z), st.step));
+      const step = inner ?? steps.find((st) => st.guarded) ?? (sites[Number(e.b)].scaledLoss ? steps[0] : undefined);
+      if (step === undefined) continue;
       reportedZero.add(e.z);
-      this.findings.push({ ...base, kind: "accumulation-defeated", stepSite: step.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context) });
+      this.findings.push({
+        ...base, kind: "accumulation-defeated", stepSite: step.step, backwardSite: Number(e.b), zeroSite: Number(e.z), context: contextArray(e.context),
+        ...(inner !== undefined ? { innerLoop: true } : {}),
+      });
     }
+  }
+
+  /** A loop of one function around backward b and zero z but not around step s. */
+  private loopAroundBoth(b: number, z: number, s: number): boolean {
+    const { sites, loops } = this.program;
+    if (sites[b].fn !== sites[z].fn || sites[z].fn !== sites[s].fn) return false;
+    const aroundStep = new Set<number>();
+    for (let l = sites[s].loop; l >= 0; l = loops[l].parent) aroundStep.add(l);
+    for (let l = sites[z].loop; l >= 0; l = loops[l].parent) if (!aroundStep.has(l) && this.inLoop(b, l)) return true;
+    return false;
   }
 
   /**

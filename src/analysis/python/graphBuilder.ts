@@ -134,6 +134,18 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
   }
 }
 
+/** `[a]`, `(a,)`, `range(1)`: a loop over it runs its body exactly once. */
+function runsOnce(iterable: PyNode, src: (n: PyNode) => string): boolean {
+  const u = unparen(iterable);
+  if (u.type === "list" || u.type === "tuple") {
+    const items = namedChildren(u).filter((c) => c.type !== "comment");
+    return items.length === 1 && items[0].type !== "list_splat";
+  }
+  if (u.type !== "call" || lastName(field(u, "function")!, src) !== "range") return false;
+  const { positional, keyword } = callArguments(u, src);
+  return positional.length === 1 && keyword.size === 0 && src(positional[0]).trim() === "1";
+}
+
 /** Parameter names of a lambda (`lambda x, y=1, *a: ...`). */
 function lambdaParams(node: PyNode, src: (n: PyNode) => string): string[] {
   const ps = field(node, "parameters");
@@ -296,7 +308,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       exitsAtHead: true,
       body: () => this.statements(body),
       update: counter !== null ? () => this.write(counter, "tick") : undefined,
-      exactlyOnce: coll !== null,
+      exactlyOnce: coll !== null || runsOnce(right, this.src),
       orElse: elseClause ? () => this.statements(field(elseClause, "body")!) : undefined,
     });
     this.aliases.pop();

@@ -72,6 +72,11 @@ export const messages = {
   discardedBeforeStep(zero: string, optimizer: string): string {
     return `\`${zero}\` discards the gradients of the preceding backward() before \`${optimizer}.step()\` uses them: the step applies no gradient`;
   },
+  /** The zero repeats in a loop that the step comes after: only the last iteration's gradients are applied. */
+  accumulationDefeatedInLoop(zero: string, optimizer: string): string {
+    return `\`${zero}\` runs on every iteration of a loop that \`${optimizer}.step()\` comes after: each iteration discards the ` +
+      "gradients of the ones before it, so the step applies only the last iteration's";
+  },
   accumulationDefeated(zero: string, optimizer: string): string {
     return `\`${zero}\` discards gradients that are still accumulating: \`${optimizer}.step()\` does not run on every path ` +
       "between backward() and this zero, so those gradients are thrown away before any step uses them";

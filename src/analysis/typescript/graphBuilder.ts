@@ -112,6 +112,25 @@ class ProgramBuilder extends ProgramTables<Node> {
 
 }
 
+/** `[a]`: a loop over it runs its body exactly once. */
+function isSingleElementArray(n: TSESTree.Node): boolean {
+  const u = unwrap(n);
+  return u.type === "ArrayExpression" && u.elements.length === 1 && u.elements[0] !== null && u.elements[0].type !== "SpreadElement";
+}
+
+/** `for (let i = 0; i < 1; i++)` / `i <= 0`: a counted loop that provably runs once. */
+function countsOnce(s: TSESTree.ForStatement): boolean {
+  const init = s.init?.type === "VariableDeclaration" && s.init.declarations.length === 1 ? s.init.declarations[0] : null;
+  if (!init || init.id.type !== "Identifier" || !init.init || intLiteral(init.init) !== 0) return false;
+  const name = init.id.name;
+  const test = s.test ? unwrap(s.test) : null;
+  if (!test || test.type !== "BinaryExpression" || test.left.type !== "Identifier" || test.left.name !== name) return false;
+  const bound = intLiteral(test.right as TSESTree.Node);
+  if (!((test.operator === "<" && bound === 1) || (test.operator === "<=" && bound === 0))) return false;
+  const up = s.update ? unwrap(s.update) : null;
+  return up !== null && up.type === "UpdateExpression" && up.operator === "++" && up.argument.type === "Identifier" && up.argument.name === name;
+}
+
 function paramName(p: TSESTree.Parameter): string | null {
   if (p.type === "Identifier") return p.name;
   if (p.type === "AssignmentPattern" && p.left.type === "Identifier") return p.left.name;
@@ -454,7 +473,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
       if (s.init.type === "VariableDeclaration") this.statement(s.init);
       else this.expr(s.init);
     }
-    this.jsLoop(s, label, 3, { test: s.test ?? null, update: s.update, body: () => this.statement(s.body) });
+    this.jsLoop(s, label, 3, { test: s.test ?? null, update: s.update, body: () => this.statement(s.body), exactlyOnce: countsOnce(s) });
   }
 
   private forEachStatement(s: TSESTree.ForInStatement | TSESTree.ForOfStatement, label: string | null): void {
@@ -471,7 +490,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
     const left = s.left.type === "VariableDeclaration" ? s.left.declarations[0]?.id : s.left;
     if (left) bindVar(left);
     this.aliases.push(scope);
-    this.jsLoop(s, label, 3, { body: () => this.statement(s.body), exactlyOnce: coll !== null });
+    this.jsLoop(s, label, 3, { body: () => this.statement(s.body), exactlyOnce: coll !== null || isSingleElementArray(s.right) });
     this.aliases.pop();
   }
 
@@ -830,7 +849,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
     const keyword = member.property.range[0] - n.range[0];
     this.jsLoop(n, null, Math.max(1, keyword + (member.property.range[1] - member.property.range[0])), {
       body: () => this.inlineFunction(fn),
-      exactlyOnce: coll !== null,
+      exactlyOnce: coll !== null || isSingleElementArray(member.object),
     });
     this.aliases.pop();
   }
