@@ -138,6 +138,16 @@ export interface TryShape {
   handlersMayMiss?: boolean;
 }
 
+function opaqueVars(c: Cond, out: number[] = []): number[] {
+  switch (c.t) {
+    case "phase": break;
+    case "opaque": if (c.v >= 0 && !out.includes(c.v)) out.push(c.v); break;
+    case "not": opaqueVars(c.a, out); break;
+    default: opaqueVars(c.a, out); opaqueVars(c.b, out);
+  }
+  return out;
+}
+
 function hasPhase(c: Cond): boolean {
   switch (c.t) {
     case "phase": return true;
@@ -422,6 +432,10 @@ export class FlowBuilder<N> {
       this.edge(this.cur, exhausted);
     } else {
       shape.update?.();
+      // The test is read afresh: a loop that ends changes what its test reads (`queue.pop()`), so
+      // an earlier iteration's outcome of an opaque test says nothing about this one.
+      const opaque = opaqueVars(cond);
+      if (opaque.length > 0) this.blocks[this.cur].events.push({ kind: "write", site: -1, tick: [], reset: [], forget: opaque });
       if (shape.doWhile) {
         shape.test?.();
         if (shape.exitsAtHead) this.edgeAssuming(this.cur, exhausted, cond, false);
