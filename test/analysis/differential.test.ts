@@ -422,7 +422,13 @@ function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: Pairs, r: Rende
   const uncertain = (e: Ev) => e.kind === "zero" && e.module === true && o === "o";
   // Judging one part of optC: the zero of the module it owns clears it (module zeros name their owner).
   const partZero = (e: Ev) => part !== null && e.kind === "zero" && e.module === true && e.o === part;
-  const zeroes = (e: Ev) => (e.kind === "zero" && e.o === o) || partZero(e);
+  // Gradients live on parameters: another optimizer over (a part of) what o owns zeroes and steps
+  // them too. optA owns modelA, optB modelB, optC both (judged per part); a helper's `o` owns what
+  // its caller passed, which the helper alone can't tell.
+  const ownedModules: ModuleOwner[] = o === "optC" ? (part !== null ? [part] : ["optA", "optB"]) : o === "o" ? [] : [o];
+  const byOther = (e: Ev) => e.o !== o && e.o !== "both" && e.o !== "o" && !e.module && ownedModules.some((m) => e.o === "optC" || e.o === m);
+  const otherStep = (e: Ev) => e.kind === "step" && byOther(e);
+  const zeroes = (e: Ev) => (e.kind === "zero" && (e.o === o || byOther(e))) || partZero(e);
   let st: State = { s: "C" };
   path.forEach((e, i) => {
     if (e.kind === "iterate") {
@@ -439,13 +445,17 @@ function judge(path: Ev[], o: OptRef, found: Set<string>, pairs: Pairs, r: Rende
       else if (st.s === "A") st = { s: "A", b: st.b };
       return;
     }
-    if (!touches(e, o) && !partZero(e)) return;
+    if (otherStep(e)) {
+      st = st.s === "A" || st.s === "S" ? { s: "K" } : st.s === "D" ? { s: "C" } : st;
+      return;
+    }
+    if (!touches(e, o) && !partZero(e) && !zeroes(e)) return;
     if (e.kind === "backward") {
       st = st.s === "K" || st.s === "S" ? { s: "S", b: e } : { s: "A", b: e, carried: st.s === "A" ? st.carried : undefined };
       // accumulation check: where do this backward's gradients go first?
       for (let j = i + 1; j < path.length; j++) {
         const f = path[j];
-        if (uncertain(f)) break;
+        if (uncertain(f) || otherStep(f)) break;
         if (f.kind === "step" && f.o === o) {
           // Evidence of accumulation: a counter-guarded step, or a scaled loss.
           pairs.owned.set(e.line, (pairs.owned.get(e.line) ?? false) || f.guarded === true || e.scaled === true);

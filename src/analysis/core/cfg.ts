@@ -61,10 +61,16 @@ export type GraphEvent =
   | { kind: "zero"; site: number; target: ZeroTarget; uncertain?: boolean }
   /**
    * A new value bound to an optimizer variable (`const opt = new optim.SGD(...)`, `const { opt } =
-   * setup()`): a different optimizer from the one the name held before, so its gradient state
-   * starts clean (a loop re-run with a fresh model and optimizer inherits nothing).
+   * setup()`). Gradients live on parameters, not on optimizers: over parameters the analysis knows
+   * (`model.parameters()`), the new optimizer applies whatever they hold; over unknown ones it is
+   * taken to start clean.
    */
   | { kind: "fresh"; site: -1; key: string }
+  /**
+   * A name bound to a value that may be a new module (`model = new Net()`, `const { model } =
+   * setup()`, `model = build()`): the parameters it owns start without gradients.
+   */
+  | { kind: "rebind"; site: -1; name: string }
   /**
    * A call to a function of the same file; args are receiver texts (null when not a simple name),
    * `fn:<id>` for a function of the file passed as a value. `callee` is null for a call of a

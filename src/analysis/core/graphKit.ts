@@ -281,6 +281,11 @@ export class FlowBuilder<N> {
     this.blocks[this.cur].events.push({ kind: "fresh", site: -1, key });
   }
 
+  /** A name bound to what may be a new module: the parameters it owns start without gradients. */
+  protected rebind(name: string): void {
+    this.blocks[this.cur].events.push({ kind: "rebind", site: -1, name });
+  }
+
   /** A write to a local name: counters tick or restart, guards reading it are forgotten. */
   protected write(name: string, op: PendingWrite["op"]): void {
     const ev: PendingWrite["ev"] = { kind: "write", site: -1, tick: [], reset: [], forget: [] };

@@ -71,6 +71,12 @@ export class OptimizerOracle {
     return this.facts.sources.get(key) ?? (asField(key) !== null ? this.facts.sources.get(asField(key)!) : undefined);
   }
 
+  /** Whether optimizer `rawKey` is known to own the parameters of module `part` (it steps them too). */
+  covers(rawKey: string, part: string): boolean {
+    const sources = this.sourcesOf(rawKey);
+    return sources !== undefined && [...sources].some((s) => part === s || part.startsWith(s + "."));
+  }
+
   /** The modules an optimizer owns, each analysed on its own; [null] when ownership is unknown. */
   partsOf(rawKey: string): (string | null)[] {
     if (rawKey.startsWith("manual:")) return [null];
@@ -122,7 +128,12 @@ export class OptimizerOracle {
       if (sources !== undefined && this.isFresh(updated) && [...sources].every((s) => s !== updated && this.isFresh(s))) return "no";
       return "maybe";
     }
-    if (this.isOptimizer(zeroed)) return sameOptimizer(zeroed, key);
+    if (this.isOptimizer(zeroed)) {
+      const same = sameOptimizer(zeroed, key);
+      if (same !== "no" || part === null) return same;
+      // Another optimizer over parameters that include this part clears its gradients too.
+      return this.covers(zeroed, part) ? "yes" : "no";
+    }
     // A module: clears the part of an optimizer built from its parameters.
     if (part === null) return "maybe";
     if (zeroed === part || part.startsWith(zeroed + ".")) return "yes";

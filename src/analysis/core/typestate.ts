@@ -458,7 +458,9 @@ export class TypestateAnalysis {
     for (const block of fn.blocks) {
       for (const ev of block.events) {
         let hit = false;
-        if (ev.kind === "step" || ev.kind === "fresh") hit = ev.key === this.key;
+        if (ev.kind === "step") hit = ev.key === this.key || this.coversPart(ev.key, ev.manual);
+        else if (ev.kind === "fresh") hit = ev.key === this.key;
+        else if (ev.kind === "rebind") hit = this.part !== null && (this.part === ev.name || this.part.startsWith(ev.name + "."));
         else if (ev.kind === "zero") {
           hit = this.oracle.clears(ev.target, identity, this.key, this.part, this.manual) !== "no";
           if (hit && sites[ev.site].loop >= 0) marked.add(outermost(sites[ev.site].loop));
@@ -847,11 +849,22 @@ export class TypestateAnalysis {
       case "step": {
         if (this.agnostic) return [base];
         const k = env.resolve(ev.key);
-        return k === this.key ? this.onStep(ev.site, base, sink) : [base];
+        if (k === this.key) return this.onStep(ev.site, base, sink);
+        // Gradients live on parameters: another optimizer stepping this part applies them too.
+        return k !== null && this.coversPart(k, ev.manual) ? this.onOtherStep(ev.site, base) : [base];
       }
       case "fresh": {
         if (this.agnostic || env.resolve(ev.key) !== this.key) return [base];
-        // A new optimizer: nothing accumulated, applied or discarded yet (tokens and the entry lane stay).
+        // Over known parameters the new optimizer inherits their gradients (the state is theirs).
+        if (this.part !== null) return [base];
+        // Over unknown ones: taken to start clean (tokens and the entry lane stay).
+        return base[0] === "L" || base[0] === "P" ? [base] : ["C"];
+      }
+      case "rebind": {
+        if (this.agnostic || this.part === null) return [base];
+        const name = env.resolve(ev.name);
+        // New parameters for this part: nothing accumulated, applied or discarded on them yet.
+        if (name === null || (this.part !== name && !this.part.startsWith(name + "."))) return [base];
         return base[0] === "L" || base[0] === "P" ? [base] : ["C"];
       }
       case "zero": {
@@ -911,6 +924,23 @@ export class TypestateAnalysis {
         return [`K:${step}`];
       }
       default: return [base]; // L, C
+    }
+  }
+
+  private coversPart(otherKey: string, manual: boolean): boolean {
+    return this.part !== null && !manual && !this.manual && this.oracle.covers(otherKey, this.part);
+  }
+
+  /**
+   * Another optimizer's step over this part: it applies the pending gradients (which this
+   * optimizer's next step would apply again) and uses up pending tokens; its own findings are its own.
+   */
+  private onOtherStep(step: number, base: string): string[] {
+    switch (base[0]) {
+      case "A": case "X": case "S": return [`K:${step}`];
+      case "D": return ["C"];
+      case "P": return [];
+      default: return [base]; // L, C, K
     }
   }
 

@@ -134,6 +134,20 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
   }
 }
 
+/**
+ * Whether `value`, bound to `name`, may be a new object (a new module with new parameters): a
+ * call's result — but not `name.to(device)` / `name.cuda()`, which return the same module.
+ */
+function mayBeNewObject(value: PyNode, name: string, src: (n: PyNode) => string): boolean {
+  let v = unparen(value);
+  if (v.type === "await") v = unparen(namedChildren(v)[0] ?? v);
+  if (v.type !== "call") return false;
+  let base = unparen(field(v, "function")!);
+  const isMethod = base.type === "attribute";
+  while (base.type === "attribute" || base.type === "call") base = unparen(base.type === "attribute" ? field(base, "object")! : field(base, "function")!);
+  return !(isMethod && base.type === "identifier" && src(base) === name.split(".")[0]);
+}
+
 /** `[a]`, `(a,)`, `range(1)`: a loop over it runs its body exactly once. */
 function runsOnce(iterable: PyNode, src: (n: PyNode) => string): boolean {
   const u = unparen(iterable);
@@ -524,6 +538,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     const key = this.text(l);
     if (key !== null) {
       this.recordFacts(key, r);
+      if (mayBeNewObject(r, key, this.src)) this.rebind(key);
       // Only a constructor makes a new optimizer: `opt = self.optimizers()` returns the same one each call.
       if (this.constructsOptimizer(r)) this.fresh(key);
       // `encoder = Encoder()`: a new object, distinct from every other one built this way.
@@ -537,6 +552,10 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
   private unpacked(l: PyNode, r: PyNode): void {
     const targets = namedChildren(l);
     for (const name of targetNames(l, this.src)) this.write(name, "other");
+    // `model, opt = build()` may build new modules; `accelerator.prepare(...)` wraps the same ones.
+    if (r.type === "call" && !/^(prepare|initialize)$/.test(lastName(field(r, "function")!, this.src) ?? "")) {
+      for (const name of targetNames(l, this.src)) if (mayBeNewObject(r, name, this.src)) this.rebind(name);
+    }
     if (r.type !== "call") return;
     const fn = lastName(field(r, "function")!, this.src);
     const { positional } = callArguments(r, this.src);

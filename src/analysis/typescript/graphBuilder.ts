@@ -112,6 +112,20 @@ class ProgramBuilder extends ProgramTables<Node> {
 
 }
 
+/**
+ * Whether `value`, bound to `name`, may be a new object (a new module with new parameters): a
+ * construction or a call's result — but not `name.to(device)`, which returns the same module.
+ */
+function mayBeNewObject(value: TSESTree.Node, name: string): boolean {
+  let v = unwrap(value);
+  if (v.type === "AwaitExpression") v = unwrap(v.argument);
+  if (v.type === "NewExpression") return true;
+  if (v.type !== "CallExpression") return false;
+  let base: TSESTree.Node = unwrap(v.callee);
+  while (base.type === "MemberExpression") base = unwrap(base.object);
+  return !(base.type === "Identifier" && base.name === name.split(".")[0] && unwrap(v.callee).type === "MemberExpression");
+}
+
 /** `[a]`: a loop over it runs its body exactly once. */
 function isSingleElementArray(n: TSESTree.Node): boolean {
   const u = unwrap(n);
@@ -271,12 +285,14 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
     if (d.id.type !== "Identifier") {
       for (const name of patternNames(d.id)) {
         this.write(name, "other");
+        if (d.init && mayBeNewObject(d.init, name)) this.rebind(name);
         if (d.init && looksLikeOptimizerName(name)) this.fresh(name);
       }
       return;
     }
     const key = d.id.name;
     this.recordFacts(key, d.init, typeAnnotationOf(d.id));
+    if (d.init && mayBeNewObject(d.init, key)) this.rebind(key);
     if (d.init && (looksLikeOptimizerName(key) || constructsOptimizer(d.init))) this.fresh(key);
     this.assigned(key, d.init ?? null);
     if (!d.init) return;
@@ -630,7 +646,11 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
     // this.opt = new SGD(...) / opt = new Adam(...)
     if (n.operator === "=") {
       const key = this.text(n.left);
-      if (key !== null) this.recordFacts(key, n.right, null);
+      if (key !== null) {
+        this.recordFacts(key, n.right, null);
+        if (mayBeNewObject(n.right, key)) this.rebind(key);
+        if (constructsOptimizer(n.right)) this.fresh(key);
+      }
     }
   }
 
