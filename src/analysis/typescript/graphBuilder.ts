@@ -8,6 +8,7 @@ import type { TSESTree } from "@typescript-eslint/typescript-estree";
 import { norm } from "../core/optimizers";
 import type { FunctionGraph, Site, ZeroTarget } from "../core/cfg";
 import { BuiltProgram, FlowBuilder, ProgramTables } from "../core/graphKit";
+import { ResultBinding, ReturnedFacts, returnKey } from "../core/returnedFacts";
 import { elementOf, looksLikeOptimizerCollection, looksLikeOptimizerName } from "../core/optimizers";
 import { boundedLoopCounter, ConditionReader, GuardScope, intLiteral, UNKNOWN } from "./conditions";
 import { ClassTable } from "./classes";
@@ -38,6 +39,8 @@ class ProgramBuilder extends ProgramTables<Node> {
   readonly functionsByName = new Map<string, number[]>();
   readonly methodsByName = new Map<string, number[]>();
   private readonly queue: [number, Node][] = [];
+  /** Facts that travel through what the file's functions return (factories). */
+  readonly returned = new ReturnedFacts((fn) => this.functions[fn].params);
 
   constructor(readonly parsed: ParsedFile) {
     super();
@@ -54,6 +57,7 @@ class ProgramBuilder extends ProgramTables<Node> {
       if (id !== top) roots.push(id);
       new FunctionBuilder(this, this.functions[id], node).build();
     }
+    this.returned.apply(this.facts);
     return this.program(roots);
   }
 
@@ -126,6 +130,21 @@ function mayBeNewObject(value: TSESTree.Node, name: string): boolean {
   return !(base.type === "Identifier" && base.name === name.split(".")[0] && unwrap(v.callee).type === "MemberExpression");
 }
 
+/** Where a destructuring pattern puts each part of a value: `{ a, b: c }` → a at [a], c at [b]. */
+function resultBindings(pattern: TSESTree.Node, path: string[]): ResultBinding[] {
+  const p = pattern.type === "AssignmentPattern" ? pattern.left : pattern;
+  if (p.type === "Identifier") return [{ path, key: p.name }];
+  if (p.type === "ObjectPattern") {
+    return p.properties.flatMap((prop) => {
+      if (prop.type !== "Property" || prop.computed) return [];
+      const name = prop.key.type === "Identifier" ? prop.key.name : prop.key.type === "Literal" ? String(prop.key.value) : null;
+      return name === null ? [] : resultBindings(prop.value, [...path, name]);
+    });
+  }
+  if (p.type === "ArrayPattern") return p.elements.flatMap((el, i) => (el === null || el.type === "RestElement" ? [] : resultBindings(el, [...path, `[${i}]`])));
+  return [];
+}
+
 /** `[a]`: a loop over it runs its body exactly once. */
 function isSingleElementArray(n: TSESTree.Node): boolean {
   const u = unwrap(n);
@@ -168,6 +187,8 @@ function inlineKindOf(fn: FnNode, parent: Node | undefined): InlineKind | null {
 
 class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
   private nesting = 0;
+  /** Inlined callbacks being built: their `return` is not this function's. */
+  private inlineDepth = 0;
   readonly hasThis: boolean;
   /** The class `this` belongs to here (for resolving `this.f()`). */
   private readonly ownClass: string | null;
@@ -213,7 +234,10 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
       this.statements(node.body);
     } else if (isFunctionNode(node)) {
       if (node.body.type === "BlockStatement") this.statements(node.body.body);
-      else this.expr(node.body);
+      else {
+        this.expr(node.body);
+        this.returnedValue(node.body);
+      }
     }
     this.finish();
   }
@@ -244,7 +268,10 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
         for (const d of s.declarations) this.declarator(d);
         return;
       case "ReturnStatement":
-        if (s.argument) this.expr(s.argument);
+        if (s.argument) {
+          this.expr(s.argument);
+          this.returnedValue(s.argument);
+        }
         return this.returnStatement();
       case "ThrowStatement":
         this.expr(s.argument);
@@ -282,6 +309,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
 
   private declarator(d: TSESTree.VariableDeclarator): void {
     if (d.init) this.expr(d.init);
+    if (d.init) this.importResult(d.init, resultBindings(d.id, []));
     if (d.id.type !== "Identifier") {
       for (const name of patternNames(d.id)) {
         this.write(name, "other");
@@ -332,6 +360,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
     for (const m of c.body.body) {
       if (m.type === "PropertyDefinition" && !m.computed && m.key.type === "Identifier") {
         this.recordFacts(`this.${m.key.name}`, m.value, typeAnnotationOf(m));
+        if (m.value) this.importResult(m.value, [{ path: [], key: `this.${m.key.name}` }]);
       }
       if (m.type === "MethodDefinition" && m.kind === "constructor") {
         for (const prm of m.value.params) {
@@ -341,6 +370,48 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
         }
       }
     }
+  }
+
+  /** What this function returns: its facts under `@ret<id>`, and which locals it returns where. */
+  private returnedValue(value: TSESTree.Node): void {
+    if (this.inlineDepth > 0) return; // an inlined callback's return is not the function's
+    const id = this.graph.id;
+    this.recordFacts(returnKey(id), value, null);
+    const walk = (n: TSESTree.Node, path: string[], depth: number) => {
+      const u = unwrap(n);
+      if (depth > 4) return;
+      if (u.type === "Identifier") this.p.returned.returnsLocal(id, path, this.text(u) ?? u.name);
+      else if (u.type === "ObjectExpression") {
+        for (const prop of u.properties) {
+          if (prop.type !== "Property" || prop.computed) continue;
+          const name = prop.key.type === "Identifier" ? prop.key.name : prop.key.type === "Literal" ? String(prop.key.value) : null;
+          if (name !== null) walk(prop.value, [...path, name], depth + 1);
+        }
+      } else if (u.type === "ArrayExpression") {
+        u.elements.forEach((el, i) => { if (el && el.type !== "SpreadElement") walk(el, [...path, `[${i}]`], depth + 1); });
+      }
+    };
+    walk(value, [], 0);
+  }
+
+  /** `x = f(...)` / `const { a, b } = f(...)` with f a function of this file: its returned facts, under these names. */
+  private importResult(value: TSESTree.Node, bindings: ResultBinding[]): void {
+    let v = unwrap(value);
+    if (v.type === "AwaitExpression") v = unwrap(v.argument);
+    if (v.type !== "CallExpression" || bindings.length === 0) return;
+    const callee = unwrap(v.callee);
+    let candidates: number[] | undefined;
+    let thisArg: string | null = null;
+    if (callee.type === "Identifier" && this.param(callee.name) === undefined) candidates = this.p.functionsByName.get(callee.name);
+    else if (callee.type === "MemberExpression") {
+      const method = propertyName(callee);
+      const named = method === null ? [] : this.p.methodsByName.get(method) ?? [];
+      thisArg = this.text(callee.object);
+      candidates = named.length === 0 || method === null ? [] : this.p.classes.resolve(method, thisArg, this.ownClass, named);
+    }
+    if (!candidates || candidates.length !== 1) return;
+    const args = v.arguments.map((a) => (a.type === "SpreadElement" ? null : this.text(a)));
+    this.p.returned.bind({ callee: candidates[0], args, thisArg, bindings });
   }
 
   /** Optimizer construction (`new optim.Adam(model.parameters())`), annotations, schedulers. */
@@ -648,6 +719,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
       const key = this.text(n.left);
       if (key !== null) {
         this.recordFacts(key, n.right, null);
+        this.importResult(n.right, [{ path: [], key }]);
         if (mayBeNewObject(n.right, key)) this.rebind(key);
         if (constructsOptimizer(n.right)) this.fresh(key);
       }
@@ -891,10 +963,15 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
 
   /** Builds a callback's body in place; its `return` ends the callback, not the caller. */
   private inlineFunction(fn: FnNode): void {
-    this.inlineBody(() => {
-      if (fn.body.type === "BlockStatement") this.statements(fn.body.body);
-      else this.expr(fn.body);
-    });
+    this.inlineDepth++;
+    try {
+      this.inlineBody(() => {
+        if (fn.body.type === "BlockStatement") this.statements(fn.body.body);
+        else this.expr(fn.body);
+      });
+    } finally {
+      this.inlineDepth--;
+    }
   }
 }
 
