@@ -6,6 +6,7 @@
  */
 import type { Cond, FunctionGraph, Site, ZeroTarget } from "../core/cfg";
 import { BuiltProgram, FlowBuilder, ProgramTables, UNKNOWN } from "../core/graphKit";
+import { ResultBinding, ReturnedFacts, returnKey } from "../core/returnedFacts";
 import { elementOf, norm } from "../core/optimizers";
 import { inRangeMask } from "../core/guards";
 import { PyConditionReader, PyGuardScope } from "./conditions";
@@ -60,6 +61,8 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
   readonly classBases = new Map<string, string[]>();
   /** Receivers bound to an instance of one of the file's classes (`trainer = Trainer(...)`). */
   readonly instances = new Map<string, string>();
+  /** Facts that travel through what the file's functions return (factories). */
+  readonly returned = new ReturnedFacts((fn) => this.functions[fn].params);
   /** Graph of each lambda, for passing it as a callback (`fn:<id>`). */
   readonly lambdas = new Map<PyNode, number>();
 
@@ -74,6 +77,7 @@ class PyProgramBuilder extends ProgramTables<PyNode> {
     this.infos.push({ id: top, node: this.parsed.root, className: null, selfName: null, perBatch: false });
     this.collectFunctions(this.parsed.root);
     for (const info of this.infos) new PyFunctionBuilder(this, this.functions[info.id], info).build();
+    this.returned.apply(this.facts);
     return this.program(this.infos.map((i) => i.id));
   }
 
@@ -146,6 +150,16 @@ function mayBeNewObject(value: PyNode, name: string, src: (n: PyNode) => string)
   const isMethod = base.type === "attribute";
   while (base.type === "attribute" || base.type === "call") base = unparen(base.type === "attribute" ? field(base, "object")! : field(base, "function")!);
   return !(isMethod && base.type === "identifier" && src(base) === name.split(".")[0]);
+}
+
+/** Where an assignment target puts each part of a value: `a, (b, c)` → a at [0], b at [1][0], c at [1][1]. */
+function resultBindings(target: PyNode, path: string[], text: (n: PyNode) => string | null): ResultBinding[] {
+  const t = unparen(target);
+  if (t.type === "pattern_list" || t.type === "tuple_pattern" || t.type === "list_pattern") {
+    return namedChildren(t).flatMap((c, i) => (c.type === "list_splat_pattern" ? [] : resultBindings(c, [...path, `[${i}]`], text)));
+  }
+  const key = text(t);
+  return key === null ? [] : [{ path, key }];
 }
 
 /** `[a]`, `(a,)`, `range(1)`: a loop over it runs its body exactly once. */
@@ -238,7 +252,10 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       case "with_statement": return this.withStatement(s);
       case "match_statement": return this.matchStatement(s);
       case "return_statement":
-        for (const c of namedChildren(s)) this.expr(c);
+        for (const c of namedChildren(s)) {
+          this.expr(c);
+          this.returnedValue(c);
+        }
         return this.returnStatement();
       case "raise_statement":
         for (const c of namedChildren(s)) this.expr(c);
@@ -535,6 +552,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     else if (l.type === "pattern_list" || l.type === "tuple_pattern" || l.type === "list_pattern") {
       this.unpacked(l, r);
     }
+    this.importResult(r, resultBindings(l, [], (n) => this.text(n)));
     const key = this.text(l);
     if (key !== null) {
       this.recordFacts(key, r);
@@ -622,10 +640,51 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
   }
 
   /** Optimizer construction (`torch.optim.Adam(model.parameters())`) and schedulers bound to a name. */
+  /** What this function returns: its facts under `@ret<id>`, and which locals it returns where. */
+  private returnedValue(value: PyNode): void {
+    if (this.info.node.type === "module") return;
+    const id = this.graph.id;
+    this.recordFacts(returnKey(id), unparen(value));
+    const walk = (n: PyNode, path: string[], depth: number) => {
+      const u = unparen(n);
+      if (depth > 4) return;
+      if (u.type === "identifier" || u.type === "attribute") {
+        const text = this.text(u);
+        if (text !== null) this.p.returned.returnsLocal(id, path, text);
+      } else if (u.type === "dictionary") {
+        for (const pair of u.children.filter((c) => c.type === "pair")) {
+          const k = field(pair, "key"), v = field(pair, "value");
+          if (k?.type === "string" && v) walk(v, [...path, `["${this.src(k).replace(/^[rbuf]*['"]+|['"]+$/gi, "")}"]`], depth + 1);
+        }
+      } else if (u.type === "tuple" || u.type === "list" || u.type === "expression_list") {
+        namedChildren(u).forEach((e, i) => walk(e, [...path, `[${i}]`], depth + 1));
+      }
+    };
+    walk(value, [], 0);
+  }
+
+  /** `x = f(...)` / `a, b = f(...)` with f a function of this file: its returned facts, under these names. */
+  private importResult(value: PyNode, bindings: ResultBinding[]): void {
+    const v = unparen(value);
+    if (v.type !== "call" || bindings.length === 0) return;
+    const f = unparen(field(v, "function")!);
+    let candidates: number[] | undefined;
+    let thisArg: string | null = null;
+    if (f.type === "identifier" && this.param(this.src(f)) === undefined) candidates = this.p.functionsByName.get(this.src(f));
+    else if (f.type === "attribute") {
+      const object = field(f, "object")!;
+      thisArg = this.text(object);
+      candidates = this.resolveMethod(object, thisArg, this.src(field(f, "attribute")!));
+    }
+    if (!candidates || candidates.length !== 1) return;
+    const { positional } = callArguments(v, this.src);
+    this.p.returned.bind({ callee: candidates[0], args: positional.map((a) => this.text(a)), thisArg, bindings });
+  }
+
   private recordFacts(rawKey: string, value: PyNode): void {
     const key = norm(rawKey);
     const facts = this.p.facts;
-    if (value.type === "list" || value.type === "tuple") {
+    if (value.type === "list" || value.type === "tuple" || value.type === "expression_list") {
       const items = namedChildren(value);
       if (items.length > 0 && items.every((e) => this.constructsOptimizer(unparen(e)))) facts.optimizerCollections.add(key);
       items.forEach((e, i) => key.split(".").length < 6 && this.recordFacts(`${key}[${i}]`, unparen(e)));
