@@ -71,8 +71,8 @@ describe("realistic training-script corpus", () => {
   const scripts = fs.readdirSync(realDir).filter((f) => f.endsWith(".ts")).sort();
   const texts = new Map(scripts.map((f) => [f, fs.readFileSync(path.join(realDir, f), "utf8")]));
 
-  it("has at least 40 scripts of 30–100 lines, each saying what it is after", () => {
-    assert.ok(scripts.length >= 40, `${scripts.length} scripts`);
+  it("has at least 59 scripts of 30–100 lines, each saying what it is after", () => {
+    assert.ok(scripts.length >= 59, `${scripts.length} scripts`);
     const buggy = scripts.filter((f) => expected(texts.get(f)!).length > 0);
     assert.ok(buggy.length >= 10 && scripts.length - buggy.length >= 25, `${buggy.length} with findings of ${scripts.length}`);
     for (const [f, text] of texts) {
