@@ -23,13 +23,15 @@ type Test = { t: "random" } | { t: "flag" } | { t: "counter"; counter: string; n
 type Stmt =
   | { k: "zero"; o: OptRef } | { k: "zeroModule"; o: ModuleOwner } | { k: "backward"; scaled: boolean } | { k: "step"; o: OptRef }
   | { k: "if"; test: Test; then: Stmt[]; else: Stmt[] } | { k: "loop"; kind: "for" | "while" | "do"; counter: string; body: Stmt[] }
-  | { k: "break" } | { k: "continue" } | { k: "call"; fn: number; arg: OptRef | null };
+  | { k: "break" } | { k: "continue" } | { k: "call"; fn: number; arg: OptRef | null }
+  /** A new optimizer over the same parameters, bound where the old one was: it keeps their gradients. */
+  | { k: "rebuild"; o: Opt };
 
 /**
  * How the program holds its optimizers (names, an object's properties, an array's elements) and
  * whether helpers are called directly or passed as callbacks to a function that calls them.
  */
-interface Spelling { holding: "names" | "object" | "array"; callbacks: boolean }
+interface Spelling { holding: "names" | "object" | "array" | "factory"; callbacks: boolean }
 interface Program { helpers: Stmt[][]; main: Stmt[]; takesOptimizer: boolean[]; spelling: Spelling }
 
 // ---- generator ------------------------------------------------------------------------------
@@ -80,6 +82,7 @@ function generate(seed: number): Program {
         out.push({ k: "loop", kind, counter: c, body: block(depth + 1, true, helpers, kind === "for" ? c : counter) });
       }
       else if (x < 0.85 && inLoop) out.push({ k: r() < 0.5 ? "break" : "continue" });
+      else if (x < 0.87 && !inHelper) out.push({ k: "rebuild", o: concrete() });
       else if (x < 0.93 && helpers > 0) {
         const fn = Math.floor(r() * helpers);
         out.push({ k: "call", fn, arg: takesOptimizer[fn] ? opt() : null });
@@ -102,7 +105,7 @@ function generate(seed: number): Program {
   budget = 12;
   const c = `i${counters++}`;
   const main = [{ k: "loop", kind: "for", counter: c, body: block(1, true, nHelpers, c) } as Stmt, ...(r() < 0.3 ? block(1, false, nHelpers, null) : [])];
-  const spelling: Spelling = { holding: pick(["names", "names", "object", "array"] as const), callbacks: r() < 0.3 };
+  const spelling: Spelling = { holding: pick(["names", "names", "object", "array", "factory"] as const), callbacks: r() < 0.3 };
   return { helpers, main, takesOptimizer, spelling };
 }
 
@@ -115,15 +118,17 @@ interface Rendered { text: string; lineOf: Map<Stmt, number>; fnOf: Map<Stmt, nu
 function written(o: OptRef, holding: Spelling["holding"]): string {
   if (o === "o" || holding === "names") return o;
   const i = ["optA", "optB", "optC"].indexOf(o);
-  return holding === "object" ? `opts.${"abc"[i]}` : `optimizers[${i}]`;
+  return holding === "array" ? `optimizers[${i}]` : `opts.${"abc"[i]}`;
 }
 
 function render(p: Program): Rendered {
   const sgd = (m: string) => `new optim.SGD(${m}.parameters(), { lr: 0.1 })`;
   const both = "new optim.SGD([...modelA.parameters(), ...modelB.parameters()], { lr: 0.1 })";
   const { holding, callbacks } = p.spelling;
-  const held = holding === "names" ? [`const optA = ${sgd("modelA")};`, `const optB = ${sgd("modelB")};`, `const optC = ${both};`]
+  const held = holding === "names" ? [`let optA = ${sgd("modelA")};`, `let optB = ${sgd("modelB")};`, `let optC = ${both};`]
     : holding === "object" ? [`const opts = { a: ${sgd("modelA")}, b: ${sgd("modelB")}, c: ${both} };`]
+    // Optimizers a function of the file builds and returns.
+    : holding === "factory" ? ["function buildOptimizers() {", `  return { a: ${sgd("modelA")}, b: ${sgd("modelB")}, c: ${both} };`, "}", "const opts = buildOptimizers();"]
     : [`const optimizers = [${sgd("modelA")}, ${sgd("modelB")}, ${both}];`];
   const lines = [
     'import { nn, optim } from "gradlens";',
@@ -151,6 +156,7 @@ function render(p: Program): Rendered {
         case "step": lines.push(`${indent}${name(s.o)}.step();`); break;
         case "break": lines.push(`${indent}break;`); break;
         case "continue": lines.push(`${indent}continue;`); break;
+        case "rebuild": lines.push(`${indent}${name(s.o)} = ${s.o === "optC" ? both : sgd(s.o === "optA" ? "modelA" : "modelB")};`); break;
         case "call":
           if (!callbacks) lines.push(`${indent}helper${s.fn}(${s.arg === null ? "" : name(s.arg)});`);
           else lines.push(s.arg === null ? `${indent}invoke(helper${s.fn});` : `${indent}invokeWith(helper${s.fn}, ${name(s.arg)});`);
@@ -184,7 +190,8 @@ function render(p: Program): Rendered {
   });
   if (callbacks) {
     // Same-file functions that run the callback they are given (where the helper's body runs).
-    lines.push("function invoke(f: () => void): void {", "  f();", "}");
+    // A timer: the callback runs once, in place, inside try/finally.
+    lines.push("function invoke(f: () => void): void {", "  const t0 = Date.now();", "  try {", "    f();", "  } finally {", "    console.log(Date.now() - t0);", "  }", "}");
     lines.push("function invokeWith(f: (o: optim.Optimizer) => void, o: optim.Optimizer): void {", "  f(o);", "}");
   }
   emit(p.main, "", 0);
@@ -207,12 +214,13 @@ function renderPython(p: Program): Rendered {
   const { holding, callbacks } = p.spelling;
   const held = holding === "names" ? [`optA = ${sgd("modelA")}`, `optB = ${sgd("modelB")}`, `optC = ${both}`]
     : holding === "object" ? [`opts = {"a": ${sgd("modelA")}, "b": ${sgd("modelB")}, "c": ${both}}`]
+    : holding === "factory" ? ["def build_optimizers():", `    return {"a": ${sgd("modelA")}, "b": ${sgd("modelB")}, "c": ${both}}`, "", "opts = build_optimizers()"]
     : [`optimizers = [${sgd("modelA")}, ${sgd("modelB")}, ${both}]`];
-  const lines = ["import random", "import torch", "", "", "modelA = torch.nn.Linear(2, 2)", "modelB = torch.nn.Linear(2, 2)", ...held];
+  const lines = ["import random", "import time", "import torch", "", "", "modelA = torch.nn.Linear(2, 2)", "modelB = torch.nn.Linear(2, 2)", ...held];
   const name = (o: OptRef): string => {
     if (o === "o" || holding === "names") return o;
     const i = ["optA", "optB", "optC"].indexOf(o);
-    return holding === "object" ? `opts["${"abc"[i]}"]` : `optimizers[${i}]`;
+    return holding === "array" ? `optimizers[${i}]` : `opts["${"abc"[i]}"]`;
   };
   const lineOf = new Map<Stmt, number>(), fnOf = new Map<Stmt, number>();
   const loopsAt = new Map<number, Set<string>>(), fnAt = new Map<number, number>();
@@ -231,6 +239,7 @@ function renderPython(p: Program): Rendered {
         case "step": lines.push(`${indent}${name(s.o)}.step()`); break;
         case "break": lines.push(`${indent}break`); break;
         case "continue": lines.push(`${indent}continue`); break;
+        case "rebuild": lines.push(`${indent}${name(s.o)} = ${s.o === "optC" ? both : sgd(s.o === "optA" ? "modelA" : "modelB")}`); break;
         case "call":
           if (!callbacks) lines.push(`${indent}helper${s.fn}(${s.arg === null ? "" : name(s.arg)})`);
           else lines.push(s.arg === null ? `${indent}invoke(helper${s.fn})` : `${indent}invoke_with(helper${s.fn}, ${name(s.arg)})`);
@@ -258,7 +267,7 @@ function renderPython(p: Program): Rendered {
     emit(body, "    ", h + 1);
     lines.push("");
   });
-  if (callbacks) lines.push("def invoke(f):", "    f()", "", "def invoke_with(f, o):", "    f(o)", "");
+  if (callbacks) lines.push("def invoke(f):", "    t0 = time.time()", "    try:", "        f()", "    finally:", "        print(time.time() - t0)", "", "def invoke_with(f, o):", "    f(o)", "");
   emit(p.main, "", 0);
   return { text: lines.join("\n") + "\n", lineOf, fnOf, loopsAt, fnAt };
 }
@@ -354,6 +363,8 @@ function stmtPaths(s: Stmt, p: Program, r: Rendered, budget: { n: number }, env:
     case "step": return [[[{ ...ev("step", s.o), guarded: env.guarded }], "normal"]];
     case "break": return [[[], "break"]];
     case "continue": return [[[{ ...ev("iterate", "both"), counter: env.depth > env.loopDepth, bound: env.bound }], "continue"]];
+    // Gradients live on parameters: a new optimizer over the same ones changes nothing here.
+    case "rebuild": return [[[], "normal"]];
     case "call": {
       const arg = s.arg === null ? "o" : s.arg === "o" ? env.bound : s.arg;
       // The helper's own counters and tests; a counter guard around the call still guards its steps.
@@ -584,7 +595,7 @@ describe("differential testing against a path-enumerating oracle", () => {
         if (expected === null) continue;
         const result = lintText(rendered.text, `program_${seed}.py`, { fixes: false });
         assert.deepEqual(result.errors, [], rendered.text);
-        const spelled = (o: OptRef) => (o === "o" || program.spelling.holding === "names" ? o : program.spelling.holding === "object" ? `opts["${"abc"["optA optB optC".split(" ").indexOf(o)]}"]` : `optimizers[${"optA optB optC".split(" ").indexOf(o)}]`);
+        const spelled = (o: OptRef) => (o === "o" || program.spelling.holding === "names" ? o : program.spelling.holding !== "array" ? `opts["${"abc"["optA optB optC".split(" ").indexOf(o)]}"]` : `optimizers[${"optA optB optC".split(" ").indexOf(o)}]`);
         const unspell = new Map((["optA", "optB", "optC", "o"] as OptRef[]).map((o) => [spelled(o), o]));
         const got = [...new Set(result.findings.map((f) => (f.rule === "zero-grad-discards-gradients" ? `${f.rule}:${f.line}` : `${f.rule}:${f.line}:${unspell.get(f.optimizer) ?? f.optimizer}`)))].sort();
         assert.deepEqual(got, expected, `seed ${seed}:\n${rendered.text.split("\n").map((l, i) => `${String(i + 1).padStart(3)} ${l}`).join("\n")}`);

@@ -43,6 +43,8 @@ export class ReturnedFacts {
   /** Per function: locals it returns, by where (`@ret3.model` → `model`, `@ret3` → `opt`). */
   private readonly aliases = new Map<number, Map<string, string>>();
   private readonly imports: FactImport[] = [];
+  /** Per function: names it declares (a module built there is invisible to callers unless returned). */
+  private readonly locals = new Map<number, Set<string>>();
   /** Per function: its parameter names (`$i` receivers are written by name in facts). */
   constructor(private readonly params: (fn: number) => string[]) {}
 
@@ -52,6 +54,12 @@ export class ReturnedFacts {
     if (m === undefined) this.aliases.set(fn, (m = new Map()));
     const at = returnKey(fn) + joinPath(path);
     if (!m.has(at)) m.set(at, name);
+  }
+
+  declaresLocal(fn: number, name: string): void {
+    let m = this.locals.get(fn);
+    if (m === undefined) this.locals.set(fn, (m = new Set()));
+    m.add(name);
   }
 
   bind(i: FactImport): void {
@@ -85,7 +93,8 @@ export class ReturnedFacts {
         const there = this.callerText(at.slice(ret.length), imp.bindings);
         if (there !== null) return there + rest;
       }
-      return null;
+      // A name the callee doesn't declare is the file's: the same text for the caller.
+      return this.locals.get(imp.callee)?.has(head) ? null : text;
     };
     let grew = false;
     const add = (set: Set<string>, key: string) => {

@@ -553,6 +553,8 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       this.unpacked(l, r);
     }
     this.importResult(r, resultBindings(l, [], (n) => this.text(n)));
+    // Python: a name assigned in a function is that function's local.
+    if (this.info.node.type !== "module") for (const name of targetNames(l, this.src)) this.p.returned.declaresLocal(this.graph.id, name);
     const key = this.text(l);
     if (key !== null) {
       this.recordFacts(key, r);

@@ -312,6 +312,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
     if (d.init) this.importResult(d.init, resultBindings(d.id, []));
     if (d.id.type !== "Identifier") {
       for (const name of patternNames(d.id)) {
+        if (this.node.type !== "Program") this.p.returned.declaresLocal(this.graph.id, name);
         this.write(name, "other");
         if (d.init && mayBeNewObject(d.init, name)) this.rebind(name);
         if (d.init && looksLikeOptimizerName(name)) this.fresh(name);
@@ -319,6 +320,7 @@ class FunctionBuilder extends FlowBuilder<Node> implements Namer, GuardScope {
       return;
     }
     const key = d.id.name;
+    if (this.node.type !== "Program") this.p.returned.declaresLocal(this.graph.id, key);
     this.recordFacts(key, d.init, typeAnnotationOf(d.id));
     if (d.init && mayBeNewObject(d.init, key)) this.rebind(key);
     if (d.init && (looksLikeOptimizerName(key) || constructsOptimizer(d.init))) this.fresh(key);
