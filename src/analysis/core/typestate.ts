@@ -122,16 +122,18 @@ interface Effect {
   guarded: boolean;
   /** A stale effect from a skipped batch's gradients (CARRIED), not from re-applied ones. */
   leak?: boolean;
+  /** A reached effect whose step is in the backward's own function, outside its innermost loop (a loop can relate them). */
+  local?: boolean;
 }
 
 /**
  * Effects keyed by what reporting distinguishes: a stale step by where it is reported (its
  * backward in the step's function, else the step; with the optimizer as written), a discard by
- * its zero (and the optimizer as written), a candidate by (backward, zero), a reached step by (backward, step). The
- * first path's details are kept.
+ * its zero (and the optimizer as written), a candidate by (backward, zero), a reached step by (backward, step) when
+ * a loop can relate them (else one per backward, a counter-guarded step preferred). The first path's details are kept.
  */
 function effectKey(e: Effect): string {
-  return e.kind === "stale" ? `s|${e.place ?? `${e.step}|${e.b}`}` : e.kind === "discard" ? `d|${e.place ?? `${e.z}|${e.step}`}` : e.kind === "candidate" ? `c|${e.b}|${e.z}` : `r|${e.b}|${e.step}`;
+  return e.kind === "stale" ? `s|${e.place ?? `${e.step}|${e.b}`}` : e.kind === "discard" ? `d|${e.place ?? `${e.z}|${e.step}`}` : e.kind === "candidate" ? `c|${e.b}|${e.z}` : `r|${e.b}|${e.local ? e.step : "x"}`;
 }
 
 class EffectSink {
@@ -245,7 +247,7 @@ function splitAtom(atom: string): [string, string] {
  * What distinguishes an atom from others at the same block: sites that only name a witness in a
  * report are left out (the backward of DISCARDED, the previous step of CONSUMED and STALE), so
  * paths that differ only in them are one. Reports key on the rest. ACCUM's and CARRIED's backward
- * matters only through what a skipped iteration does with it: `signature` (see backwardSignatures).
+ * matters only through what a skipped iteration does with it: `signature` (see backwardSignature).
  */
 function identityOf(atom: string, signature: (b: string) => string): string {
   switch (atom[0]) {
@@ -299,13 +301,6 @@ export class TypestateAnalysis {
   private readonly ownStepKeys: Set<string>[];
   /** Functions that zero gradients (themselves or through calls). */
   private readonly zeroes: boolean[];
-  /**
-   * Per backward site: what decides its fate when an iteration skips the step — its innermost
-   * loop (hence every loop around it), whether its loss is scaled, and how many steps of its
-   * function come after it in the source (hence which steps of each loop follow it).
-   */
-  private readonly backwardSignatures: string[];
-  private readonly signature = (b: string): string => (b[0] === "#" ? b : this.backwardSignatures[Number(b)]);
   /** Per loop: the step events inside it (its own function, nested loops included). */
   private readonly loopSteps: Extract<GraphEvent, { kind: "step" }>[][];
   readonly caches = new Map<string, Map<string, Summary>>();
@@ -350,7 +345,6 @@ export class TypestateAnalysis {
     this.ownStepKeys = this.computeStepKeys();
     this.zeroes = this.computeZeroes();
     this.loopSteps = this.computeLoopSteps();
-    this.backwardSignatures = this.computeBackwardSignatures();
     this.roots = program.roots;
     if (incremental !== undefined) {
       this.live = incremental.base.live;
@@ -650,15 +644,21 @@ export class TypestateAnalysis {
     return out;
   }
 
-  private computeBackwardSignatures(): string[] {
-    const { sites } = this.program;
-    const stepStarts = new Map<number, number[]>();
-    for (const st of sites) if (st.kind === "step") stepStarts.set(st.fn, [...(stepStarts.get(st.fn) ?? []), st.range[0]]);
-    return sites.map((st) => {
-      if (st.kind !== "backward") return "";
-      const after = (stepStarts.get(st.fn) ?? []).filter((start) => start > st.range[0]).length;
-      return `${st.loop}.${st.scaledLoss ? 1 : 0}.${after}`;
-    });
+  /**
+   * What decides backward b's fate when an iteration skips the step, in one flow: its innermost
+   * loop (hence the loops around it), whether its loss is scaled and, for each loop around it,
+   * whether that loop steps this optimizer after it.
+   */
+  private backwardSignature(b: string, env: Env): string {
+    if (b[0] === "#") return b;
+    const { sites, loops } = this.program;
+    const back = sites[Number(b)];
+    let bits = "";
+    for (let l = back.loop; l >= 0; l = loops[l].parent) {
+      const after = this.loopSteps[l].some((st) => env.resolve(st.key) === this.key && st.manual === this.manual && sites[st.site].range[0] > back.range[0]);
+      bits += after ? "1" : "0";
+    }
+    return `${back.loop}.${back.scaledLoss ? 1 : 0}.${bits}`;
   }
 
   private inLoop(site: number, loop: number): boolean {
@@ -756,11 +756,17 @@ export class TypestateAnalysis {
     const counts = new Int32Array(n * KIND_SLOTS);
     const firsts: string[] = new Array(n * KIND_SLOTS);
     const workBlocks: number[] = [], workAtoms: string[] = [];
+    const signatures = new Map<string, string>();
+    const signature = (b: string): string => {
+      let sig = signatures.get(b);
+      if (sig === undefined) signatures.set(b, (sig = this.backwardSignature(b, env)));
+      return sig;
+    };
     const push = (block: number, raw: string) => {
       if (region !== null && !region.reach[block]) return;
       let set = seen[block];
       if (set === undefined) seen[block] = set = new Map();
-      let id = identityOf(raw, this.signature);
+      let id = identityOf(raw, signature);
       if (set.has(id)) return;
       let atom = raw;
       if (raw.length > 1) {
@@ -772,7 +778,7 @@ export class TypestateAnalysis {
           // hide accumulation findings, never add one).
           if (raw[0] === "P") return;
           atom = firsts[slot];
-          id = identityOf(atom, this.signature);
+          id = identityOf(atom, signature);
           if (set.has(id)) return;
         }
       }
@@ -889,8 +895,6 @@ export class TypestateAnalysis {
   }
 
   private onStep(step: number, base: string, sink: EffectSink): string[] {
-    const effect = (kind: EffectKind, b: string, z: string, p: string) =>
-      sink.add({ kind, step, b, z, p, context: null, guarded: this.program.sites[step].counterGuarded === true });
     switch (base[0]) {
       case "A": return [`K:${step}`];
       case "K": return [`K:${step}`];
@@ -910,9 +914,14 @@ export class TypestateAnalysis {
         sink.add({ kind: "discard", place, step, b, z, p: "", context: null, guarded: this.program.sites[step].counterGuarded === true });
         return ["C"];
       }
-      case "P":
-        effect("reached", base.slice(2), "", "");
+      case "P": {
+        const b = base.slice(2);
+        // Kept per step only where a loop can relate them: the step in b's function, outside b's innermost loop.
+        const back = b[0] === "#" ? null : this.program.sites[Number(b)];
+        const local = back !== null && back.fn === this.program.sites[step].fn && back.loop >= 0 && !this.inLoop(step, back.loop);
+        sink.add({ kind: "reached", step, b, z: "", p: "", context: null, guarded: this.program.sites[step].counterGuarded === true, local });
         return [];
+      }
       case "X": {
         const [, b, loop] = base.split(":");
         const { sites } = this.program;
