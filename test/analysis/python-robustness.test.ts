@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fixText, lintText } from "../../src/analysis/lint";
-import { assertWellFormed as wellFormedPositions, mutate, rng } from "../support/mutation";
+import { assertWellFormed as wellFormedPositions, lintMutation, mutate, rng } from "../support/mutation";
 import { parsePython } from "../../src/analysis/python/parse";
 import { lintInLargeStack } from "../../src/analysis/largeStack";
 
@@ -31,12 +31,7 @@ describe("Python robustness", () => {
     for (let i = 0; i < 600; i++) {
       const [name, text] = fixtures[i % fixtures.length];
       const mutated = mutate(text, r, TOKENS);
-      let result;
-      try {
-        result = lintText(mutated, name);
-      } catch (e) {
-        assert.fail(`mutation ${i} of ${name} threw: ${(e as Error).stack}\n---\n${mutated}`);
-      }
+      const result = lintMutation(mutated, name, i);
       assertWellFormed(result);
       if (result.errors.length) {
         broken++;

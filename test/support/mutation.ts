@@ -1,6 +1,6 @@
 /** Random source mutations for the robustness suites: a seeded generator and edits that break code in plausible ways. */
 import * as assert from "node:assert/strict";
-import type { LintResult } from "../../src/analysis/lint";
+import { lintText, type LintResult } from "../../src/analysis/lint";
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -30,4 +30,16 @@ export function mutate(text: string, r: () => number, tokens: readonly string[])
 export function assertWellFormed(result: LintResult): void {
   for (const f of result.findings) assert.ok(f.line >= 1 && f.column >= 1 && f.message.length > 0);
   for (const e of result.errors) assert.ok(e.line >= 1 && e.column >= 1 && e.message.length > 0);
+}
+
+/** Lints mutation `i` of fixture `name`: a throw fails the test with the mutated text; the result must be well formed. */
+export function lintMutation(mutated: string, name: string, i: number): LintResult {
+  let result: LintResult;
+  try {
+    result = lintText(mutated, name);
+  } catch (e) {
+    assert.fail(`mutation ${i} of ${name} threw: ${(e as Error).stack}\n---\n${mutated}`);
+  }
+  assertWellFormed(result);
+  return result;
 }

@@ -13,6 +13,11 @@ export function looksLikeOptimizerName(name: string): boolean {
   return OPTIMIZER_NAME.test(name) && !NEVER_OPTIMIZER_NAME.test(name);
 }
 
+/** Whether module `part` is `module` or one of its submodules (`model.head` within `model`). */
+export function withinModule(part: string, module: string): boolean {
+  return part === module || part.startsWith(module + ".");
+}
+
 export function lastSegment(text: string): string {
   const i = text.lastIndexOf(".");
   return i < 0 ? text : text.slice(i + 1);
@@ -74,7 +79,7 @@ export class OptimizerOracle {
   /** Whether optimizer `rawKey` is known to own the parameters of module `part` (it steps them too). */
   covers(rawKey: string, part: string): boolean {
     const sources = this.sourcesOf(rawKey);
-    return sources !== undefined && [...sources].some((s) => part === s || part.startsWith(s + "."));
+    return sources !== undefined && [...sources].some((s) => withinModule(part, s));
   }
 
   /** The modules an optimizer owns, each analysed on its own; [null] when ownership is unknown. */
@@ -136,7 +141,7 @@ export class OptimizerOracle {
     }
     // A module: clears the part of an optimizer built from its parameters.
     if (part === null) return "maybe";
-    if (zeroed === part || part.startsWith(zeroed + ".")) return "yes";
+    if (withinModule(part, zeroed)) return "yes";
     if (zeroed.startsWith(part + ".")) return "maybe"; // a submodule: part of the part
     return this.isFresh(zeroed) && this.isFresh(part) ? "no" : "maybe";
   }

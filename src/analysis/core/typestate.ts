@@ -22,9 +22,9 @@
  * instantiated at each call. Recursion is a fixpoint over those summaries. Every analysis runs
  * under a work budget; a root past it is reported as not analysed, never a hang.
  */
-import type { FunctionGraph, GraphEvent, ProgramGraph } from "./cfg";
+import type { FunctionGraph, GraphEvent, ProgramGraph, Site } from "./cfg";
 import { GuardLiveness, Guards, liveGuards } from "./guards";
-import { looksLikeOptimizerName, OptimizerOracle } from "./optimizers";
+import { looksLikeOptimizerName, OptimizerOracle, withinModule } from "./optimizers";
 
 export type RawKind = "stale-step" | "discarded-before-step" | "accumulation-defeated";
 
@@ -275,6 +275,11 @@ function identityOf(atom: string, signature: (b: string) => string): string {
   }
 }
 
+/** Gradient state starting over (a new optimizer or new parameters): tokens and the entry lane stay. */
+function restarted(base: string): string[] {
+  return base[0] === "L" || base[0] === "P" ? [base] : ["C"];
+}
+
 function joinAtom(base: string, ctx: string): string {
   return ctx === "" ? base : `${base}|${ctx}`;
 }
@@ -454,7 +459,7 @@ export class TypestateAnalysis {
         let hit = false;
         if (ev.kind === "step") hit = ev.key === this.key || this.coversPart(ev.key, ev.manual);
         else if (ev.kind === "fresh") hit = ev.key === this.key;
-        else if (ev.kind === "rebind") hit = this.part !== null && (this.part === ev.name || this.part.startsWith(ev.name + "."));
+        else if (ev.kind === "rebind") hit = this.part !== null && withinModule(this.part, ev.name);
         else if (ev.kind === "zero") {
           hit = this.oracle.clears(ev.target, identity, this.key, this.part, this.manual) !== "no";
           if (hit && sites[ev.site].loop >= 0) marked.add(outermost(sites[ev.site].loop));
@@ -654,11 +659,14 @@ export class TypestateAnalysis {
     const { sites, loops } = this.program;
     const back = sites[Number(b)];
     let bits = "";
-    for (let l = back.loop; l >= 0; l = loops[l].parent) {
-      const after = this.loopSteps[l].some((st) => env.resolve(st.key) === this.key && st.manual === this.manual && sites[st.site].range[0] > back.range[0]);
-      bits += after ? "1" : "0";
-    }
+    for (let l = back.loop; l >= 0; l = loops[l].parent) bits += this.stepsAfter(l, back, env) ? "1" : "0";
     return `${back.loop}.${back.scaledLoss ? 1 : 0}.${bits}`;
+  }
+
+  /** Whether `loop` steps this optimizer somewhere after backward `back` in the source. */
+  private stepsAfter(loop: number, back: Site, env: Env): boolean {
+    const { sites } = this.program;
+    return this.loopSteps[loop].some((st) => env.resolve(st.key) === this.key && st.manual === this.manual && sites[st.site].range[0] > back.range[0]);
   }
 
   private inLoop(site: number, loop: number): boolean {
@@ -672,13 +680,10 @@ export class TypestateAnalysis {
    * iteration's step when the loop steps this optimizer after b: that iteration skipped its step.
    */
   private onIterate(ev: Extract<GraphEvent, { kind: "iterate" }>, base: string, env: Env): string[] {
-    if (base[0] !== "A" || ev.counter) return [base];
     const b = base.slice(2);
-    if (b[0] === "#") return [base];
+    if (ev.counter || b[0] === "#") return [base];
     const back = this.program.sites[Number(b)];
-    if (!this.inLoop(back.id, ev.loop)) return [base];
-    const after = this.loopSteps[ev.loop].some((st) => env.resolve(st.key) === this.key && st.manual === this.manual && this.program.sites[st.site].range[0] > back.range[0]);
-    return after ? [`X:${b}:${ev.loop}`] : [base];
+    return this.inLoop(back.id, ev.loop) && this.stepsAfter(ev.loop, back, env) ? [`X:${b}:${ev.loop}`] : [base];
   }
 
   private computeZeroes(): boolean[] {
@@ -861,17 +866,15 @@ export class TypestateAnalysis {
       }
       case "fresh": {
         if (this.agnostic || env.resolve(ev.key) !== this.key) return [base];
-        // Over known parameters the new optimizer inherits their gradients (the state is theirs).
-        if (this.part !== null) return [base];
-        // Over unknown ones: taken to start clean (tokens and the entry lane stay).
-        return base[0] === "L" || base[0] === "P" ? [base] : ["C"];
+        // Over known parameters the new optimizer inherits their gradients (the state is theirs);
+        // over unknown ones it is taken to start clean.
+        return this.part !== null ? [base] : restarted(base);
       }
       case "rebind": {
         if (this.agnostic || this.part === null) return [base];
-        const name = env.resolve(ev.name);
         // New parameters for this part: nothing accumulated, applied or discarded on them yet.
-        if (name === null || (this.part !== name && !this.part.startsWith(name + "."))) return [base];
-        return base[0] === "L" || base[0] === "P" ? [base] : ["C"];
+        const name = env.resolve(ev.name);
+        return name !== null && withinModule(this.part, name) ? restarted(base) : [base];
       }
       case "zero": {
         if (this.agnostic) return [base];

@@ -12,7 +12,7 @@ import { inRangeMask } from "../core/guards";
 import { PyConditionReader, PyGuardScope } from "./conditions";
 import { field, fields, namedChildren, ParsedPython, PyNode, unparen } from "./parse";
 import {
-  callArguments, displayText, gradSources, isSimplePath, INPLACE_UPDATES, inplaceBase, isNotOptimizerClass, isOptimizerClass, lastName, PyNamer,
+  callArguments, displayText, unquote, gradSources, isSimplePath, INPLACE_UPDATES, inplaceBase, isNotOptimizerClass, isOptimizerClass, lastName, PyNamer,
   receiverText, stripData,
 } from "./recognize";
 
@@ -641,7 +641,6 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     }
   }
 
-  /** Optimizer construction (`torch.optim.Adam(model.parameters())`) and schedulers bound to a name. */
   /** What this function returns: its facts under `@ret<id>`, and which locals it returns where. */
   private returnedValue(value: PyNode): void {
     if (this.info.node.type === "module") return;
@@ -656,7 +655,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
       } else if (u.type === "dictionary") {
         for (const pair of u.children.filter((c) => c.type === "pair")) {
           const k = field(pair, "key"), v = field(pair, "value");
-          if (k?.type === "string" && v) walk(v, [...path, `["${this.src(k).replace(/^[rbuf]*['"]+|['"]+$/gi, "")}"]`], depth + 1);
+          if (k?.type === "string" && v) walk(v, [...path, `["${unquote(this.src(k))}"]`], depth + 1);
         }
       } else if (u.type === "tuple" || u.type === "list" || u.type === "expression_list") {
         namedChildren(u).forEach((e, i) => walk(e, [...path, `[${i}]`], depth + 1));
@@ -683,6 +682,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     this.p.returned.bind({ callee: candidates[0], args: positional.map((a) => this.text(a)), thisArg, bindings });
   }
 
+  /** Optimizer construction (`torch.optim.Adam(model.parameters())`) and schedulers bound to a name. */
   private recordFacts(rawKey: string, value: PyNode): void {
     const key = norm(rawKey);
     const facts = this.p.facts;
@@ -695,7 +695,7 @@ class PyFunctionBuilder extends FlowBuilder<PyNode> implements PyNamer, PyGuardS
     if (value.type === "dictionary") {
       for (const pair of value.children.filter((c) => c.type === "pair")) {
         const k = field(pair, "key"), v = field(pair, "value");
-        if (k?.type === "string" && v) this.recordFacts(`${key}["${this.src(k).replace(/^[rbuf]*['"]+|['"]+$/gi, "")}"]`, unparen(v));
+        if (k?.type === "string" && v) this.recordFacts(`${key}["${unquote(this.src(k))}"]`, unparen(v));
       }
       return;
     }

@@ -84,7 +84,7 @@ export function receiverText(node: PyNode, namer: PyNamer, depth = 0): string | 
       const s = unparen(sub);
       if (s.type === "integer" || s.type === "identifier") return `${base}[${namer.src(s)}]`;
       // A string key stays quoted: `opts["a"]` and `opts["c"]` are known apart, `opts[k]` may be either.
-      if (s.type === "string") return `${base}["${namer.src(s).replace(/^[rbuf]*['"]+|['"]+$/gi, "")}"]`;
+      if (s.type === "string") return `${base}["${unquote(namer.src(s))}"]`;
       return null;
     }
     case "call": {
@@ -178,4 +178,9 @@ export function inplaceBase(node: PyNode, namer: PyNamer): PyNode {
     n = unparen(field(fn, "object")!);
   }
   return n;
+}
+
+/** A string literal's text without its prefix and quotes: `r"head"` → `head` (dict keys in receiver texts). */
+export function unquote(literal: string): string {
+  return literal.replace(/^[rbuf]*['"]+|['"]+$/gi, "");
 }
