@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium as playwright } from "playwright-core";
-import { reportHtml } from "../src/trace/report";
+import { reportHtml } from "../src/trace/host/report";
 
 const root = path.resolve(__dirname, "..");
 const cli = path.join(root, "dist/cli.js");

@@ -7,7 +7,7 @@ import { serveAnalysisJobs } from "../server/analysisWorker";
 import { ANALYSIS_JOBS } from "../server/analysisJobs";
 import { FileSelectionError } from "../server/files";
 import { CHILD_ENV } from "../trace/protocol";
-import { runTraceChild } from "../trace/child";
+import { runTraceChild } from "../trace/node/child";
 import { runTraceCommand } from "./traceCommand";
 
 const VERSION = "0.1.0";

@@ -5,10 +5,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startRun } from "../trace/runner";
+import { startRun } from "../trace/host/runner";
 import { FLAG_NAMES, type TraceEvent } from "../trace/protocol";
-import { stringifyTrace, toTraceJson } from "../trace/traceJson";
-import { reportHtml, viewAssetsDir } from "../trace/report";
+import { stringifyTrace, toTraceJson } from "../trace/host/traceJson";
+import { reportHtml, viewAssetsDir } from "../trace/host/report";
 import type { RunArgs } from "./args";
 
 export interface Streams {

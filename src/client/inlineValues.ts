@@ -1,6 +1,6 @@
 /** The last traced run's values drawn after their lines (from src/trace/inlineSummary.ts); cleared on edit. */
 import * as vscode from "vscode";
-import { inlineSummary, InlineValue } from "../trace/inlineSummary";
+import { inlineSummary, InlineValue } from "../trace/host/inlineSummary";
 import type { TraceEvent } from "../trace/protocol";
 
 export class InlineValues implements vscode.Disposable {

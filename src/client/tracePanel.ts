@@ -10,9 +10,9 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import { FIXED_TEXT_REQUEST, FixedTextResult } from "../server/protocol";
-import { tracePage } from "../trace/page";
+import { tracePage } from "../trace/host/page";
 import type { FromView, ToView, TraceEvent, TraceOptions } from "../trace/protocol";
-import { RunHandle, startRun } from "../trace/runner";
+import { RunHandle, startRun } from "../trace/host/runner";
 import type { InlineValues } from "./inlineValues";
 import type { RuntimeDiagnostics } from "./runtimeDiagnostics";
 

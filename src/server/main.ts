@@ -7,7 +7,7 @@ import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
 import { ANALYSIS_JOBS } from "./analysisJobs";
 import { serveAnalysisJobs } from "./analysisWorker";
 import { startServer } from "./server";
-import { runTraceChild } from "../trace/child";
+import { runTraceChild } from "../trace/node/child";
 import { CHILD_ENV } from "../trace/protocol";
 
 // Also the child process of a traced run started by the VS Code client (it runs the user's

@@ -3,8 +3,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { inlineSummary } from "../../src/trace/inlineSummary";
-import { startRun } from "../../src/trace/runner";
+import { inlineSummary } from "../../src/trace/host/inlineSummary";
+import { startRun } from "../../src/trace/host/runner";
 
 const root = path.resolve(__dirname, "../..");
 

@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { Locator } from "../../src/trace/locate";
+import { Locator } from "../../src/trace/node/locate";
 import { nested } from "./support/nested";
 
 describe("Locator: the user's line a call came from", () => {
   const helper = path.join(__dirname, "support", "nested");
   // The tool's own frames here: the helper's and the Locator's (bundled into the CLI when shipped).
-  const own = [helper, path.resolve(__dirname, "../../src/trace/locate")];
+  const own = [helper, path.resolve(__dirname, "../../src/trace/node/locate")];
   const locator = new Locator((file) => own.some((o) => file.startsWith(o)));
 
   it("skips the tool's own frames, however many there are above the user's (a short stack first, then a deep one)", () => {

@@ -1,7 +1,7 @@
 /** The recorder's two ways to the per-step statistics: measured by the engine, or from its own snapshot. */
 import * as assert from "node:assert/strict";
 import { tensor } from "gradlens";
-import { Recorder } from "../../src/trace/recorder";
+import { Recorder } from "../../src/trace/node/recorder";
 import { DEFAULT_TRACE_OPTIONS, TraceEvent } from "../../src/trace/protocol";
 
 function record(canMeasure: boolean | undefined): Extract<TraceEvent, { type: "step" }> {

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startRun, RunRequest } from "../../src/trace/runner";
+import { startRun, RunRequest } from "../../src/trace/host/runner";
 import type { TraceEvent } from "../../src/trace/protocol";
 
 const root = path.resolve(__dirname, "../..");

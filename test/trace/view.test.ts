@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { reportHtml } from "../../src/trace/report";
-import { startRun } from "../../src/trace/runner";
+import { reportHtml } from "../../src/trace/host/report";
+import { startRun } from "../../src/trace/host/runner";
 import type { TraceEvent } from "../../src/trace/protocol";
 import { skipUnlessAvailable } from "../support/prerequisites";
 

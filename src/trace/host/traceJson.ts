@@ -3,7 +3,7 @@
  * such numbers are written as the strings "NaN", "Infinity" and "-Infinity" (`Number(s)` reads
  * them back); null means "no value" (a step before any backward has no loss).
  */
-import type { Alert, ParamStats, RunError, TraceEvent } from "./protocol";
+import type { Alert, ParamStats, RunError, TraceEvent } from "../protocol";
 
 export interface TraceJson {
   file: string;

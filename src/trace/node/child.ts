@@ -15,8 +15,9 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as ts from "typescript";
 import { Locator } from "./locate";
-import { CHILD_ENV, encodeEvent, RunError, SourceLocation, TraceEvent, TraceOptions } from "./protocol";
+import { CHILD_ENV, encodeEvent, RunError, SourceLocation, TraceEvent, TraceOptions } from "../protocol";
 import { Recorder } from "./recorder";
+import { PROBE_KEY, type ProbeSink } from "../../../engine/probe";
 
 
 interface ChildConfig {
@@ -29,7 +30,6 @@ interface ChildConfig {
   hostPid: number;
 }
 
-const PROBE_KEY = Symbol.for("gradlens.probe.v1");
 
 /** Compile errors become a SyntaxError carrying the user's line. */
 function compileTypeScript(source: string, filename: string): string {
@@ -179,7 +179,7 @@ setInterval(check, 250);`, { eval: true });
       const call = locator.callerHere();
       return { receiver: call !== null ? receiverAt(call.at) : null, fn: call?.fn ?? null };
     });
-    const host = globalThis as unknown as Record<symbol, { sink: unknown } | undefined>;
+    const host = globalThis as unknown as Record<symbol, { sink: ProbeSink | null } | undefined>;
     (host[PROBE_KEY] ??= { sink: null }).sink = recorder;
   }
   // Run it as the main module (`require.main === module` holds), with its own argv.

@@ -8,7 +8,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CHILD_ENV, decodeEvent, DEFAULT_TRACE_OPTIONS, ExitReason, TraceEvent, TraceOptions } from "./protocol";
+import { CHILD_ENV, decodeEvent, DEFAULT_TRACE_OPTIONS, ExitReason, TraceEvent, TraceOptions } from "../protocol";
 
 export interface RunRequest {
   /** The script (TypeScript or JavaScript). */

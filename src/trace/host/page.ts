@@ -3,7 +3,7 @@
  * CSP) and for the HTML report (the same script and styles inlined, the trace embedded: it opens
  * offline, from a file).
  */
-import { encodeJson, type TraceEvent } from "./protocol";
+import { encodeJson, type TraceEvent } from "../protocol";
 
 export interface PageAssets {
   /** Content-Security-Policy source for styles/scripts/images (the webview's cspSource), or null for the report. */

@@ -3,7 +3,7 @@
  * global gradient norm, after each `step()` line the last update:data ratio; hovers give min, max
  * and last. Pure (events in, per-file per-line text out), so the client only draws it.
  */
-import type { TraceEvent } from "./protocol";
+import type { TraceEvent } from "../protocol";
 
 export interface InlineValue {
   /** 1-based line in `file`. */

@@ -5,7 +5,7 @@
  */
 import { findSourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
-import type { RunError, SourceLocation } from "./protocol";
+import type { RunError, SourceLocation } from "../protocol";
 
 const callSites = (_e: Error, sites: NodeJS.CallSite[]) => sites;
 

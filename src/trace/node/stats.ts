@@ -1,6 +1,6 @@
 /** Per-parameter statistics of one step: one pass over the gradient, one over the weights. */
-import type { ParamStats } from "./protocol";
-import { measureUpdate, UpdateSums } from "../../engine/optim/stats";
+import type { ParamStats } from "../protocol";
+import { measureUpdate, UpdateSums } from "../../../engine/optim/stats";
 
 export interface TensorLike {
   readonly data: ArrayLike<number>;

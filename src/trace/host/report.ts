@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tracePage } from "./page";
-import type { TraceEvent } from "./protocol";
+import type { TraceEvent } from "../protocol";
 
 /** media/build/ next to the bundle (dist/../media/build) or the source tree. */
 export function viewAssetsDir(from: string): string {

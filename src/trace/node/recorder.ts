@@ -8,9 +8,10 @@
  * step applied (and that backward() added to since) is `accumulated-gradients`. Zeroing and
  * stepping together every N micro-batches never trips it: the count restarts at each zero.
  */
-import type { Alert, ParamInfo, ParamStats, SourceLocation, TraceEvent, TraceOptions } from "./protocol";
+import type { Alert, ParamInfo, ParamStats, SourceLocation, TraceEvent, TraceOptions } from "../protocol";
 import { gradIsClear, paramStats, Snapshot, snapshot, statsFromSums, TensorLike } from "./stats";
-import type { UpdateSums } from "../../engine/optim/stats";
+import type { UpdateSums } from "../../../engine/optim/stats";
+import type { ProbeSink } from "../../../engine/probe";
 
 /** Steps always logged in full, whatever `logEvery` says (early steps are where bugs show). */
 export const ALWAYS_LOGGED = 100;
@@ -39,7 +40,7 @@ interface ParamState {
 /** Module classes whose name says nothing about which network it is. */
 const GENERIC_MODULES = new Set(["Sequential", "Module", "ModuleList", "ModuleDict", "Object"]);
 
-export class Recorder {
+export class Recorder implements ProbeSink {
   /** Weak: a script that builds a new optimizer every step mustn't keep them all alive. */
   private readonly optimizers = new WeakMap<object, OptimizerState>();
   /** One per distinct parameter list, in the order they first stepped. */
