@@ -3,7 +3,7 @@
 // `--sourcemap` (or GRADLENS_SOURCEMAP=1): they are most of the package's size and no user needs them.
 import * as esbuild from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const watch = process.argv.includes("--watch");
@@ -96,8 +96,15 @@ function copyParserWasm() {
   }
 }
 
+/** The Python tracer (sitecustomize.py and the gradlens package), shipped as source beside the bundles. */
+function copyPythonTracer() {
+  rmSync("dist/python", { recursive: true, force: true });
+  cpSync("src/trace/python", "dist/python", { recursive: true, filter: (from) => !/__pycache__|\.pyc$/.test(from) });
+}
+
 if (watch) {
   copyParserWasm();
+  copyPythonTracer();
   buildKernels();
   buildStyles();
   for (const b of builds) await (await esbuild.context(b)).watch();
@@ -109,6 +116,7 @@ if (watch) {
   buildStyles();
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyParserWasm();
+  copyPythonTracer();
   chmodSync("dist/cli.js", 0o755);
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], { stdio: "inherit" });
 }

@@ -6,7 +6,7 @@
 
 import { editDistance } from "../../engine/options";
 
-export type Command = "lint" | "trace" | "run" | "lsp";
+export type Command = "lint" | "trace" | "run" | "lsp" | "python-path";
 
 export class UsageError extends Error {
   constructor(message: string, readonly command?: Command) {
@@ -27,12 +27,17 @@ export interface LintArgs {
   color: boolean;
 }
 
-/** `gradlens run <file>` (no tracing) and `gradlens trace <file>`. */
+/** `gradlens run <file>` (no tracing) and `gradlens trace <file>`, or either with `-- <command…>`. */
 export interface RunArgs {
   command: "run" | "trace";
+  /** The script; with `launch`, the first `.py` file the command names (or ""). */
   file: string;
-  /** After `--`: the script's own arguments. */
+  /** The script's own arguments: after `--`, or after the script. */
   scriptArgs: string[];
+  /** `gradlens trace [options] -- torchrun …`: a command run as given, every Python process in it traced. */
+  launch?: string[];
+  /** The interpreter for a `.py` script. */
+  python?: string;
   steps?: number;
   timeoutSeconds?: number;
   memoryMb?: number;
@@ -44,7 +49,7 @@ export interface RunArgs {
   color: boolean;
 }
 
-export type Args = LintArgs | RunArgs | { command: "help"; topic?: Command } | { command: "version" };
+export type Args = LintArgs | RunArgs | { command: "help"; topic?: Command } | { command: "version" } | { command: "python-path" };
 
 interface Flag {
   name: string;
@@ -60,7 +65,8 @@ const COMMON: Flag[] = [
 
 const RUN_FLAGS: Flag[] = [
   { name: "--timeout", value: "S", help: "stop the script after S seconds (default: no limit)" },
-  { name: "--memory", value: "MB", help: "the script's heap limit in MB (default: Node's own)" },
+  { name: "--memory", value: "MB", help: "a TypeScript script's heap limit in MB (default: Node's own)" },
+  { name: "--python", value: "PATH", help: "the interpreter for a .py script (default: GRADLENS_PYTHON, then python3 on PATH)" },
 ];
 
 export const FLAGS: Record<Command, Flag[]> = {
@@ -84,13 +90,15 @@ export const FLAGS: Record<Command, Flag[]> = {
   ],
   run: [...RUN_FLAGS, ...COMMON],
   lsp: [{ name: "--stdio", help: "talk LSP over stdin/stdout (the default)" }, { name: "--node-ipc", help: "talk LSP over Node IPC" }, { name: "--help", help: "show this help" }],
+  "python-path": [{ name: "--help", help: "show this help" }],
 };
 
 const SYNOPSIS: Record<Command, [string, string]> = {
   lint: ["gradlens lint [options] [paths or globs...]", "Check training loops (TypeScript, Python, notebooks) for missing or misplaced zeroGrad() /\nzero_grad() calls. Paths default to the current folder; files listed in .gitignore are skipped."],
-  trace: ["gradlens trace [options] <script> [-- script args...]", "Run a training script and record its loss and per-parameter gradients at every step,\nwith alerts for gradient bugs confirmed at runtime."],
-  run: ["gradlens run [options] <script> [-- script args...]", "Run a TypeScript or JavaScript training script with the bundled engine (no tracing)."],
+  trace: ["gradlens trace [options] <script> [script args...]\n       gradlens trace [options] -- <command...>", "Run a training script (TypeScript on the bundled engine, or Python on the PyTorch of the\ninterpreter) and record its loss and per-parameter gradients at every step, with alerts for\ngradient bugs confirmed at runtime. After --, any command that starts Python is traced in every\nprocess it starts: torchrun, accelerate launch, python -m pkg.train."],
+  run: ["gradlens run [options] <script> [script args...]\n       gradlens run [options] -- <command...>", "Run a training script without tracing (TypeScript with the bundled engine)."],
   lsp: ["gradlens lsp [--stdio]", "The language server, for editors."],
+  "python-path": ["gradlens python-path", "Print the folder of the Python tracer (the gradlens package, for PYTHONPATH or pip install)."],
 };
 
 export const EXIT_CODES = `exit codes:
@@ -111,8 +119,9 @@ export const USAGE = `usage: gradlens <command> [options]
 commands:
   lint     check training loops for missing or misplaced zeroGrad() / zero_grad() (files, folders, globs)
   trace    run a training script and record loss and gradients per step
-  run      run a TypeScript or JavaScript training script (no tracing)
+  run      run a training script (no tracing)
   lsp      the language server, for editors
+  python-path  print the folder of the Python tracer (for a notebook kernel's PYTHONPATH)
 
 Run "gradlens <command> --help" for a command's options.
   -h, --help       show this help
@@ -151,7 +160,7 @@ function takeValue(argv: string[], i: number, command: Command, flag: string, al
   return value;
 }
 
-const COMMANDS: Command[] = ["lint", "trace", "run", "lsp"];
+const COMMANDS: Command[] = ["lint", "trace", "run", "lsp", "python-path"];
 
 export function parseArgs(argv: string[], isTTY: boolean): Args {
   if (argv.length === 0 || argv[0] === "-h" || argv[0] === "--help") return { command: "help" };
@@ -159,6 +168,11 @@ export function parseArgs(argv: string[], isTTY: boolean): Args {
   if (argv[0] === "-v" || argv[0] === "--version") return { command: "version" };
   const [command, ...rest] = argv;
   if (command === "run" || command === "trace") return parseRunArgs(command, rest, isTTY);
+  if (command === "python-path") {
+    if (rest.includes("--help") || rest.includes("-h")) return { command: "help", topic: "python-path" };
+    if (rest.length > 0) throw new UsageError(`gradlens python-path takes no arguments, got ${JSON.stringify(rest[0])}`, "python-path");
+    return { command: "python-path" };
+  }
   if (command === "lsp") {
     if (rest.includes("--help") || rest.includes("-h")) return { command: "help", topic: "lsp" };
     throw new UsageError("gradlens lsp runs the language server; start it from main", "lsp");
@@ -205,21 +219,37 @@ function positiveNumber(value: string, command: Command, flag: string): number {
 }
 
 function parseRunArgs(command: "run" | "trace", rest: string[], isTTY: boolean): RunArgs | { command: "help"; topic: Command } {
-  const dashes = rest.indexOf("--");
-  const own = dashes >= 0 ? rest.slice(0, dashes) : rest;
-  const args: RunArgs = { command, file: "", scriptArgs: dashes >= 0 ? rest.slice(dashes + 1) : [], color: isTTY && !process.env.NO_COLOR };
+  const args: RunArgs = { command, file: "", scriptArgs: [], color: isTTY && !process.env.NO_COLOR };
   const traceOnly = (flag: string) => {
     if (command === "run") throw new UsageError(`${flag} is an option of gradlens trace (gradlens run only runs the script)`, command);
   };
-  for (let i = 0; i < own.length; i++) {
-    const a = own[i];
+  const own = FLAGS[command].map((f) => f.name);
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === "--") {
+      // Before the script: a command to run as given. After it: the script's own arguments.
+      if (args.file === "") {
+        args.launch = rest.slice(i + 1);
+        if (args.launch.length === 0) throw new UsageError(`gradlens ${command} -- needs a command to run (e.g. torchrun --nproc_per_node 2 train.py)`, command);
+        args.file = args.launch.find((w) => /\.py$/i.test(w)) ?? "";
+      } else {
+        args.scriptArgs.push(...rest.slice(i + 1));
+      }
+      return args;
+    }
     const flag = a.split("=")[0];
     const consumes = !a.includes("=");
-    const value = () => takeValue(own, i, command, flag);
+    const value = () => takeValue(rest, i, command, flag);
+    // After the script, a flag that isn't GradLens's (nor a typo of one) starts the script's own arguments.
+    if (args.file !== "" && a.startsWith("-") && !own.includes(flag) && flag !== "-h" && closest(flag, own) === null) {
+      args.scriptArgs.push(...rest.slice(i));
+      return args;
+    }
     switch (flag) {
       case "--steps": traceOnly(flag); args.steps = positiveInt(value(), command, flag); if (consumes) i++; break;
       case "--timeout": args.timeoutSeconds = positiveNumber(value(), command, flag); if (consumes) i++; break;
       case "--memory": args.memoryMb = positiveInt(value(), command, flag); if (consumes) i++; break;
+      case "--python": args.python = value(); if (consumes) i++; break;
       case "--log-every": traceOnly(flag); args.logEvery = positiveInt(value(), command, flag); if (consumes) i++; break;
       case "--exploding-norm": traceOnly(flag); args.explodingNorm = positiveNumber(value(), command, flag); if (consumes) i++; break;
       case "--vanishing-norm": traceOnly(flag); args.vanishingNorm = positiveNumber(value(), command, flag); if (consumes) i++; break;
@@ -228,12 +258,16 @@ function parseRunArgs(command: "run" | "trace", rest: string[], isTTY: boolean):
       case "--no-color": args.color = false; break;
       case "-h": case "--help": return { command: "help", topic: command };
       default:
-        if (a.startsWith("-")) throw unknownFlag(command, a, " (the script's own arguments go after --)");
-        if (args.file !== "") throw new UsageError(`gradlens ${command} takes one script, got ${JSON.stringify(args.file)} and ${JSON.stringify(a)} (the script's own arguments go after --)`, command);
+        if (a.startsWith("-")) throw unknownFlag(command, a, " (a command to run goes after --)");
+        if (args.file !== "") {
+          // `gradlens trace train.py data.txt --epochs 3`: the rest is the script's.
+          args.scriptArgs.push(...rest.slice(i));
+          return args;
+        }
         args.file = a;
     }
   }
-  if (args.file === "") throw new UsageError(`gradlens ${command} needs a script to run`, command);
+  if (args.file === "") throw new UsageError(`gradlens ${command} needs a script to run (or -- and a command)`, command);
   return args;
 }
 

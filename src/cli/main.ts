@@ -8,7 +8,7 @@ import { ANALYSIS_JOBS } from "../server/analysisJobs";
 import { FileSelectionError } from "../server/files";
 import { CHILD_ENV } from "../trace/protocol";
 import { runTraceChild } from "../trace/node/child";
-import { runTraceCommand } from "./traceCommand";
+import { pythonTracerDir, runTraceCommand } from "./traceCommand";
 
 const VERSION = "0.1.0";
 
@@ -17,6 +17,7 @@ export function main(argv: string[], cwd = process.cwd()): { stdout: string; std
     const args = parseArgs(argv, Boolean(process.stdout.isTTY));
     if (args.command === "help") return { stdout: (args.topic !== undefined ? commandHelp(args.topic) : USAGE) + "\n", stderr: "", exitCode: 0 };
     if (args.command === "version") return { stdout: `gradlens ${VERSION}\n`, stderr: "", exitCode: 0 };
+    if (args.command === "python-path") return { stdout: `${pythonTracerDir()}\n`, stderr: "", exitCode: 0 };
     if (args.command !== "lint") throw new Error("gradlens run/trace are asynchronous: use mainAsync");
     const out = runLint(args, cwd, VERSION);
     return { stdout: out.stdout, stderr: "", exitCode: out.exitCode };

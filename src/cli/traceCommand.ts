@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startRun } from "../trace/host/runner";
+import { PythonTarget, startRun } from "../trace/host/runner";
+import { findTorchInterpreter, interpreterCandidates, InterpreterError } from "../trace/host/interpreter";
 import { FLAG_NAMES, type TraceEvent } from "../trace/protocol";
 import { stringifyTrace, toTraceJson } from "../trace/host/traceJson";
 import { reportHtml, viewAssetsDir } from "../trace/host/report";
@@ -33,6 +34,12 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
 }
 
+/** The Python tracer shipped beside this bundle (dist/python), or its source when run from src/. */
+export function pythonTracerDir(): string {
+  const beside = path.join(path.dirname(__filename), "python");
+  return fs.existsSync(path.join(beside, "sitecustomize.py")) ? beside : path.resolve(path.dirname(__filename), "..", "trace", "python");
+}
+
 export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): Promise<number> {
   const traced = args.command === "trace";
   const bundle = __filename;
@@ -56,12 +63,28 @@ export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): 
       }
     }
   };
-  if (!fs.existsSync(path.resolve(cwd, args.file))) {
+  if (args.launch === undefined && !fs.existsSync(path.resolve(cwd, args.file))) {
     io.stderr.write(`gradlens: no such file: ${args.file}\n`);
     return 2;
   }
+  let python: PythonTarget | undefined;
+  if (args.launch !== undefined || /\.py$/i.test(args.file)) {
+    python = { bootstrap: pythonTracerDir(), launch: args.launch };
+    if (args.launch === undefined) {
+      try {
+        python.interpreter = (await findTorchInterpreter(interpreterCandidates({ flag: args.python }))).command;
+      } catch (e) {
+        if (!(e instanceof InterpreterError)) throw e;
+        io.stderr.write(`gradlens: ${e.message}\n`);
+        return 2;
+      }
+    }
+  } else if (args.python !== undefined) {
+    io.stderr.write(`gradlens: --python is for Python scripts; ${args.file} runs on the bundled engine\n`);
+    return 2;
+  }
   const run = startRun({
-    file: args.file, args: args.scriptArgs, cwd, timeoutSeconds: args.timeoutSeconds, memoryMb: args.memoryMb, entry: bundle, engine: path.join(path.dirname(bundle), "engine.js"),
+    file: args.file, args: args.scriptArgs, cwd, python, timeoutSeconds: args.timeoutSeconds, memoryMb: args.memoryMb, entry: bundle, engine: path.join(path.dirname(bundle), "engine.js"),
     options: {
       trace: traced, names: FLAG_NAMES,
       // On the command line a run is stopped with --steps, --timeout or Ctrl+C: no hidden step limit.
@@ -84,10 +107,17 @@ export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): 
   }
   const trace = toTraceJson(run.events);
   if (args.json !== undefined) fs.writeFileSync(path.resolve(cwd, args.json), stringifyTrace(trace) + "\n");
+
   const lines: string[] = [];
   const seconds = (end.durationMs / 1000).toFixed(1);
   lines.push(`\ngradlens trace ${rel(cwd, trace.file || path.resolve(cwd, args.file))}: ${trace.steps.length.toLocaleString("en")} step${trace.steps.length === 1 ? "" : "s"} in ${seconds} s` + (failed ? ` — ${end.message ?? end.error?.message ?? end.reason}` : end.reason === "maxSteps" ? ` — ${end.message}` : ""));
+  const tracers = [...new Set(trace.processes.map((p) => p.tracer))];
+  if (tracers.length > 0) lines.push(`traced through ${tracers.join("; ")}`);
   if (end.error?.location) lines.push(`  error at ${rel(cwd, end.error.location.file)}:${end.error.location.line}: ${end.error.message}`);
+  // Several processes (torchrun): the summary is the lowest rank's; --json has every rank's steps.
+  const shownRank = trace.ranks[0] ?? 0;
+  if (trace.ranks.length > 1) lines.push(`ranks ${trace.ranks.join(", ")}; the summary shows rank ${shownRank}`);
+  trace.steps = trace.steps.filter((s) => s.rank === shownRank);
   const last = trace.steps.at(-1);
   if (last !== undefined) {
     if (trace.optimizers.length > 1) {
@@ -114,7 +144,7 @@ export async function runTraceCommand(args: RunArgs, cwd: string, io: Streams): 
   }
   if (trace.alerts.length > 0) {
     lines.push(`${trace.alerts.length} alert${trace.alerts.length === 1 ? "" : "s"}:`);
-    for (const a of trace.alerts) lines.push(`  ${rel(cwd, a.file)}:${a.line}  ${a.kind}  ${a.message}`);
+    for (const a of trace.alerts) lines.push(`  ${rel(cwd, a.file)}:${a.line}  ${a.kind}  ${trace.ranks.length > 1 ? `(rank ${a.rank}) ` : ""}${a.message}`);
   } else if (trace.steps.length > 0) {
     lines.push("no alerts");
   }

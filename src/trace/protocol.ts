@@ -36,6 +36,8 @@ export type AlertKind = "accumulated-gradients" | "non-finite" | "exploding" | "
 
 export interface Alert {
   kind: AlertKind;
+  /** The process's rank (RANK / LOCAL_RANK) in a multi-process run; absent: a single process. */
+  rank?: number;
   step: number;
   file: string;
   line: number;
@@ -52,8 +54,19 @@ export interface RunError {
   location?: SourceLocation;
 }
 
-export type TraceEvent =
+/**
+ * Every event of a multi-process run (torchrun, accelerate) carries the rank of the process that
+ * recorded it, set by the host from that process's `process` event; absent means rank 0.
+ */
+export type TraceEvent = TraceEventBody & { rank?: number };
+
+export type TraceEventBody =
   | { type: "run-start"; file: string; startedAt: number; traced: boolean }
+  /**
+   * A Python process of the run started tracing: which hooks it uses (`tracer`) and its torch.
+   * One per process; a launcher's own process, which never steps, has none.
+   */
+  | { type: "process"; pid: number; file: string; tracer: string; torch: string }
   /**
    * Parameters of an optimizer, announced before its first step. `label`: the user's own name for
    * it (the variable its step is called on, else the module its parameters come from), unique in the run.
