@@ -223,7 +223,8 @@ function parseRunArgs(command: "run" | "trace", rest: string[], isTTY: boolean):
   const traceOnly = (flag: string) => {
     if (command === "run") throw new UsageError(`${flag} is an option of gradlens trace (gradlens run only runs the script)`, command);
   };
-  const own = FLAGS[command].map((f) => f.name);
+  // Trace's flags given to run still get run's "that is an option of gradlens trace".
+  const own = [...new Set([...FLAGS.trace, ...FLAGS.run].map((f) => f.name))];
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === "--") {

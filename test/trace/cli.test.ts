@@ -29,12 +29,13 @@ describe("gradlens trace / gradlens run (CLI)", function () {
     assert.match(r.stdout, /^final loss optimizer \d\.\d+ \(step 60\), optimizer in trainWithoutZeroGrad \d\.\d+ \(step 120\)$/m);
     assert.match(r.stdout, /^ {2}examples\/missing-zero-grad\.ts:43 {2}accumulated-gradients {2}confirmed at runtime: step 62 applied gradients of 2 backward passes/m);
     const trace = JSON.parse(fs.readFileSync(json, "utf8"));
-    assert.deepEqual(Object.keys(trace), ["file", "optimizers", "params", "steps", "alerts", "exit"]);
+    assert.deepEqual(Object.keys(trace), ["file", "ranks", "processes", "optimizers", "params", "steps", "alerts", "exit"]);
+    assert.deepEqual([trace.ranks, trace.processes], [[0], []], "one process; TypeScript runs have no Python processes");
     assert.equal(trace.file, path.join(root, "examples/missing-zero-grad.ts"));
     assert.deepEqual(trace.optimizers, [{ label: "optimizer", kind: "SGD" }, { label: "optimizer in trainWithoutZeroGrad", kind: "SGD" }]);
     assert.deepEqual(trace.params[0], { optimizer: "optimizer", name: "0.weight", shape: [16, 3] });
     assert.equal(trace.steps.length, 120);
-    assert.deepEqual(Object.keys(trace.steps[0]), ["step", "optimizer", "loss", "params"]);
+    assert.deepEqual(Object.keys(trace.steps[0]), ["step", "rank", "optimizer", "loss", "params"]);
     assert.deepEqual([trace.steps[0].optimizer, trace.steps[119].optimizer], ["optimizer", "optimizer in trainWithoutZeroGrad"]);
     assert.deepEqual(Object.keys(trace.steps[0].params[0]), ["name", "gradNorm", "gradMaxAbs", "gradMeanAbs", "weightNorm", "updateRatio", "nonFinite"]);
     assert.deepEqual(trace.alerts.map((a: { kind: string; line: number }) => [a.kind, a.line]), [["accumulated-gradients", 43]]);
@@ -75,6 +76,11 @@ for (let i = 0; i < 4; i++) {
     const r = cli(["run", file, "--", "4", "--flag"]);
     assert.equal(r.stdout, "got 4 and --flag\n");
     assert.equal(r.status, 4);
+    // As with python or node, what follows the script is the script's (-- is optional there).
+    const bare = cli(["run", "--timeout", "60", file, "5", "--epochs"]);
+    assert.deepEqual([bare.stdout, bare.status], ["got 5 and --epochs\n", 5]);
+    const flagFirst = cli(["run", file, "--epochs", "6"]);
+    assert.equal(flagFirst.stdout, "got NaN and 6\n");
   });
 
   it("a failing script: non-zero exit, its error with the user's line, the partial summary", () => {
@@ -89,10 +95,11 @@ for (let i = 0; i < 4; i++) {
 
   it("usage errors: one short message naming the flag and its closest match, exit 2, for every command", () => {
     const cases: [string[], string][] = [
-      [["trace"], "gradlens trace needs a script to run"],
+      [["trace"], "gradlens trace needs a script to run (or -- and a command)"],
+      [["trace", "--"], "gradlens trace -- needs a command to run (e.g. torchrun --nproc_per_node 2 train.py)"],
+      [["run", "--python"], "--python needs a value"],
       [["run", "a.ts", "--steps", "3"], "--steps is an option of gradlens trace (gradlens run only runs the script)"],
       [["trace", "a.ts", "--steps", "0"], '--steps must be a positive whole number, got "0"'],
-      [["trace", "a.ts", "b.ts"], 'gradlens trace takes one script, got "a.ts" and "b.ts" (the script\'s own arguments go after --)'],
       [["trace", "a.ts", "--tiemout", "5"], "unknown option --tiemout for gradlens trace; did you mean --timeout?"],
       [["lint", "--frmat", "json"], "unknown option --frmat for gradlens lint; did you mean --format?"],
       [["lint", "--format", "sarf"], '--format must be one of stylish, json, sarif, got "sarf"; did you mean sarif?'],
