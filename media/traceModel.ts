@@ -49,9 +49,19 @@ export class TraceModel {
   readonly nonFiniteSteps: number[] = [];
   end: Extract<TraceEvent, { type: "run-end" }> | null = null;
   running = false;
+  /** Every rank that recorded something (a torchrun job has several), with its alert count; the model holds one. */
+  readonly ranks = new Map<number, number>();
+
+  /** `rank`: the process whose steps this model holds (events of other ranks are only counted). */
+  constructor(readonly rank = 0) {}
 
   add(events: readonly TraceEvent[]): void {
     for (const e of events) {
+      if (e.type === "step" || e.type === "params" || e.type === "alert" || e.type === "process") {
+        const r = e.rank ?? 0;
+        this.ranks.set(r, (this.ranks.get(r) ?? 0) + (e.type === "alert" ? 1 : 0));
+        if (r !== this.rank) continue;
+      }
       switch (e.type) {
         case "run-start":
           this.file = e.file;

@@ -235,6 +235,7 @@ function draw(): void {
   const t0 = performance.now();
   drawPending = false;
   renderHeader();
+  renderRanks();
   renderAlerts();
   const rebuild = built.params !== model.params.length || built.optimizers !== model.optimizers.length || built.compare !== (compare !== null);
   const losses = lossSeries(model);
@@ -420,13 +421,42 @@ function scheduleDraw(): void {
   requestAnimationFrame(draw);
 }
 
+/** Every event of the run (the model holds one rank's; choosing another rank rebuilds it from these). */
+let allEvents: TraceEvent[] = [];
+
+function showRank(rank: number): void {
+  model = new TraceModel(rank);
+  model.add(allEvents);
+  built = { params: -1, optimizers: -1, compare: false };
+  $("alerts").replaceChildren();
+  scheduleDraw();
+}
+
+/** The rank selector: shown once a second process records (torchrun), each option with its alert count. */
+function renderRanks(): void {
+  const select = $<HTMLSelectElement>("rank");
+  const ranks = [...model.ranks.keys()].sort((a, b) => a - b);
+  select.hidden = ranks.length < 2;
+  if (select.hidden) return;
+  const labels = ranks.map((r) => {
+    const n = model.ranks.get(r) ?? 0;
+    return `rank ${r}${n > 0 ? ` (${n} alert${n === 1 ? "" : "s"})` : ""}`;
+  });
+  if (select.options.length !== ranks.length || labels.some((l, i) => select.options[i].text !== l)) {
+    select.replaceChildren(...ranks.map((r, i) => Object.assign(document.createElement("option"), { value: String(r), text: labels[i] })));
+  }
+  select.value = String(model.rank);
+}
+
 function receive(m: ToView): void {
   if (m.type === "events") {
     if (m.reset) {
-      model = new TraceModel();
+      allEvents = [];
+      model = new TraceModel(ranksOf(m.events)[0] ?? 0);
       compare = null;
       built = { params: -1, optimizers: -1, compare: false };
     }
+    for (const e of m.events) allEvents.push(e);
     model.add(m.events);
     scheduleDraw();
   } else if (m.type === "compare") {
@@ -439,8 +469,14 @@ function receive(m: ToView): void {
   }
 }
 
+/** The ranks that stepped, lowest first (the view opens on the lowest: rank 0). */
+function ranksOf(events: readonly TraceEvent[]): number[] {
+  return [...new Set(events.filter((e) => e.type === "step").map((e) => e.rank ?? 0))].sort((a, b) => a - b);
+}
+
 function start(): void {
   window.addEventListener("message", (ev: MessageEvent<ToView>) => receive(ev.data));
+  $<HTMLSelectElement>("rank").addEventListener("change", (ev) => showRank(Number((ev.target as HTMLSelectElement).value)));
   window.addEventListener("resize", () => {
     built = { params: -1, optimizers: -1, compare: false };
     scheduleDraw();
@@ -475,6 +511,8 @@ function start(): void {
   yTicks: Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, c === null ? [] : ((c.axes[1] as { _values?: string[] })._values ?? [])])),
   nonFiniteSteps: model.nonFiniteSteps,
   steps: model.lossStep.length,
+  rank: model.rank,
+  lastLoss: model.loss[model.loss.length - 1] ?? null,
   range: state.range,
   selected: state.selected,
   lastDrawMs,

@@ -5,6 +5,7 @@
 import * as vscode from "vscode";
 import { State, type LanguageClient } from "vscode-languageclient/node";
 import { fixAllInFile, lintWorkspace, revealProblems } from "./client/commands";
+import { traceNotebook } from "./client/traceNotebook";
 import { createLanguageClient, TRACE_COMMAND } from "./client/languageClient";
 import { InlineValues } from "./client/inlineValues";
 import { RuntimeDiagnostics } from "./client/runtimeDiagnostics";
@@ -39,8 +40,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(TRACE_COMMAND, (uri?: string) => {
       const target = uri !== undefined ? vscode.Uri.parse(uri) : vscode.window.activeTextEditor?.document.uri;
       if (target === undefined) return void vscode.window.showInformationMessage("GradLens: open a training script to trace.");
+      if (target.scheme === "vscode-notebook-cell" || target.path.endsWith(".ipynb")) return traceNotebook(context);
       return TracePanel.trace(context, lc, runtime, inline, traceOutput, target);
     }),
+    vscode.commands.registerCommand("gradlens.traceNotebook", () => traceNotebook(context)),
     vscode.commands.registerCommand("gradlens.stopTrace", () => TracePanel.stopCurrent()),
     inline,
     vscode.commands.registerCommand("gradlens.clearTraceResults", () => {

@@ -23,6 +23,8 @@ export class RuntimeDiagnostics implements vscode.Disposable {
       d.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(alert.backward.file), new vscode.Position(alert.backward.line - 1, 0)), "the backward() whose gradients piled up")];
     }
     const list = this.byFile.get(uri.toString()) ?? [];
+    // Every rank of a torchrun job raises the same alert at the same line: one diagnostic.
+    if (list.some((o) => o.code === d.code && o.range.start.line === line && o.message === d.message)) return;
     list.push(d);
     this.byFile.set(uri.toString(), list);
     this.collection.set(uri, list);

@@ -6,13 +6,15 @@
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import { FIXED_TEXT_REQUEST, FixedTextResult } from "../server/protocol";
 import { tracePage } from "../trace/host/page";
 import type { FromView, ToView, TraceEvent, TraceOptions } from "../trace/protocol";
-import { RunHandle, startRun } from "../trace/host/runner";
+import { PythonTarget, RunHandle, startRun } from "../trace/host/runner";
+import { findTorchInterpreter, interpreterCandidates, InterpreterError } from "../trace/host/interpreter";
 import type { InlineValues } from "./inlineValues";
 import type { RuntimeDiagnostics } from "./runtimeDiagnostics";
 
@@ -25,6 +27,27 @@ function settingsFor(uri: vscode.Uri): RunSettings {
     timeoutSeconds: c.get("timeoutSeconds", 300),
     memoryMb: c.get("memoryMb", 4096),
   };
+}
+
+const isPython = (file: string) => /\.py$/i.test(file);
+
+/** The Python extension's selected interpreter for a file, when that extension is installed. */
+async function pythonExtensionInterpreter(uri: vscode.Uri): Promise<string | undefined> {
+  const ext = vscode.extensions.getExtension("ms-python.python");
+  if (ext === undefined) return undefined;
+  try {
+    const api = (ext.isActive ? ext.exports : await ext.activate()) as { environments?: { getActiveEnvironmentPath?(r?: vscode.Uri): { path?: string } | undefined } } | undefined;
+    return api?.environments?.getActiveEnvironmentPath?.(uri)?.path || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a `.py` file runs: the first interpreter that imports torch (the error says which were tried). */
+async function pythonTarget(context: vscode.ExtensionContext, uri: vscode.Uri): Promise<PythonTarget> {
+  const setting = vscode.workspace.getConfiguration("gradlens.python", uri).get<string>("path") || undefined;
+  const found = await findTorchInterpreter(interpreterCandidates({ setting, pythonExtension: await pythonExtensionInterpreter(uri) }));
+  return { interpreter: found.command, bootstrap: context.asAbsolutePath("dist/python") };
 }
 
 export class TracePanel implements vscode.Disposable {
@@ -78,7 +101,12 @@ export class TracePanel implements vscode.Disposable {
   }
 
   private start(file: vscode.Uri): void {
+    void this.startRun(file);
+  }
+
+  private async startRun(file: vscode.Uri): Promise<void> {
     this.run?.stop();
+    this.run = null;
     this.file = file;
     this.panel.title = `Trace: ${path.basename(file.fsPath)}`;
     this.events = [];
@@ -89,8 +117,27 @@ export class TracePanel implements vscode.Disposable {
     this.post({ type: "events", events: [], reset: true });
     this.output.appendLine(`▶ tracing ${file.fsPath}`);
     const s = settingsFor(file);
+    const starting = this.starting = {};
+    let python: PythonTarget | undefined;
+    if (isPython(file.fsPath)) {
+      this.postState(true);
+      try {
+        python = await pythonTarget(this.context, file);
+      } catch (e) {
+        if (this.starting !== starting) return;
+        const message = e instanceof InterpreterError ? e.message : String(e);
+        this.output.appendLine(`■ ${message}`);
+        void vscode.window.showErrorMessage(`GradLens: ${message.split("\n")[0]}`, "Show Output").then((c) => c !== undefined && this.output.show(true));
+        const end: TraceEvent = { type: "run-end", code: null, reason: "error", durationMs: 0, steps: 0, message, error: { message } };
+        this.events.push(end);
+        this.enqueue(end);
+        this.postState();
+        return;
+      }
+      if (this.starting !== starting) return;
+    }
     const run = startRun({
-      file: file.fsPath, cwd: path.dirname(file.fsPath), options: s.options, timeoutSeconds: s.timeoutSeconds, memoryMb: s.memoryMb,
+      file: file.fsPath, cwd: path.dirname(file.fsPath), options: s.options, timeoutSeconds: s.timeoutSeconds, memoryMb: s.memoryMb, python,
       entry: this.context.asAbsolutePath("dist/server.js"), engine: this.context.asAbsolutePath("dist/engine.js"),
       onEvent: (e) => {
         if (this.run !== run) return;
@@ -130,10 +177,13 @@ export class TracePanel implements vscode.Disposable {
     void this.panel.webview.postMessage(m);
   }
 
-  private postState(): void {
+  /** Which start is current: a slower interpreter search must not start a run after a newer one. */
+  private starting: object | null = null;
+
+  private postState(starting = false): void {
     // "Compare with fix" only where there is a fix to compare with: the file has a static finding.
     const canCompare = vscode.languages.getDiagnostics(this.file).some((d) => d.source === "gradlens");
-    this.post({ type: "state", running: this.run !== null && !this.events.some((e) => e.type === "run-end"), canCompare });
+    this.post({ type: "state", running: starting || (this.run !== null && !this.events.some((e) => e.type === "run-end")), canCompare });
   }
 
   private async onMessage(m: FromView): Promise<void> {
@@ -170,13 +220,33 @@ export class TracePanel implements vscode.Disposable {
       void vscode.window.showInformationMessage("GradLens: there is no fix to compare with in this file.");
       return;
     }
-    // Beside the original, so its relative imports resolve the same way.
-    const copy = path.join(path.dirname(this.file.fsPath), `.gradlens-fixed-${path.basename(this.file.fsPath)}`);
-    fs.writeFileSync(copy, fixed.text);
     const s = settingsFor(this.file);
-    const run = startRun({ file: copy, cwd: path.dirname(copy), options: s.options, timeoutSeconds: s.timeoutSeconds, memoryMb: s.memoryMb, entry: this.context.asAbsolutePath("dist/server.js"), engine: this.context.asAbsolutePath("dist/engine.js") });
+    const folder = path.dirname(this.file.fsPath);
+    let copy: string;
+    let python: PythonTarget | undefined;
+    let cleanup: () => void;
+    if (isPython(this.file.fsPath)) {
+      // A temp folder, nothing written beside the user's files; the script's folder goes on
+      // sys.path (PYTHONPATH) so its imports resolve as they do for the original.
+      const temp = fs.mkdtempSync(path.join(os.tmpdir(), "gradlens-fixed-"));
+      copy = path.join(temp, path.basename(this.file.fsPath));
+      try {
+        python = { ...(await pythonTarget(this.context, this.file)), pythonPath: [folder] };
+      } catch (e) {
+        void vscode.window.showErrorMessage(`GradLens: ${(e as Error).message.split("\n")[0]}`);
+        fs.rmSync(temp, { recursive: true, force: true });
+        return;
+      }
+      cleanup = () => fs.rmSync(temp, { recursive: true, force: true });
+    } else {
+      // Beside the original, so its relative imports resolve the same way.
+      copy = path.join(folder, `.gradlens-fixed-${path.basename(this.file.fsPath)}`);
+      cleanup = () => fs.rmSync(copy, { force: true });
+    }
+    fs.writeFileSync(copy, fixed.text);
+    const run = startRun({ file: copy, cwd: folder, options: s.options, timeoutSeconds: s.timeoutSeconds, memoryMb: s.memoryMb, python, entry: this.context.asAbsolutePath("dist/server.js"), engine: this.context.asAbsolutePath("dist/engine.js") });
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "GradLens: running the fixed copy" }, () => run.done);
-    fs.rmSync(copy, { force: true });
+    cleanup();
     this.compareEvents = { label: "with fix", events: run.events };
     this.post({ type: "compare", ...this.compareEvents });
   }

@@ -154,7 +154,7 @@ describe("gradlens trace on PyTorch scripts", function () {
     // Debian's torch 1.13 on Python 3.11 needs --redirects/--tee set (its default parsing crashes: see the recipe).
     const r = trace(["--", "torchrun", "--standalone", "--nproc_per_node", "2", "--redirects", "1", "--tee", "1", "ddp.py", "missing"]);
     assert.deepEqual(r.trace.ranks, [0, 1], r.stdout + r.stderr);
-    assert.deepEqual(r.trace.alerts.map((a) => `${a.rank}:${a.kind}@${path.basename(a.file)}:${a.line}`).sort(), ["0:accumulated-gradients@ddp.py:17", "1:accumulated-gradients@ddp.py:17"]);
+    assert.deepEqual(r.trace.alerts.map((a) => `${a.rank}:${a.kind}@${path.basename(a.file)}:${a.line}`).sort(), ["0:accumulated-gradients@ddp.py:19", "1:accumulated-gradients@ddp.py:19"]);
     assert.deepEqual(r.trace.processes.map((p) => p.rank).sort(), [0, 1]);
     assert.equal(r.trace.steps.filter((s) => s.rank === 0).length, 10);
     assert.equal(r.trace.steps.filter((s) => s.rank === 1).length, 10);

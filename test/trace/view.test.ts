@@ -13,6 +13,7 @@ import { reportHtml } from "../../src/trace/host/report";
 import { startRun } from "../../src/trace/host/runner";
 import type { TraceEvent } from "../../src/trace/protocol";
 import { skipUnlessAvailable } from "../support/prerequisites";
+import { torchPython } from "../support/torchPython";
 
 const root = path.resolve(__dirname, "../..");
 const SHOTS = path.join(root, "test-output/trace-view");
@@ -266,6 +267,35 @@ for (let i = 0; i < 30; i++) {
     for (const k of ["loss", "grad", "ratio"]) assert.deepEqual(view.scales[k], [1, 120], k);
     await page.screenshot({ path: path.join(SHOTS, "report-streamed.png"), fullPage: true });
     await page.context().close();
+  });
+
+  it("a torchrun job with two ranks: the rank selector lists both with their alerts, and choosing rank 1 shows its run", async function () {
+    const { python, missing } = torchPython();
+    skipUnlessAvailable(this, "a PyTorch run in the trace view", missing);
+    const scripts = path.join(__dirname, "python");
+    const h = startRun({
+      file: "ddp.py", cwd: scripts, entry: path.join(root, "dist/cli.js"), engine: path.join(root, "dist/engine.js"), timeoutSeconds: 120,
+      python: { bootstrap: path.join(root, "dist/python"), launch: [path.join(path.dirname(python), "torchrun"), "--standalone", "--nproc_per_node", "2", "--redirects", "1", "--tee", "1", "ddp.py", "missing"] },
+    });
+    await h.done;
+    const page = await open(h.events, "ranks");
+    const select = page.locator("#rank");
+    assert.ok(await select.isVisible());
+    assert.deepEqual(await select.locator("option").allInnerTexts(), ["rank 0 (1 alert)", "rank 1 (1 alert)"]);
+    assert.equal(await select.inputValue(), "0");
+    const rank0 = await viewOf(page) as ViewInfo & { rank: number; lastLoss: number };
+    assert.deepEqual([rank0.rank, rank0.steps], [0, 10]);
+    await select.selectOption("1");
+    await page.waitForFunction(() => (document.querySelectorAll("#alerts li").length === 1));
+    const rank1 = await viewOf(page) as ViewInfo & { rank: number; lastLoss: number };
+    assert.deepEqual([rank1.rank, rank1.steps], [1, 10]);
+    assert.notEqual(rank1.lastLoss, rank0.lastLoss, "each rank's own losses (each trains on its half of the batch)");
+    assert.match((await page.locator("#alerts li").allInnerTexts())[0], /^accumulated-gradients ddp\.py:19 confirmed at runtime/);
+    assert.ok((await ink(page, "#grad canvas")).coloured > 100, "rank 1's gradient norms are drawn");
+    await page.screenshot({ path: path.join(SHOTS, "ranks.png") });
+    // One process: no selector.
+    const single = await open(syntheticRun(5), "one-rank");
+    assert.equal(await single.locator("#rank").isVisible(), false);
   });
 
   it("opened offline, the report asked the network for nothing", () => {

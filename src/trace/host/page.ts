@@ -43,6 +43,7 @@ ${style}
 <header>
   <h1>GradLens trace: <span id="file"></span></h1>
   <span id="status" role="status"></span>
+  <select id="rank" hidden title="The process (rank) whose steps are shown" aria-label="Rank"></select>
   <button id="stop" class="secondary">Stop</button>
   <button id="rerun" class="secondary">Re-run</button>
   <button id="compare" hidden>Compare with fix</button>

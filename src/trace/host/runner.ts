@@ -20,6 +20,8 @@ export interface PythonTarget {
   bootstrap: string;
   /** Wrap Optimizer.step even where torch has step hooks (tests of the fallback path). */
   forceWrap?: boolean;
+  /** Folders the script's imports need on sys.path (a fixed copy run from a temp folder: the original's). */
+  pythonPath?: string[];
 }
 
 export interface RunRequest {
@@ -85,8 +87,9 @@ export function startRun(req: RunRequest): RunHandle {
     // the one it shadows), and finds the run's configuration in its environment.
     const argv = python.launch ?? [python.interpreter ?? "python3", file, ...(req.args ?? [])];
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1" };
+    const paths = [...(options.trace ? [python.bootstrap] : []), ...(python.pythonPath ?? []), process.env.PYTHONPATH];
+    env.PYTHONPATH = paths.filter((p) => p !== undefined && p !== "").join(path.delimiter);
     if (options.trace) {
-      env.PYTHONPATH = [python.bootstrap, process.env.PYTHONPATH].filter((p) => p !== undefined && p !== "").join(path.delimiter);
       env.GRADLENS_TRACE_CONFIG = JSON.stringify({ outDir: dir, options, hostPid: process.pid, forceWrap: python.forceWrap === true });
     }
     deliver({ type: "run-start", file: python.launch !== undefined ? (req.file !== "" ? file : python.launch.join(" ")) : file, startedAt: started, traced: options.trace });

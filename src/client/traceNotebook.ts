@@ -1,0 +1,38 @@
+/**
+ * "GradLens: Trace This Notebook": inserts a first cell that loads the tracer into the notebook's
+ * kernel (`%load_ext gradlens`, from the folder the extension ships), so every cell that steps an
+ * optimizer shows the trace view in its output. Nothing is installed into the user's environment.
+ */
+import * as vscode from "vscode";
+
+/** The setup cell's marker: a second invocation doesn't insert it twice. */
+const MARKER = "# GradLens: trace this notebook";
+
+export function setupCellSource(tracerDir: string): string {
+  return [
+    `${MARKER} (loss, gradient norms and alerts under each cell that steps an optimizer)`,
+    "import sys",
+    `sys.path.insert(0, ${JSON.stringify(tracerDir)})`,
+    "%load_ext gradlens",
+  ].join("\n");
+}
+
+export async function traceNotebook(context: vscode.ExtensionContext): Promise<void> {
+  const editor = vscode.window.activeNotebookEditor;
+  if (editor === undefined || editor.notebook.notebookType !== "jupyter-notebook") {
+    void vscode.window.showInformationMessage("GradLens: open a Jupyter notebook to trace it.");
+    return;
+  }
+  const notebook = editor.notebook;
+  const existing = notebook.getCells().findIndex((c) => c.kind === vscode.NotebookCellKind.Code && c.document.getText().startsWith(MARKER));
+  if (existing < 0) {
+    const cell = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, setupCellSource(context.asAbsolutePath("dist/python")), "python");
+    const edit = new vscode.WorkspaceEdit();
+    edit.set(notebook.uri, [vscode.NotebookEdit.insertCells(0, [cell])]);
+    await vscode.workspace.applyEdit(edit);
+  }
+  const at = existing < 0 ? 0 : existing;
+  editor.selections = [new vscode.NotebookRange(at, at + 1)];
+  editor.revealRange(new vscode.NotebookRange(at, at + 1));
+  void vscode.window.showInformationMessage("GradLens: run the first cell, then your training cells: each one that steps an optimizer shows its trace below it.");
+}
