@@ -96,18 +96,25 @@ function copyParserWasm() {
   }
 }
 
-/** The Python tracer (sitecustomize.py and the gradlens package), shipped as source beside the bundles. */
-function copyPythonTracer() {
+/**
+ * The Python tracer (sitecustomize.py and the gradlens package), shipped as source beside the
+ * bundles, with the notebook cell view's template (the trace view, built first) written into it.
+ */
+async function copyPythonTracer() {
   rmSync("dist/python", { recursive: true, force: true });
   cpSync("src/trace/python", "dist/python", { recursive: true, filter: (from) => !/__pycache__|\.pyc$/.test(from) });
+  const writer = "dist/.notebook-view.cjs";
+  await esbuild.build({ ...common, entryPoints: ["scripts/notebook-view.ts"], outfile: writer, platform: "node", format: "cjs", sourcemap: false });
+  execFileSync(process.execPath, [writer], { stdio: "inherit" });
+  rmSync(writer);
 }
 
 if (watch) {
   copyParserWasm();
-  copyPythonTracer();
   buildKernels();
   buildStyles();
   for (const b of builds) await (await esbuild.context(b)).watch();
+  await copyPythonTracer();
   console.log("watching for changes...");
 } else {
   rmSync("dist", { recursive: true, force: true });
@@ -116,7 +123,7 @@ if (watch) {
   buildStyles();
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyParserWasm();
-  copyPythonTracer();
+  await copyPythonTracer();
   chmodSync("dist/cli.js", 0o755);
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], { stdio: "inherit" });
 }

@@ -4,18 +4,7 @@
  * optimizer shows the trace view in its output. Nothing is installed into the user's environment.
  */
 import * as vscode from "vscode";
-
-/** The setup cell's marker: a second invocation doesn't insert it twice. */
-const MARKER = "# GradLens: trace this notebook";
-
-export function setupCellSource(tracerDir: string): string {
-  return [
-    `${MARKER} (loss, gradient norms and alerts under each cell that steps an optimizer)`,
-    "import sys",
-    `sys.path.insert(0, ${JSON.stringify(tracerDir)})`,
-    "%load_ext gradlens",
-  ].join("\n");
-}
+import { NOTEBOOK_SETUP_MARKER, notebookSetupCell } from "../trace/host/notebookView";
 
 export async function traceNotebook(context: vscode.ExtensionContext): Promise<void> {
   const editor = vscode.window.activeNotebookEditor;
@@ -24,9 +13,9 @@ export async function traceNotebook(context: vscode.ExtensionContext): Promise<v
     return;
   }
   const notebook = editor.notebook;
-  const existing = notebook.getCells().findIndex((c) => c.kind === vscode.NotebookCellKind.Code && c.document.getText().startsWith(MARKER));
+  const existing = notebook.getCells().findIndex((c) => c.kind === vscode.NotebookCellKind.Code && c.document.getText().startsWith(NOTEBOOK_SETUP_MARKER));
   if (existing < 0) {
-    const cell = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, setupCellSource(context.asAbsolutePath("dist/python")), "python");
+    const cell = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, notebookSetupCell(context.asAbsolutePath("dist/python")), "python");
     const edit = new vscode.WorkspaceEdit();
     edit.set(notebook.uri, [vscode.NotebookEdit.insertCells(0, [cell])]);
     await vscode.workspace.applyEdit(edit);
