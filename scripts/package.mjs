@@ -17,7 +17,7 @@ const LIMIT = 2.5 * 1024 * 1024;
 if (!process.argv.includes("--no-build")) execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
 const stage = mkdtempSync(join(tmpdir(), "gradlens-vsix-"));
 try {
-  for (const f of [".vscodeignore", "README.md", "LICENSE", "CHANGELOG.md", "ARCHITECTURE.md", "docs", "media", "dist/extension.js", "dist/server.js", "dist/engine.js", "dist/engine.mjs", "dist/web-tree-sitter.wasm", "dist/tree-sitter-python.wasm"]) cpSync(f, join(stage, f), { recursive: true });
+  for (const f of [".vscodeignore", "README.md", "LICENSE", "CHANGELOG.md", "ARCHITECTURE.md", "docs", "media", "dist/extension.js", "dist/server.js", "dist/engine.js", "dist/engine.mjs", "dist/web-tree-sitter.wasm", "dist/tree-sitter-python.wasm", "dist/python"]) cpSync(f, join(stage, f), { recursive: true });
   // The extension's manifest: no npm-package fields, no scripts (vsce would run "vscode:prepublish").
   const { files, scripts, devDependencies, exports, types, bin, ...vsix } = manifest;
   writeFileSync(join(stage, "package.json"), JSON.stringify(vsix, null, 2));

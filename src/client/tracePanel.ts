@@ -136,11 +136,13 @@ export class TracePanel implements vscode.Disposable {
       }
       if (this.starting !== starting) return;
     }
-    const run = startRun({
+    // A Python run announces its start while startRun is still returning: events are this run's
+    // while this start is the current one.
+    const run: RunHandle = startRun({
       file: file.fsPath, cwd: path.dirname(file.fsPath), options: s.options, timeoutSeconds: s.timeoutSeconds, memoryMb: s.memoryMb, python,
       entry: this.context.asAbsolutePath("dist/server.js"), engine: this.context.asAbsolutePath("dist/engine.js"),
       onEvent: (e) => {
-        if (this.run !== run) return;
+        if (this.starting !== starting) return;
         if (e.type === "output") {
           this.output.append(e.text);
           return;
@@ -154,7 +156,7 @@ export class TracePanel implements vscode.Disposable {
     this.run = run;
     this.postState();
     void run.done.then((end) => {
-      if (this.run !== run) return;
+      if (this.starting !== starting) return;
       this.output.appendLine(`■ ${end.reason === "exit" ? "finished" : end.message ?? end.reason} (${end.steps} steps)`);
       this.postState();
     });
@@ -255,6 +257,7 @@ export class TracePanel implements vscode.Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.starting = null;
     this.run?.stop();
     this.run = null;
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);

@@ -90,6 +90,8 @@ describe("the VS Code extension's manifest and package", () => {
       const docs = fs.readdirSync(path.join(root, "docs"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".md")).map((f) => `extension/docs/${f}`);
       const shots = fs.readdirSync(path.join(root, "media/screenshots")).map((f) => `extension/media/screenshots/${f}`);
       assert.deepEqual(files, ["extension/ARCHITECTURE.md", "extension/LICENSE.txt", "extension/changelog.md", "extension/dist/engine.js", "extension/dist/engine.mjs", "extension/dist/extension.js", "extension/dist/server.js", "extension/dist/tree-sitter-python.wasm", "extension/dist/web-tree-sitter.wasm",
+        // The Python tracer, as source (no bytecode caches a test run may have left beside it).
+        ...["sitecustomize.py", "pyproject.toml", "_build/gradlens_build.py", "gradlens/__init__.py", "gradlens/_bootstrap.py", "gradlens/_events.py", "gradlens/_notebook.py", "gradlens/_tracer.py", "gradlens/_view.html"].map((f) => `extension/dist/python/${f}`),
         ...docs, "extension/media/build/traceView.css", "extension/media/build/traceView.js", "extension/media/icon.png", ...shots, "extension/package.json", "extension/readme.md"].sort());
       // The extension page renders the readme from the VSIX: every relative image and link must be in it.
       const readme = entries.get("extension/readme.md")!.toString("utf8");

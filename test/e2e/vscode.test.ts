@@ -15,6 +15,7 @@ import type { Browser, Page } from "playwright-core";
 import { lintText } from "../../src/analysis/lint";
 import { CHROMIUM, CodeServer, missingPrerequisite, packageExtension, ROOT, startCodeServer } from "./codeServer";
 import { skipUnlessAvailable } from "../support/prerequisites";
+import { torchPython } from "../support/torchPython";
 
 const SHOTS = path.join(ROOT, "test-output/e2e-vscode");
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
@@ -145,6 +146,19 @@ async function diskText(file: string, ok: (text: string) => boolean, ms = 15_000
 
 const why = missingPrerequisite();
 
+const PY_TRACE_SCRIPT = `import torch
+
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.02)
+x = torch.randn(32, 4)
+y = x.sum(1, keepdim=True)
+for step in range(30):
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+`;
+
 describe("end to end in a real VS Code (code-server + Chromium)", function () {
   this.timeout(120_000);
   let tmp: string;
@@ -170,7 +184,9 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     fs.copyFileSync(path.join(ROOT, "examples/missing-zero-grad.ts"), path.join(workspace, "trace-me.ts"));
     fs.mkdirSync(path.join(workspace, ".vscode"));
     fs.writeFileSync(path.join(workspace, ".vscode/settings.json"), JSON.stringify({ "editor.codeActionsOnSave": { "source.fixAll.gradlens": "explicit" } }));
-    server = await startCodeServer({ vsix, userSettings: USER_SETTINGS });
+    // A PyTorch script to trace; its model is defined in the file (nothing to import beside torch).
+    fs.writeFileSync(path.join(workspace, "trace_me.py"), PY_TRACE_SCRIPT);
+    server = await startCodeServer({ vsix, userSettings: { ...USER_SETTINGS, "gradlens.python.path": torchPython().python } });
     const { chromium } = await import("playwright-core");
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = current = await openWorkbench(browser, server, workspace);
@@ -309,9 +325,9 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     await page.locator(".notifications-toasts", { hasText: "training script" }).waitFor({ timeout: 30_000 });
     await shot(page, "lint-workspace");
     const toast = await page.locator(".notifications-toasts").innerText();
-    // Not opened yet: never-opened.ts, fix-all.ts, after-restart.ts, trace-me.ts, and the PyTorch
-    // example's script and notebook (the others were fixed or suppressed).
-    assert.match(toast, /GradLens: \d+ files checked, \d+ training scripts: 6 problems in 6 files\./, toast);
+    // Not opened yet: never-opened.ts, fix-all.ts, after-restart.ts, trace-me.ts, trace_me.py and
+    // the PyTorch example's script and notebook (the others were fixed or suppressed).
+    assert.match(toast, /GradLens: \d+ files checked, \d+ training scripts: 7 problems in 7 files\./, toast);
     const rows = await problemRows(page);
     assert.ok(rows.some((r) => r.includes("never-opened.ts")), rows.join("\n"));
   });
@@ -430,6 +446,36 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     assert.equal(after, before.slice(0, at) + "        optimizer.zero_grad()\n" + before.slice(at));
   });
 
+  it("(P3) ▶ Trace training on a .py file runs it on the user's PyTorch: the steps, the alert, the runtime diagnostic on the step's line", async function () {
+    skipUnlessAvailable(this, "tracing a PyTorch script in VS Code", torchPython().missing);
+    await runCommand(page, "View: Close All Editors");
+    await page.locator("iframe.webview").waitFor({ state: "detached", timeout: 20_000 });
+    await openFile(page, "trace_me.py");
+    const lines = PY_TRACE_SCRIPT.split("\n");
+    const loopLine = lines.findIndex((l) => l.startsWith("for ")) + 1;
+    const stepLine = lines.findIndex((l) => l.includes("optimizer.step()")) + 1;
+    await goToLine(page, loopLine);
+    const lens = page.locator(".editor-group-container.active .codelens-decoration a", { hasText: "▶ Trace training" }).first();
+    await lens.waitFor({ timeout: 30_000 });
+    await lens.click();
+    const view = page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+    await view.locator("#status", { hasText: /30 steps — finished/ }).waitFor({ timeout: 90_000 });
+    const alert = view.locator("#alerts li", { hasText: "accumulated-gradients" });
+    await alert.waitFor({ timeout: 10_000 });
+    assert.match(await alert.innerText(), new RegExp(`trace_me\\.py:${stepLine} confirmed at runtime: step 2 applied gradients of 2 backward passes`));
+    const info = await view.locator("body").evaluate(() => (window as unknown as { gradlensView: () => { legends: Record<string, string[]>; scales: Record<string, [number, number]> } }).gradlensView());
+    assert.deepEqual(info.legends.grad, ["0.weight", "0.bias", "2.weight", "2.bias"], "names from the model");
+    assert.deepEqual(info.scales.loss, [1, 30]);
+    await shot(page, "p3-python-trace");
+    const rows = await problemRows(page);
+    const runtimeRow = new RegExp(`confirmed at runtime: step 2[\\s\\S]*gradlens \\(runtime\\)[\\s\\S]*\\[Ln ${stepLine},`);
+    assert.ok(rows.some((r) => runtimeRow.test(r)), rows.join("\n"));
+    // Compare with fix: the fixed copy runs from a temp folder; nothing is written beside the script.
+    await view.locator("#compare").click();
+    await view.locator("#loss .u-legend", { hasText: "loss (with fix)" }).waitFor({ timeout: 90_000 });
+    assert.deepEqual(fs.readdirSync(workspace).filter((f) => f.includes("gradlens")), []);
+  });
+
   it("(P2) a notebook: the cell's diagnostic, and its quick fix edits that cell", async () => {
     const file = path.join(workspace, "notebook-fix.ipynb");
     const before = fs.readFileSync(path.join(ROOT, "test/fixtures/notebooks/missing-zero.ipynb"), "utf8");
@@ -455,6 +501,13 @@ describe("end to end in a real VS Code (code-server + Chromium)", function () {
     const nb = JSON.parse(after);
     assert.deepEqual(lintText(after, file).findings, []);
     assert.match(nb.cells[2].source.join(""), /\n {8}optimizer\.step\(\)\n {8}optimizer\.zero_grad\(\)\n/);
+    // "Trace This Notebook" puts the tracer's setup cell first (the kernel then shows a trace under each training cell).
+    await runCommand(page, "GradLens: Trace This Notebook");
+    await page.locator(".notebook-editor .view-line", { hasText: "%load_ext gradlens" }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press("Control+S");
+    const withSetup = JSON.parse(await diskText(file, (t) => t.includes("load_ext gradlens")));
+    assert.match(withSetup.cells[0].source.join(""), /^# GradLens: trace this notebook[^\n]*\nimport sys\nsys\.path\.insert\(0, "[^"]*dist\/python"\)\n%load_ext gradlens$/);
+    assert.equal(withSetup.cells.length, nb.cells.length + 1);
   });
 
   it("(7) in an untrusted folder (restricted mode) diagnostics still appear", async () => {
