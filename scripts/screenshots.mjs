@@ -7,6 +7,8 @@ const SHOTS = {
   "media/screenshots/trace-panel.png": "test-output/e2e-vscode/trace-panel.png",
   "media/screenshots/trace-gan.png": "test-output/e2e-vscode/trace-gan.png",
   "media/screenshots/notebook-quick-fix.png": "test-output/e2e-vscode/p2-notebook-quick-fix.png",
+  "media/screenshots/trace-pytorch.png": "test-output/e2e-vscode/p3-python-trace.png",
+  "media/screenshots/trace-notebook-cell.png": "test-output/trace-view/notebook-cell.png",
 };
 const missing = Object.values(SHOTS).filter((f) => !existsSync(f));
 if (missing.length > 0) {

@@ -150,6 +150,20 @@ describe("gradlens trace on PyTorch scripts", function () {
     assert.equal(r.trace.exit.message, "stopped after 5 steps (--steps)");
   });
 
+  it("--timeout stops a run that doesn't end: the partial trace, the reason, the message naming the flag", () => {
+    const r = trace(["--timeout", "6", "slow.py"]);
+    assert.equal(r.trace.exit.reason, "timeout");
+    assert.ok(r.trace.steps.length > 0, "steps before the timeout are kept");
+    assert.match(r.trace.exit.message ?? "", /^stopped after 6 s \(--timeout\), at step \d+$/);
+    assert.match(r.stdout, /^training$/m, "the script's own output streams through");
+  });
+
+  it("gradlens run on a .py script: the script's output and exit code, nothing traced", () => {
+    const r = spawnSync(process.execPath, [path.join(root, "dist/cli.js"), "run", "ends_early.py", "exit"], { cwd: scripts, encoding: "utf8", env: { ...process.env, GRADLENS_PYTHON: python } });
+    assert.equal(r.status, 3);
+    assert.doesNotMatch(r.stdout + r.stderr, /gradlens trace|alert/);
+  });
+
   it("torchrun --standalone --nproc_per_node 2 with gloo and DDP on CPU: two ranks, the alert on both", () => {
     // Debian's torch 1.13 on Python 3.11 needs --redirects/--tee set (its default parsing crashes: see the recipe).
     const r = trace(["--", "torchrun", "--standalone", "--nproc_per_node", "2", "--redirects", "1", "--tee", "1", "ddp.py", "missing"]);

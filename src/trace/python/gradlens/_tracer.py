@@ -532,10 +532,13 @@ def install(tracer, force_wrap=False):
     post = getattr(module, "register_optimizer_step_post_hook", None)
     use_hooks = pre is not None and post is not None and not force_wrap
     if use_hooks:
-        tracer.path = "optimizer step hooks (torch %s)" % torch.__version__
-        pre(lambda opt, args, kwargs: _guarded(tracer, "pre", tracer.before_step, opt))
-        post(lambda opt, args, kwargs: _guarded(tracer, "post", tracer.after_step, opt))
-    else:
+        try:
+            pre(lambda opt, args, kwargs: _guarded(tracer, "pre", tracer.before_step, opt))
+            post(lambda opt, args, kwargs: _guarded(tracer, "post", tracer.after_step, opt))
+            tracer.path = "optimizer step hooks (torch %s)" % torch.__version__
+        except Exception:  # a version whose hooks take something else: wrap instead
+            use_hooks = False
+    if not use_hooks:
         tracer.path = "wrapped Optimizer.step (torch %s)" % torch.__version__
 
     def patch_class(cls):
