@@ -12,6 +12,8 @@ import sysconfig
 import threading
 
 _MARK = "\u0000"
+#: One encoder for every event (json.dumps with options builds a new one per call).
+_ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def num(x):
@@ -51,7 +53,7 @@ class FileSink:
         self.lock = threading.Lock()
 
     def write(self, event):
-        line = json.dumps(event, separators=(",", ":"), allow_nan=False)
+        line = _ENCODE(event)
         with self.lock:
             self.pending.append(line)
             if len(self.pending) >= 256:

@@ -26,6 +26,8 @@ from ._events import Locator, num
 
 #: Steps always logged in full, whatever logEvery says (early steps are where bugs show).
 ALWAYS_LOGGED = 100
+#: Below this many elements a statistic costs its kernel launch, above it its memory traffic.
+_SMALL = 1 << 16
 
 _GENERIC_MODULES = {"Sequential", "Module", "ModuleList", "ModuleDict", "DistributedDataParallel", "DataParallel", "FullyShardedDataParallel"}
 #: Prefixes wrappers add to parameter names: DDP/DataParallel, FSDP, torch.compile.
@@ -58,7 +60,7 @@ class _Param:
 
 
 class _Optimizer:
-    __slots__ = ("index", "label", "params", "names", "backwards_since_zero", "steps_since_zero", "before")
+    __slots__ = ("index", "label", "params", "names", "backwards_since_zero", "steps_since_zero", "before", "buffers")
 
     def __init__(self, index, label, params, names, backwards_since_zero):
         self.index = index
@@ -67,7 +69,12 @@ class _Optimizer:
         self.names = names
         self.backwards_since_zero = backwards_since_zero
         self.steps_since_zero = 0
-        self.before = None
+        #: Whether `buffers` hold this step's weights before the update.
+        self.before = False
+        #: One scratch tensor per parameter, for the whole run: the weights before a logged step's
+        #: update, then |grad|. Preallocated because allocating tens of MB per step costs more
+        #: (page faults) than every statistic together.
+        self.buffers = None
 
 
 def _grad_key(tensor):
@@ -182,10 +189,14 @@ class Tracer:
         self._settle_clears([self.params[id(p)] for p in o.params])
         step = self.steps + 1
         self._check_accumulation(o, step)
-        o.before = None
+        o.before = False
         if self._logs(step):
             with self.torch.no_grad():
-                o.before = _copy_all(self.torch, o.params)
+                if o.buffers is None or any(b.shape != p.shape or b.dtype != p.dtype or b.device != p.device for b, p in zip(o.buffers, o.params)):
+                    o.buffers = [self.torch.empty_like(p, memory_format=self.torch.contiguous_format) for p in o.params]
+                for b, p in zip(o.buffers, o.params):
+                    b.copy_(p.detach())
+                o.before = True
 
     def after_step(self, opt):
         o = self._optimizer(opt)
@@ -194,7 +205,7 @@ class Tracer:
         at = self.locator.here()
         losses = self._flush_backwards()
         stats = self._stats(o) if self._logs(step) else []
-        o.before = None
+        o.before = False
         if losses:
             self.last_loss = losses[-1]
         if stats:
@@ -364,35 +375,62 @@ class Tracer:
         return [l for l in losses if l is not None]
 
     def _stats(self, o):
-        """Per-parameter statistics with batched ops on the parameters' device, read in one copy."""
+        """Per-parameter statistics on the parameters' device, read in one copy. Each is one fused
+        reduction: ‖g‖, ‖w‖, ‖w_before − w‖ (the snapshot buffer takes the difference in place),
+        ‖g‖₁ and max |g|."""
         torch = self.torch
+        parts = []
+        present = []
         with torch.no_grad():
-            present = [i for i, p in enumerate(o.params) if p.grad is not None]
-            grads = [o.params[i].grad for i in present]
-            weights = [o.params[i] for i in present]
-            parts = []
-            if grads:
-                parts += _norms(torch, grads, 2) + _norms(torch, grads, float("inf")) + _norms(torch, grads, 1) + _norms(torch, weights, 2)
-                if o.before is not None:
-                    parts += _norms(torch, _sub_all(torch, weights, [o.before[i] for i in present]), 2)
+            for i, p in enumerate(o.params):
+                g = p.grad
+                if g is None:
+                    continue
+                if g.is_sparse:
+                    g = g.coalesce()._values()
+                w = p.detach()
+                b = o.buffers[i] if o.before and o.buffers is not None else None
+                parts.append(torch.linalg.vector_norm(g))
+                parts.append(torch.linalg.vector_norm(w))
+                if b is not None:
+                    parts.append(torch.linalg.vector_norm(b.sub_(w)))
+                if g.numel() < _SMALL and g.numel() > 0:
+                    # Small: the cost is per kernel, not per byte. Sum and both extremes in two.
+                    parts.append(torch.linalg.vector_norm(g, 1))
+                    parts.extend(torch.aminmax(g))
+                elif b is not None and g.shape == b.shape and g.dtype == b.dtype:
+                    # Large: per byte. |g| once into the scratch buffer, then its sum and max.
+                    a = torch.abs(g, out=b)
+                    parts.append(a.sum())
+                    parts.append(-a.amax())
+                    parts.append(a.amax())
+                else:
+                    a = g.abs()
+                    parts.append(a.sum())
+                    parts.append(-a.amax() if a.numel() > 0 else torch.zeros((), device=a.device))
+                    parts.append(a.amax() if a.numel() > 0 else torch.zeros((), device=a.device))
+                present.append((i, b is not None, g.numel()))
             values = _values(torch, parts)
-        k = len(present)
-        stats = []
-        by_index = {}
-        for j, i in enumerate(present):
-            g2, gmax, g1, w2 = values[j], values[k + j], values[2 * k + j], values[3 * k + j]
-            u2 = values[4 * k + j] if o.before is not None else None
-            numel = max(1, o.params[i].grad.numel())
+        stats = {}
+        k = 0
+        for i, measured, numel in present:
+            g2, w2 = values[k], values[k + 1]
+            k += 2
+            u2 = None
+            if measured:
+                u2 = values[k]
+                k += 1
+            g1, gmax = values[k], max(-values[k + 1], values[k + 2])
+            k += 3
             non_finite = 0
             if not _finite(g2):
                 g2, gmax, g1, non_finite, numel = _finite_stats(torch, o.params[i].grad)
             ratio = float("nan") if w2 != w2 else (u2 / w2 if u2 is not None and w2 > 0 and u2 == u2 else 0.0)
-            by_index[i] = {"name": o.names[i], "gradNorm": num(g2), "gradMaxAbs": num(gmax), "gradMeanAbs": num(g1 / numel if numel else 0.0),
-                           "weightNorm": num(w2), "updateRatio": num(ratio), "nonFinite": non_finite}
-        for i, p in enumerate(o.params):
-            stats.append(by_index.get(i) or {"name": o.names[i], "gradNorm": 0.0, "gradMaxAbs": 0.0, "gradMeanAbs": 0.0,
-                                             "weightNorm": num(float(p.detach().norm())), "updateRatio": 0.0, "nonFinite": 0})
-        return stats
+            stats[i] = {"name": o.names[i], "gradNorm": num(g2), "gradMaxAbs": num(gmax), "gradMeanAbs": num(g1 / numel if numel else 0.0),
+                        "weightNorm": num(w2), "updateRatio": num(ratio), "nonFinite": non_finite}
+        return [stats.get(i) or {"name": o.names[i], "gradNorm": 0.0, "gradMaxAbs": 0.0, "gradMeanAbs": 0.0,
+                                 "weightNorm": num(float(p.detach().norm())), "updateRatio": 0.0, "nonFinite": 0}
+                for i, p in enumerate(o.params)]
 
     # --- alerts -------------------------------------------------------------------------------
 
@@ -481,31 +519,12 @@ def _values(torch, scalars):
     """0-d tensors → Python floats, in one device-to-host copy per device."""
     if not scalars:
         return []
-    devices = {t.device for t in scalars}
-    if len(devices) == 1:
-        return torch.stack([t.detach().to(torch.float64) for t in scalars]).tolist()
+    first = scalars[0]
+    if all(t.device == first.device and t.dtype == first.dtype for t in scalars):
+        return torch.stack(scalars).tolist()
+    if len({t.device for t in scalars}) == 1:
+        return torch.stack([t.to(torch.float64) for t in scalars]).tolist()
     return [float(t) for t in scalars]
-
-
-def _copy_all(torch, tensors):
-    mul = getattr(torch, "_foreach_mul", None)
-    if mul is not None and len({t.device for t in tensors}) == 1:
-        try:
-            return list(mul([t.detach() for t in tensors], 1))
-        except (RuntimeError, TypeError):
-            pass
-    return [t.detach().clone() for t in tensors]
-
-
-def _sub_all(torch, a, b):
-    sub = getattr(torch, "_foreach_sub", None)
-    if sub is not None and len({t.device for t in a}) == 1:
-        try:
-            return list(sub([t.detach() for t in a], b))
-        except (RuntimeError, TypeError):
-            pass
-    return [x.detach() - y for x, y in zip(a, b)]
-
 
 def _finite_stats(torch, grad):
     """A gradient holding NaN/Inf: norms over its finite entries, and how many are not."""
@@ -578,6 +597,7 @@ def install(tracer, force_wrap=False):
             return result
 
         zero_module.__gradlens__ = True
+        zero_module.__gradlens_original__ = module_zero
         torch.nn.Module.zero_grad = zero_module
 
     backward = torch.autograd.backward
@@ -591,6 +611,7 @@ def install(tracer, force_wrap=False):
             return result
 
         traced_backward.__gradlens__ = True
+        traced_backward.__gradlens_original__ = backward
         torch.autograd.backward = traced_backward
     return tracer.path
 
@@ -626,6 +647,7 @@ def _wrap_step(tracer, step):
             tracer._left("step")
 
     traced_step.__gradlens__ = True
+    traced_step.__gradlens_original__ = step
     return traced_step
 
 
@@ -642,4 +664,5 @@ def _wrap_zero(tracer, zero):
             tracer._left("zero")
 
     traced_zero.__gradlens__ = True
+    traced_zero.__gradlens_original__ = zero
     return traced_zero
