@@ -117,11 +117,11 @@ export function commandHelp(command: Command): string {
 export const USAGE = `usage: gradlens <command> [options]
 
 commands:
-  lint     check training loops for missing or misplaced zeroGrad() / zero_grad() (files, folders, globs)
-  trace    run a training script and record loss and gradients per step
-  run      run a training script (no tracing)
-  lsp      the language server, for editors
-  python-path  print the folder of the Python tracer (for a notebook kernel's PYTHONPATH)
+  lint          check training loops for missing or misplaced zeroGrad() / zero_grad() (files, folders, globs)
+  trace         run a training script and record loss and gradients per step
+  run           run a training script (no tracing)
+  lsp           the language server, for editors
+  python-path   print the folder of the Python tracer (for a notebook kernel's PYTHONPATH)
 
 Run "gradlens <command> --help" for a command's options.
   -h, --help       show this help

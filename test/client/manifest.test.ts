@@ -49,7 +49,8 @@ describe("the VS Code extension's manifest and package", () => {
     assert.deepEqual([...contributed].filter((c) => !registered.has(c)), [], "contributed but not registered");
     assert.deepEqual([...registered].filter((c) => !contributed.has(c) && c !== "gradlens.revealProblems"), [], "registered but not contributed");
     assert.ok(manifest.contributes.commands.every((c: { category: string }) => c.category === "GradLens"));
-    assert.deepEqual(manifest.contributes.menus.commandPalette, [{ command: "gradlens.revealProblems", when: "false" }]);
+    assert.deepEqual(manifest.contributes.menus.commandPalette, [{ command: "gradlens.revealProblems", when: "false" }, { command: "gradlens.traceNotebook", when: "notebookType == jupyter-notebook" }]);
+    assert.deepEqual(manifest.contributes.menus["notebook/toolbar"].map((m: { command: string }) => m.command), ["gradlens.traceNotebook"]);
   });
 
   it("declares the server's settings with the server's defaults, and the analysis's rules", () => {

@@ -120,6 +120,27 @@ describe("gradlens trace on PyTorch scripts", function () {
     assert.deepEqual(kinds(r.trace), ["accumulated-gradients@manual_clears.py:30"]);
   });
 
+  it("a hand-written Optimizer subclass with its own step(): wrapped too, its missing zero_grad() alerts", () => {
+    const r = trace(["custom_optimizer.py"]);
+    assert.deepEqual(kinds(r.trace), ["accumulated-gradients@custom_optimizer.py:24"]);
+    assert.deepEqual(r.trace.optimizers, [{ label: "opt", kind: "SignSGD" }]);
+  });
+
+  it("exploding and vanishing gradients alert at the step's line, with the flag named", () => {
+    const big = trace(["--exploding-norm", "0.5", "fixed_zero_grad.py"]);
+    assert.deepEqual(kinds(big.trace), ["exploding@fixed_zero_grad.py:11"]);
+    assert.match(big.trace.alerts[0].message, /^step 1: the gradient norm of \S+ is [\d.e+-]+ \(above --exploding-norm, 0\.5\)$/);
+    const small = trace(["--vanishing-norm", "1000", "fixed_zero_grad.py"]);
+    assert.deepEqual(kinds(small.trace), ["vanishing@fixed_zero_grad.py:11"]);
+    assert.equal(small.trace.alerts[0].message, "step 2: every gradient norm is below 1000 (--vanishing-norm): the parameters barely move");
+  });
+
+  it("a sitecustomize of the user's own on PYTHONPATH still runs (the bootstrap chains to the one it shadows)", () => {
+    const r = trace(["check_sitecustomize.py"], { PYTHONPATH: path.join(scripts, "user_site") });
+    assert.match(r.stdout, /^user sitecustomize: yes$/m);
+    assert.equal(r.trace.steps.length, 3, "and the run is traced");
+  });
+
   it("a NaN loss: non-finite at the backward's line, and the gradient's NaN count at the step's", () => {
     const r = trace(["nan_loss.py"]);
     assert.deepEqual(kinds(r.trace), ["non-finite@nan_loss.py:12", "non-finite@nan_loss.py:13"]);

@@ -225,7 +225,7 @@ setInterval(() => { opt.zeroGrad(); model.forward(randn(4, 3)).sum().backward();
   /** Runs a host script (a separate Node process) to its end; it writes the run's child pid to `pidFile`. */
   const hostRun = async (body: string) => {
     const pidFile = path.join(dir, `child-${Math.random().toString(36).slice(2)}.pid`);
-    const host = script(`host-${path.basename(pidFile)}.js`, `const { startRun } = require(${JSON.stringify(path.join(root, "src/trace/runner.ts"))});
+    const host = script(`host-${path.basename(pidFile)}.js`, `const { startRun } = require(${JSON.stringify(path.join(root, "src/trace/host/runner.ts"))});
 const file = ${JSON.stringify(script("endless.ts", LOOP("  opt.zeroGrad();\n  model.forward(randn(4, 3)).sum().backward();\n  opt.step();", 1e9)))};
 const pidFile = ${JSON.stringify(pidFile)};
 ${body}`);
