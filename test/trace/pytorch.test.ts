@@ -3,7 +3,7 @@
  * types it: the built CLI in a child process, the scripts in test/trace/python/.
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -183,6 +183,52 @@ describe("gradlens trace on PyTorch scripts", function () {
     const r = spawnSync(process.execPath, [path.join(root, "dist/cli.js"), "run", "ends_early.py", "exit"], { cwd: scripts, encoding: "utf8", env: { ...process.env, GRADLENS_PYTHON: python } });
     assert.equal(r.status, 3);
     assert.doesNotMatch(r.stdout + r.stderr, /gradlens trace|alert/);
+  });
+
+  describe("a run whose host dies without stopping it ends by itself (no orphan keeps training)", () => {
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    /** Waits (on a generous deadline: this is an event, not a timing) for a process to end. */
+    const ended = async (pid: number) => {
+      for (const deadline = Date.now() + 60_000; alive(pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
+      return !alive(pid);
+    };
+    /** A host (a separate Node process) that starts endless.py traced, runs `body`, and records the run's pid. */
+    const hostRun = async (body: string): Promise<number> => {
+      const pidFile = path.join(dir, `python-child-${++runs}.pid`);
+      const host = path.join(dir, `host-${runs}.js`);
+      fs.writeFileSync(host, `const { startRun } = require(${JSON.stringify(path.join(root, "src/trace/host/runner.ts"))});
+const pidFile = ${JSON.stringify(pidFile)};
+const start = (onEvent) => startRun({ file: "endless.py", cwd: ${JSON.stringify(scripts)}, entry: "", engine: "", options: { maxSteps: 1e9 },
+  python: { interpreter: ${JSON.stringify(python)}, bootstrap: ${JSON.stringify(path.join(root, "dist/python"))} }, onEvent });
+${body}`);
+      await new Promise<void>((resolve) => spawn(process.execPath, ["-r", path.join(root, "scripts/ts-hook.cjs"), host], { stdio: "ignore" }).on("exit", () => resolve()));
+      const pid = Number(fs.readFileSync(pidFile, "utf8"));
+      assert.ok(pid > 0);
+      return pid;
+    };
+
+    it("killed mid-run", async () => {
+      const pid = await hostRun(`const h = start((e) => { if (e.type === "step" && e.step === 3) process.kill(process.pid, "SIGKILL"); });
+require("fs").writeFileSync(pidFile, String(h.pid));`);
+      assert.ok(await ended(pid), "the orphaned Python run ended");
+    });
+
+    it("gone before the run's own code starts", async () => {
+      const pid = await hostRun(`const h = start(() => undefined);
+process.kill(h.pid, "SIGSTOP");
+require("fs").writeFileSync(pidFile, String(h.pid));
+process.exit(0);`);
+      assert.ok(alive(pid), "the frozen run outlived its host");
+      process.kill(pid, "SIGCONT");
+      assert.ok(await ended(pid), "the orphaned Python run ended");
+    });
   });
 
   it("torchrun --standalone --nproc_per_node 2 with gloo and DDP on CPU: two ranks, the alert on both", () => {

@@ -39,7 +39,9 @@ def start_from_environment():
     else:
         sys.meta_path.insert(0, _AfterImport("torch", arm))
     host = config.get("hostPid")
-    if isinstance(host, int) and os.getppid() == host:
+    # The run's top process leads its own process group (the host spawns it detached); the
+    # processes a launcher starts share that group but don't lead it.
+    if isinstance(host, int) and hasattr(os, "getpgid") and os.getpgid(0) == os.getpid():
         _watch_host(host)
 
 
@@ -94,12 +96,12 @@ def _watch_host(host):
         import time
 
         while True:
-            time.sleep(0.25)
             if os.getppid() != host:
                 try:
                     os.killpg(os.getpgid(0), signal.SIGKILL)
                 except OSError:
                     os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(0.25)
 
     threading.Thread(target=watch, name="gradlens-watchdog", daemon=True).start()
 
