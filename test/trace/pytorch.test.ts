@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { skipUnlessAvailable } from "../support/prerequisites";
+import { alive, ended } from "../support/processes";
 import { torchPython } from "../support/torchPython";
 
 const root = path.resolve(__dirname, "../..");
@@ -186,19 +187,6 @@ describe("gradlens trace on PyTorch scripts", function () {
   });
 
   describe("a run whose host dies without stopping it ends by itself (no orphan keeps training)", () => {
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-      } catch {
-        return false;
-      }
-    };
-    /** Waits (on a generous deadline: this is an event, not a timing) for a process to end. */
-    const ended = async (pid: number) => {
-      for (const deadline = Date.now() + 60_000; alive(pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
-      return !alive(pid);
-    };
     /** A host (a separate Node process) that starts endless.py traced, runs `body`, and records the run's pid. */
     const hostRun = async (body: string): Promise<number> => {
       const pidFile = path.join(dir, `python-child-${++runs}.pid`);

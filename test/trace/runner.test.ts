@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { startRun, RunRequest } from "../../src/trace/host/runner";
 import type { TraceEvent } from "../../src/trace/protocol";
+import { alive, ended } from "../support/processes";
 
 const root = path.resolve(__dirname, "../..");
 const entry = path.join(root, "dist/cli.js");
@@ -208,20 +209,6 @@ setInterval(() => { opt.zeroGrad(); model.forward(randn(4, 3)).sum().backward();
     assert.equal(alive(sleeper), false, "the process the script started is gone");
   });
 
-  /** Whether a process runs (a zombie waiting to be reaped counts as gone). */
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-      return false;
-    }
-  };
-  /** Waits (on a generous deadline: this is an event, not a timing) for a process to end. */
-  const ended = async (pid: number) => {
-    for (const deadline = Date.now() + 60_000; alive(pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
-    return !alive(pid);
-  };
   /** Runs a host script (a separate Node process) to its end; it writes the run's child pid to `pidFile`. */
   const hostRun = async (body: string) => {
     const pidFile = path.join(dir, `child-${Math.random().toString(36).slice(2)}.pid`);

@@ -53,11 +53,22 @@ function probe(command: string, timeoutMs: number): Promise<{ torch: string } | 
   });
 }
 
+/**
+ * Interpreters already seen to import torch, and their version: importing torch takes seconds, and
+ * the editor would otherwise pay it before every run. Failures aren't kept (torch may be installed
+ * next), so a fix is seen at once.
+ */
+const withTorch = new Map<string, string>();
+
 export async function findTorchInterpreter(candidates: readonly InterpreterCandidate[], timeoutMs = 120_000): Promise<FoundInterpreter> {
   const tried: string[] = [];
   for (const c of candidates) {
-    const answer = await probe(c.command, timeoutMs);
-    if ("torch" in answer) return { command: c.command, source: c.source, torch: answer.torch };
+    const known = withTorch.get(c.command);
+    const answer = known !== undefined ? { torch: known } : await probe(c.command, timeoutMs);
+    if ("torch" in answer) {
+      withTorch.set(c.command, answer.torch);
+      return { command: c.command, source: c.source, torch: answer.torch };
+    }
     tried.push(`  ${c.command} (${c.source}): ${answer.lacks}`);
     if (c.explicit) break;
   }

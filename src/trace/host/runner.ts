@@ -18,8 +18,6 @@ export interface PythonTarget {
   launch?: string[];
   /** The folder holding sitecustomize.py and the gradlens package (dist/python). */
   bootstrap: string;
-  /** Wrap Optimizer.step even where torch has step hooks (tests of the fallback path). */
-  forceWrap?: boolean;
   /** Folders the script's imports need on sys.path (a fixed copy run from a temp folder: the original's). */
   pythonPath?: string[];
 }
@@ -90,7 +88,7 @@ export function startRun(req: RunRequest): RunHandle {
     const paths = [...(options.trace ? [python.bootstrap] : []), ...(python.pythonPath ?? []), process.env.PYTHONPATH];
     env.PYTHONPATH = paths.filter((p) => p !== undefined && p !== "").join(path.delimiter);
     if (options.trace) {
-      env.GRADLENS_TRACE_CONFIG = JSON.stringify({ outDir: dir, options, hostPid: process.pid, forceWrap: python.forceWrap === true });
+      env.GRADLENS_TRACE_CONFIG = JSON.stringify({ outDir: dir, options, hostPid: process.pid });
     }
     deliver({ type: "run-start", file: python.launch !== undefined ? (req.file !== "" ? file : python.launch.join(" ")) : file, startedAt: started, traced: options.trace });
     child = spawn(argv[0], argv.slice(1), { cwd: req.cwd ?? path.dirname(file), env, stdio: ["ignore", "pipe", "pipe"], detached: true });

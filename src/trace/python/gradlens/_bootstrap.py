@@ -24,14 +24,13 @@ def start_from_environment():
     sink = FileSink(config["outDir"])
     rank = _rank()
     options = config.get("options", {})
-    force_wrap = bool(config.get("forceWrap"))
 
     def arm(torch):
         global _tracer
         from ._tracer import Tracer, install
 
         _tracer = Tracer(torch, options, sink, _script(), rank, on_max_steps=_stop_at_max_steps)
-        install(_tracer, force_wrap=force_wrap)
+        install(_tracer)
         _hook_exits(_tracer)
 
     if "torch" in sys.modules and hasattr(sys.modules["torch"], "optim"):

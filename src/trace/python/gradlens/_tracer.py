@@ -539,7 +539,7 @@ def _finite_stats(torch, grad):
 
 # --- installing the hooks -----------------------------------------------------------------------
 
-def install(tracer, force_wrap=False):
+def install(tracer):
     """Hooks into torch: its public optimizer step hooks where it has them (2.0+), else wrapped
     `Optimizer.step` (every class that defines one, subclasses included); always wrapped
     `zero_grad` (no hook exists) and `torch.autograd.backward` (what `Tensor.backward` calls).
@@ -549,7 +549,7 @@ def install(tracer, force_wrap=False):
     module = __import__("torch.optim.optimizer", fromlist=["_"])
     pre = getattr(module, "register_optimizer_step_pre_hook", None)
     post = getattr(module, "register_optimizer_step_post_hook", None)
-    use_hooks = pre is not None and post is not None and not force_wrap
+    use_hooks = pre is not None and post is not None
     if use_hooks:
         try:
             pre(lambda opt, args, kwargs: _guarded(tracer, "pre", tracer.before_step, opt))
