@@ -9,7 +9,7 @@ import { allocate, Data, DType } from "./dtype";
 import { newStorage, Storage } from "./storage";
 
 export type { Storage };
-import { fmt, numel, Shape } from "./shape";
+import { fmt, numel, Shape, sizesFrom } from "./shape";
 import { formatTensor } from "./format";
 import * as ew from "./ops/elementwise";
 import * as red from "./ops/reduce";
@@ -18,6 +18,11 @@ import * as sh from "./ops/shape";
 import * as act from "./ops/activation";
 import * as idx from "./ops/indexing";
 import * as inp from "./ops/inplace";
+import * as cond from "./ops/conditional";
+import * as ord from "./ops/ordering";
+import * as rea from "./ops/rearrange";
+import * as prod from "./ops/products";
+import type { ValuesIndices, VarianceOptions } from "./ops/reduce";
 
 export type Scalar = number;
 export type TensorLike = Tensor | number;
@@ -73,6 +78,11 @@ export class Tensor {
   }
 
   get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** The number of dimensions (PyTorch's `dim()`; also `ndim`). */
+  dim(): number {
     return this.shape.length;
   }
 
@@ -243,14 +253,22 @@ export class Tensor {
   log(): Tensor { return ew.log(this); }
   sqrt(): Tensor { return ew.sqrt(this); }
   abs(): Tensor { return ew.abs(this); }
+  sin(): Tensor { return ew.sin(this); }
+  cos(): Tensor { return ew.cos(this); }
+  log1p(): Tensor { return ew.log1p(this); }
   clamp(min?: number | null, max?: number | null): Tensor { return ew.clamp(this, min, max); }
   maximum(other: TensorLike): Tensor { return ew.maximum(this, other); }
   minimum(other: TensorLike): Tensor { return ew.minimum(this, other); }
   eq(other: TensorLike): Tensor { return ew.eq(this, other); }
+  ne(other: TensorLike): Tensor { return ew.ne(this, other); }
   gt(other: TensorLike): Tensor { return ew.gt(this, other); }
   lt(other: TensorLike): Tensor { return ew.lt(this, other); }
   ge(other: TensorLike): Tensor { return ew.ge(this, other); }
   le(other: TensorLike): Tensor { return ew.le(this, other); }
+  /** A copy with `value` wherever `mask` is true (non-zero); the mask broadcasts to this shape. */
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor { return cond.maskedFill(this, mask, value); }
+  /** `condition ? this : other`, elementwise (PyTorch's `x.where(condition, y)`). */
+  where(condition: Tensor, other: TensorLike): Tensor { return cond.where(condition, this, other); }
 
   // ---- activations --------------------------------------------------------------------------
 
@@ -265,8 +283,36 @@ export class Tensor {
 
   sum(dim?: number | number[], keepdim = false): Tensor { return red.sum(this, dim, keepdim); }
   mean(dim?: number | number[], keepdim = false): Tensor { return red.mean(this, dim, keepdim); }
-  max(dim?: number, keepdim = false): Tensor { return red.max(this, dim, keepdim); }
-  min(dim?: number, keepdim = false): Tensor { return red.min(this, dim, keepdim); }
+  /** The largest element; along `dim`, `[values, indices]` (as PyTorch); with a tensor, the elementwise maximum. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): ValuesIndices;
+  max(other: Tensor): Tensor;
+  max(dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+    if (dim instanceof Tensor) return ew.maximum(this, dim);
+    return dim === undefined ? red.max(this) : red.extremumAlong(this, dim, keepdim, "max");
+  }
+  /** The smallest element; along `dim`, `[values, indices]` (as PyTorch); with a tensor, the elementwise minimum. */
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): ValuesIndices;
+  min(other: Tensor): Tensor;
+  min(dim?: number | Tensor, keepdim = false): Tensor | ValuesIndices {
+    if (dim instanceof Tensor) return ew.minimum(this, dim);
+    return dim === undefined ? red.min(this) : red.extremumAlong(this, dim, keepdim, "min");
+  }
+  /** Variance (Bessel-corrected unless `correction: 0` or `unbiased: false`), over all elements or `dim`. */
+  var(dim?: number | number[] | null, options?: VarianceOptions): Tensor { return red.variance(this, dim, options); }
+  /** Standard deviation, with `var`'s options. */
+  std(dim?: number | number[] | null, options?: VarianceOptions): Tensor { return red.std(this, dim, options); }
+  logsumexp(dim: number | number[], keepdim = false): Tensor { return red.logsumexp(this, dim, keepdim); }
+  cumsum(dim: number): Tensor { return ord.cumsum(this, dim); }
+  /** Whether any element (along `dim`) is non-zero: a 0/1 mask. */
+  any(dim?: number, keepdim = false): Tensor { return red.any(this, dim, keepdim); }
+  /** Whether every element (along `dim`) is non-zero: a 0/1 mask. */
+  all(dim?: number, keepdim = false): Tensor { return red.all(this, dim, keepdim); }
+  /** Sorted along `dim` (default the last): `[values, indices]`, ties kept in order. */
+  sort(dim = -1, descending = false): ValuesIndices { return ord.sort(this, dim, descending); }
+  /** The `k` largest (`largest: false`: smallest) along `dim`, sorted: `[values, indices]`. */
+  topk(k: number, dim = -1, largest = true): ValuesIndices { return ord.topk(this, k, dim, largest); }
   argmax(dim?: number, keepdim = false): Tensor { return red.argmax(this, dim, keepdim); }
   argmin(dim?: number, keepdim = false): Tensor { return red.argmin(this, dim, keepdim); }
   norm(p: number = 2, dim?: number, keepdim = false): Tensor { return red.norm(this, p, dim, keepdim); }
@@ -274,6 +320,10 @@ export class Tensor {
   // ---- linear algebra -----------------------------------------------------------------------
 
   matmul(other: Tensor): Tensor { return lin.matmul(this, other); }
+  /** Batched product of [b, n, m] and [b, m, p]. */
+  bmm(other: Tensor): Tensor { return prod.bmm(this, other); }
+  /** Outer product of two vectors. */
+  outer(other: Tensor): Tensor { return prod.outer(this, other); }
 
   // ---- shape --------------------------------------------------------------------------------
 
@@ -290,6 +340,20 @@ export class Tensor {
   unsqueeze(dim: number): Tensor { return sharedView(sh.unsqueeze(this, dim), "unsqueeze"); }
   expand(...sizes: (number | readonly number[])[]): Tensor { return asView(sh.expand(this, sizes), "expand", this); }
   expandAs(other: Tensor): Tensor { return asView(sh.expand(this, [other.shape]), "expandAs", this); }
+
+  /** Splits along `dim` into pieces of `size` each (the last may be smaller), or of the listed sizes. */
+  split(size: number | readonly number[], dim = 0): Tensor[] { return rea.split(this, size, dim); }
+  /** `chunks` pieces along `dim`, each ⌈size/chunks⌉ long (the last may be shorter). */
+  chunk(chunks: number, dim = 0): Tensor[] { return rea.chunk(this, chunks, dim); }
+  /** Tiles the tensor `repeats[i]` times along each dimension (PyTorch's `repeat`, numpy's `tile`). */
+  repeat(...repeats: (number | readonly number[])[]): Tensor { return rea.repeat(this, sizesFrom(repeats, "repeat")); }
+  flip(...dims: (number | readonly number[])[]): Tensor { return rea.flip(this, dims.flat()); }
+  /** Shifts elements along `dims`, wrapping around; with no dims, along the flattened tensor. */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor { return rea.roll(this, shifts, dims); }
+  /** The lower triangle (on and below `diagonal`) of the last two dimensions, zeros above. */
+  tril(diagonal = 0): Tensor { return rea.tril(this, diagonal); }
+  /** The upper triangle (on and above `diagonal`) of the last two dimensions, zeros below. */
+  triu(diagonal = 0): Tensor { return rea.triu(this, diagonal); }
 
   // ---- indexing -----------------------------------------------------------------------------
 

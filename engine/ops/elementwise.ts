@@ -82,7 +82,7 @@ function isTrailing(inner: readonly number[], shape: readonly number[]): boolean
 }
 
 /** A unary op's loop, per op (no function called per element). */
-const enum Unary { Neg, Exp, Log, Sqrt, Abs }
+const enum Unary { Neg, Exp, Log, Sqrt, Abs, Sin, Cos, Log1p }
 function unaryOp(kind: Unary, x: Tensor): Tensor {
   const out = empty(x.shape, x.dtype);
   const o = out.data, d = x.data, n = d.length;
@@ -92,6 +92,9 @@ function unaryOp(kind: Unary, x: Tensor): Tensor {
     case Unary.Log: for (let i = 0; i < n; i++) o[i] = Math.log(d[i]); break;
     case Unary.Sqrt: for (let i = 0; i < n; i++) o[i] = Math.sqrt(d[i]); break;
     case Unary.Abs: for (let i = 0; i < n; i++) o[i] = Math.abs(d[i]); break;
+    case Unary.Sin: for (let i = 0; i < n; i++) o[i] = Math.sin(d[i]); break;
+    case Unary.Cos: for (let i = 0; i < n; i++) o[i] = Math.cos(d[i]); break;
+    case Unary.Log1p: for (let i = 0; i < n; i++) o[i] = Math.log1p(d[i]); break;
   }
   return out;
 }
@@ -198,6 +201,22 @@ export function abs(x: Tensor): Tensor {
   return record(unaryOp(Unary.Abs, x), ABS, [x], [x], (g) => [g.mul(unary(x, (v) => (v > 0 ? 1 : v < 0 ? -1 : 0)))]);
 }
 
+const SIN = defineOp("sin");
+export function sin(x: Tensor): Tensor {
+  return record(unaryOp(Unary.Sin, x), SIN, [x], [x], (g) => [g.mul(x.cos())]);
+}
+
+const COS = defineOp("cos");
+export function cos(x: Tensor): Tensor {
+  return record(unaryOp(Unary.Cos, x), COS, [x], [x], (g) => [g.mul(x.sin()).neg()]);
+}
+
+const LOG1P = defineOp("log1p");
+/** log(1 + x), accurate for small x (where log(x.add(1)) loses the digits). */
+export function log1p(x: Tensor): Tensor {
+  return record(unaryOp(Unary.Log1p, x), LOG1P, [x], [x], (g) => [g.div(x.add(1))]);
+}
+
 /**
  * The gradient where `keep(x)` holds and 0 elsewhere — by selection, not multiplication, so an
  * infinite or NaN gradient in a masked-out place gives 0 (as PyTorch's `where`).
@@ -254,6 +273,7 @@ function compare(name: string, f: (x: number, y: number) => boolean) {
 }
 /** Comparisons return 0/1 tensors of the input's dtype and are not differentiable. */
 export const eq = compare("eq", (x, y) => x === y);
+export const ne = compare("ne", (x, y) => x !== y);
 export const gt = compare("gt", (x, y) => x > y);
 export const lt = compare("lt", (x, y) => x < y);
 export const ge = compare("ge", (x, y) => x >= y);

@@ -167,7 +167,7 @@ export function norm(x: Tensor, p = 2, dim?: number, keepdim = false): Tensor {
   const ax = x.detach().abs();
   let out: Tensor;
   // The ∞-norm of an empty vector is 0, as a sum over it would be.
-  if (p === Infinity) out = x.numel() === 0 ? sum(ax, dim, keepdim) : dims === null ? ax.max() : ax.max(dims[0], keepdim);
+  if (p === Infinity) out = x.numel() === 0 ? sum(ax, dim, keepdim) : dims === null ? ax.max() : max(ax, dims[0], keepdim);
   else if (p === 2) out = sum(x.detach().mul(x.detach()), dim, keepdim).sqrt();
   else out = sum(ax.pow(p), dim, keepdim).pow(1 / p);
   if (dims === null && keepdim) out = out.reshape(x.shape.map(() => 1));
@@ -187,3 +187,114 @@ export function norm(x: Tensor, p = 2, dim?: number, keepdim = false): Tensor {
     return [signOf(x).mul(ax.pow(p - 1)).mul(expandBack(scale.div(safe.pow(p - 1)), x.shape, dims, keepdim))];
   });
 }
+
+/** What `max(dim)`, `min(dim)`, `sort` and `topk` return, as PyTorch's named tuples: `[values, indices]` that also has `.values` and `.indices`. */
+export type ValuesIndices = readonly [Tensor, Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+
+export function valuesIndices(values: Tensor, indices: Tensor): ValuesIndices {
+  return Object.freeze(Object.assign([values, indices] as const, { values, indices })) as ValuesIndices;
+}
+
+/** max/min along a dimension: the values (differentiable) and where they were (first occurrence, NaN winning). */
+export function extremumAlong(x: Tensor, dim: number, keepdim: boolean, op: "max" | "min"): ValuesIndices {
+  const values = (op === "max" ? max : min)(x, dim, keepdim);
+  const indices = (op === "max" ? argmax : argmin)(x, dim, keepdim);
+  return valuesIndices(values, indices);
+}
+
+export interface VarianceOptions {
+  /** Subtracted from the count in the denominator: 1 (the default) is Bessel's correction, 0 the population variance. */
+  correction?: number;
+  /** PyTorch's older flag: `unbiased: false` is `correction: 0`. */
+  unbiased?: boolean;
+  keepdim?: boolean;
+}
+
+function correctionOf(options: VarianceOptions, op: string): number {
+  if (options.correction !== undefined && options.unbiased !== undefined) throw new TypeError(`${op}: pass either correction or unbiased, not both`);
+  if (options.unbiased !== undefined) return options.unbiased ? 1 : 0;
+  const c = options.correction ?? 1;
+  if (typeof c !== "number" || !(c >= 0)) throw new RangeError(`${op}: correction must be a non-negative number, got ${c}`);
+  return c;
+}
+
+function moments(x: Tensor, dim: number | number[] | null | undefined, options: VarianceOptions, op: string) {
+  const dims = normaliseDims(dim ?? undefined, x.ndim, op);
+  const keepdim = options.keepdim ?? false;
+  const count = dims === null ? x.numel() : x.ndim === 0 ? 1 : dims.reduce((c, d) => c * x.shape[d], 1);
+  const divisor = Math.max(count - correctionOf(options, op), 0);
+  const xd = x.detach();
+  const centred = dims === null ? xd.sub(mean(xd)) : xd.sub(mean(xd, dims, true));
+  const variance = sum(centred.mul(centred), dims ?? undefined, keepdim).div(divisor).detach();
+  return { dims, keepdim, divisor, centred, variance };
+}
+
+const VAR = defineOp("var");
+/** Variance over all elements or `dim` (with Bessel's correction unless told otherwise); NaN when count ≤ correction, as PyTorch. */
+export function variance(x: Tensor, dim?: number | number[] | null, options: VarianceOptions = {}): Tensor {
+  const { dims, keepdim, divisor, centred, variance: out } = moments(x, dim, options, "var");
+  const inShape = x.shape;
+  return record(out, VAR, [x], [x], (g) => [expandBack(g, inShape, dims, keepdim).mul(centred).mul(2 / divisor)]);
+}
+
+const STD = defineOp("std");
+/** Standard deviation: the square root of `var` with the same options. */
+export function std(x: Tensor, dim?: number | number[] | null, options: VarianceOptions = {}): Tensor {
+  const { dims, keepdim, divisor, centred, variance: v } = moments(x, dim, options, "std");
+  const out = v.sqrt();
+  const inShape = x.shape;
+  // d std = d var / (2 std), and 0 where std is 0 (a constant line), as PyTorch masks it.
+  return record(out, STD, [x], [x, out], (g) => {
+    const scale = g.div(out).detach();
+    for (let i = 0; i < scale.data.length; i++) if (out.data[i] === 0) scale.data[i] = 0;
+    return [expandBack(scale, inShape, dims, keepdim).mul(centred).mul(1 / divisor)];
+  });
+}
+
+const LOGSUMEXP = defineOp("logsumexp");
+/** log Σ exp(x) along `dim`, shifted by the maximum so large values don't overflow. */
+export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): Tensor {
+  if (dim === undefined) throw new TypeError("logsumexp: a dim is required (as in PyTorch)");
+  const dims = normaliseDims(dim, x.ndim, "logsumexp")!;
+  const xd = x.detach();
+  // The shift is the maximum, or 0 where that is infinite (so all −∞ gives −∞, not NaN).
+  let shift = xd;
+  // An empty line has no maximum: shift by 0 (its sum is 0, its log −∞, as PyTorch's).
+  if (x.numel() === 0) shift = empty(reducedKeep(x.shape, dims, true), x.dtype);
+  else for (const d of dims) shift = x.ndim === 0 ? shift : max(shift, d, true);
+  shift = shift.clone();
+  for (let i = 0; i < shift.data.length; i++) if (!Number.isFinite(shift.data[i])) shift.data[i] = 0;
+  const s = sum(xd.sub(shift).exp(), dims, true).log().add(shift);
+  const out = keepdim || x.ndim === 0 ? s.reshape(reducedKeep(x.shape, dims, true)) : s.reshape(reducedKeep(x.shape, dims, false));
+  const inShape = x.shape;
+  return record(out, LOGSUMEXP, [x], [x, out], (g) => [expandBack(g, inShape, dims, keepdim).mul(x.sub(expandBack(out, inShape, dims, keepdim)).exp())]);
+}
+
+function reducedKeep(shape: readonly number[], dims: number[], keepdim: boolean): number[] {
+  if (shape.length === 0) return [];
+  return keepdim ? shape.map((s, i) => (dims.includes(i) ? 1 : s)) : shape.filter((_, i) => !dims.includes(i));
+}
+
+function truthReduce(x: Tensor, dim: number | undefined, keepdim: boolean, op: "any" | "all"): Tensor {
+  const nonZero = x.ne(0).detach();
+  // any: some element is true ⇔ the max of the 0/1 values is 1; all: the min. Empty: any false, all true.
+  let out: Tensor;
+  if (dim === undefined) {
+    const n = nonZero.numel();
+    out = empty([], x.dtype);
+    let v = op === "all" ? 1 : 0;
+    for (let i = 0; i < n; i++) if ((nonZero.data[i] === 1) === (op === "any")) { v = op === "any" ? 1 : 0; break; }
+    out.data[0] = v;
+  } else {
+    const d = wrapDim(dim, x.ndim, op);
+    if (x.ndim === 0) out = nonZero.clone();
+    else if (x.shape[d] === 0) out = empty(reducedShape(x.shape, d, keepdim), x.dtype).add(op === "all" ? 1 : 0).detach();
+    else out = (op === "any" ? max : min)(nonZero, d, keepdim).detach();
+  }
+  out.isMask = true;
+  return out;
+}
+/** Whether any element (along `dim`) is non-zero, as a 0/1 mask. Not differentiable. */
+export function any(x: Tensor, dim?: number, keepdim = false): Tensor { return truthReduce(x, dim, keepdim, "any"); }
+/** Whether every element (along `dim`) is non-zero, as a 0/1 mask. Not differentiable. */
+export function all(x: Tensor, dim?: number, keepdim = false): Tensor { return truthReduce(x, dim, keepdim, "all"); }

@@ -3,7 +3,7 @@
  * The case table is keyed by the engine's own op registry: an op without a case fails the suite.
  */
 import * as assert from "node:assert/strict";
-import { DIFFERENTIABLE_OPS, Tensor, manualSeed, randn, rand, tensor, cat, stack, nn } from "gradlens";
+import { DIFFERENTIABLE_OPS, Tensor, manualSeed, randn, rand, tensor, cat, stack, nn, where, einsum } from "gradlens";
 import { gradcheck, GradcheckOptions } from "../support/gradcheck";
 
 const F = nn.functional;
@@ -58,10 +58,10 @@ const CASES: Record<string, Case[]> = {
   ],
   max: [
     { name: "all", f: (a) => a.max(), inputs: () => [g(3, 4)] },
-    { name: "dim", f: (a) => a.max(1), inputs: () => [g(3, 4)] },
-    { name: "dim keepdim", f: (a) => a.max(0, true), inputs: () => [g(3, 4)] },
+    { name: "dim", f: (a) => a.max(1).values, inputs: () => [g(3, 4)] },
+    { name: "dim keepdim", f: (a) => a.max(0, true)[0], inputs: () => [g(3, 4)] },
   ],
-  min: [{ name: "dim", f: (a) => a.min(-1), inputs: () => [g(2, 5)] }, { name: "all", f: (a) => a.min(), inputs: () => [g(4)] }],
+  min: [{ name: "dim", f: (a) => a.min(-1).values, inputs: () => [g(2, 5)] }, { name: "all", f: (a) => a.min(), inputs: () => [g(4)] }],
   norm: [
     { name: "L2 all", f: (a) => a.norm(), inputs: () => [g(3, 4)] },
     { name: "L2 dim", f: (a) => a.norm(2, 1), inputs: () => [g(3, 4)] },
@@ -128,6 +128,58 @@ const CASES: Record<string, Case[]> = {
   ],
   zero_: [{ name: "non-leaf: its history gets zeros", f: (a) => a.mul(2).zero_().add(a.mul(a)), inputs: () => [g(4)] }],
   fill_: [{ name: "non-leaf: its history gets zeros", f: (a) => a.mul(3).fill_(0.5).mul(a), inputs: () => [g(4)] }],
+  sin: [{ name: "basic", f: (a) => a.sin(), inputs: () => [g(2, 3)] }],
+  cos: [{ name: "basic", f: (a) => a.cos(), inputs: () => [g(2, 3)] }],
+  log1p: [{ name: "basic", f: (a) => a.log1p(), inputs: () => [pos(5)] }],
+  where: [
+    { name: "both sides, broadcast", f: (a, b) => where(a.detach().gt(0), a, b), inputs: () => [awayFromZero(3, 4), g(4)] },
+    { name: "a number on one side", f: (a) => where(a.detach().lt(0), 0, a), inputs: () => [awayFromZero(5)] },
+  ],
+  maskedFill: [
+    { name: "causal mask, broadcast", f: (a) => a.maskedFill(tensor([[0, 1, 1], [0, 0, 1], [0, 0, 0]]), -1e9).softmax(-1), inputs: () => [g(2, 3, 3)] },
+    { name: "a 0-d value tensor gets the filled places' gradient", f: (a, v) => a.maskedFill(tensor([1, 0, 1, 0]), v), inputs: () => [g(4), g()] },
+  ],
+  var: [
+    { name: "all, Bessel", f: (a) => a.var(), inputs: () => [g(3, 4)] },
+    { name: "dims keepdim, population", f: (a) => a.var([0, 2], { correction: 0, keepdim: true }), inputs: () => [g(2, 3, 4)] },
+  ],
+  std: [
+    { name: "dim -1", f: (a) => a.std(-1), inputs: () => [g(3, 5)] },
+    { name: "unbiased false, all", f: (a) => a.std(null, { unbiased: false }), inputs: () => [g(6)] },
+  ],
+  logsumexp: [
+    { name: "dim 1", f: (a) => a.logsumexp(1), inputs: () => [g(3, 4)] },
+    { name: "dims keepdim, large values", f: (a) => a.mul(100).logsumexp([0, 1], true), inputs: () => [g(2, 3)] },
+  ],
+  cumsum: [{ name: "dim 0 and -1", f: (a) => a.cumsum(0).add(a.cumsum(-1)), inputs: () => [g(3, 4)] }],
+  sort: [
+    { name: "ascending, last dim", f: (a) => a.sort().values, inputs: () => [g(3, 5)] },
+    { name: "descending, dim 0", f: (a) => a.sort(0, true)[0], inputs: () => [g(4, 2)] },
+  ],
+  topk: [
+    { name: "largest 2", f: (a) => a.topk(2).values, inputs: () => [g(3, 5)] },
+    { name: "smallest along dim 0", f: (a) => a.topk(1, 0, false)[0], inputs: () => [g(4, 3)] },
+  ],
+  flip: [{ name: "two dims", f: (a) => a.flip(0, -1).mul(tensor([1, 2, 3], { dtype: "float64" })), inputs: () => [g(2, 3)] }],
+  roll: [
+    { name: "one dim, negative shift", f: (a) => a.roll(-1, 1).mul(tensor([1, 2, 3], { dtype: "float64" })), inputs: () => [g(2, 3)] },
+    { name: "flattened", f: (a) => a.roll(4).mul(tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64" })), inputs: () => [g(2, 3)] },
+  ],
+  repeat: [{ name: "with a new leading dim", f: (a, w) => a.repeat(2, 1, 3).mul(w), inputs: () => [g(2, 3), c(2, 2, 9)] }],
+  tril: [{ name: "batched, diagonal -1", f: (a) => a.tril(-1), inputs: () => [g(2, 3, 4)] }],
+  triu: [{ name: "diagonal 1", f: (a) => a.triu(1), inputs: () => [g(4, 3)] }],
+  chunks: [
+    { name: "chunk into 3 (sizes 2, 2, 1)", f: (a) => { const [p, q, r] = a.chunk(3, 1); return cat([p.mul(2), q.mul(3), r], 1).sum(0); }, inputs: () => [g(2, 5)] },
+    { name: "split by sizes", f: (a) => { const [p, q] = a.split([1, 3]); return p.sum().add(q.pow(2).sum()); }, inputs: () => [g(4, 2)] },
+  ],
+  products: [
+    { name: "bmm", f: (a, b) => a.bmm(b), inputs: () => [g(2, 3, 4), g(2, 4, 5)] },
+    { name: "outer", f: (a, b) => a.outer(b), inputs: () => [g(3), g(4)] },
+    { name: "einsum attention scores bhqd,bhkd->bhqk", f: (a, b) => einsum("bhqd,bhkd->bhqk", a, b), inputs: () => [g(2, 2, 3, 4), g(2, 2, 5, 4)] },
+    { name: "einsum ij,jk (implicit output)", f: (a, b) => einsum("ij,jk", a, b), inputs: () => [g(3, 4), g(4, 2)] },
+    { name: "einsum with a summed own letter bij,jk->bk", f: (a, b) => einsum("bij,jk->bk", a, b), inputs: () => [g(2, 3, 4), g(4, 2)] },
+    { name: "einsum one operand ijk->kj", f: (a) => einsum("ijk->kj", a), inputs: () => [g(2, 3, 4)] },
+  ],
 };
 
 const LOSSES: Case[] = [

@@ -93,7 +93,62 @@ OPS = {
     "softplus": (1, lambda a, k: torch.nn.functional.softplus(a)),
     "nllLoss": (1, lambda a, k: torch.nn.functional.nll_loss(a.log_softmax(1), torch.tensor(k["targets"], dtype=torch.int64))),
     "bceSigmoid": (1, lambda a, k: torch.nn.functional.binary_cross_entropy(a.sigmoid(), torch.tensor(k["target"], dtype=torch.float64).reshape(a.shape))),
+    "sin": (1, lambda a, k: a.sin()),
+    "cos": (1, lambda a, k: a.cos()),
+    "log1p": (1, lambda a, k: a.log1p()),
+    "ne": (2, lambda a, b, k: a.ne(b).to(torch.float64)),
+    "where": (2, lambda a, b, k: torch.where(a.detach() > k["s"], a, b)),
+    "maskedFill": (1, lambda a, k: a.masked_fill(a.detach() < k["s"], k["value"])),
+    "var": (1, lambda a, k: torch.var(a, None, correction=k["correction"]) if k.get("dim") is None else torch.var(a, k["dim"], correction=k["correction"], keepdim=k["keepdim"])),
+    "std": (1, lambda a, k: _std(a, k)),
+    "logsumexp": (1, lambda a, k: a.logsumexp(k["dim"], keepdim=k["keepdim"])),
+    "cumsum": (1, lambda a, k: a.cumsum(k["dim"])),
+    "any": (1, lambda a, k: (a.any() if k.get("dim") is None else a.any(k["dim"], keepdim=k["keepdim"])).to(torch.float64)),
+    "all": (1, lambda a, k: (a.all() if k.get("dim") is None else a.all(k["dim"], keepdim=k["keepdim"])).to(torch.float64)),
+    "maxIndices": (1, lambda a, k: a.max(k["dim"], keepdim=k["keepdim"]).indices.to(torch.float64)),
+    "minIndices": (1, lambda a, k: a.min(k["dim"], keepdim=k["keepdim"]).indices.to(torch.float64)),
+    "sort": (1, lambda a, k: a.sort(k["dim"], descending=k["descending"]).values),
+    "sortIndices": (1, lambda a, k: torch.sort(a, dim=k["dim"], descending=k["descending"], stable=True).indices.to(torch.float64)),
+    "topk": (1, lambda a, k: a.topk(k["k"], k["dim"], largest=k["largest"]).values),
+    "chunk": (1, lambda a, k: a.chunk(k["chunks"], k["dim"])[k["piece"]]),
+    "split": (1, lambda a, k: a.split(k["sizes"], k["dim"])[k["piece"]]),
+    "repeat": (1, lambda a, k: a.repeat(k["repeats"])),
+    "flip": (1, lambda a, k: a.flip(k["dims"])),
+    "roll": (1, lambda a, k: a.roll(k["shifts"]) if k.get("dims") is None else a.roll(k["shifts"], k["dims"])),
+    "tril": (1, lambda a, k: a.tril(k["diagonal"])),
+    "triu": (1, lambda a, k: a.triu(k["diagonal"])),
+    "outer": (2, lambda a, b, k: torch.outer(a.reshape(-1), b.reshape(-1))),
+    "bmm": (2, lambda a, b, k: torch.bmm(a, b)),
+    "einsum": (2, lambda a, b, k: torch.einsum(k["equation"], a, b)),
+    "bmmSelf": (1, lambda a, k: torch.bmm(a.reshape(k["shape"]), a.reshape(k["shape"]).transpose(1, 2))),
+    "einsum1": (1, lambda a, k: torch.einsum(k["equation"], a)),
 }
+
+
+def _std(a, k):
+    if k.get("dim") is None:
+        return a.std(unbiased=k["correction"] == 1)
+    return torch.std(a, k["dim"], correction=k["correction"], keepdim=k["keepdim"])
+
+
+LETTERS = "abcdefghij"
+
+
+def einsum_equation(r, a, b):
+    """An equation fitting shapes a and b (b may share a's letters where sizes agree), output a random subset."""
+    la = list(LETTERS[:len(a)])
+    lb, fresh = [], len(a)
+    for size in (b or []):
+        shared = [l for l, s in zip(la, a) if s == size and l not in lb]
+        if shared and r.random() < 0.6:
+            lb.append(r.choice(shared))
+        else:
+            lb.append(LETTERS[fresh])
+            fresh += 1
+    letters = sorted(set(la + lb))
+    out = [l for l in letters if r.random() < 0.6]
+    r.shuffle(out)
+    return la, lb, out
 
 
 def _hooked(a):
@@ -154,6 +209,15 @@ def make_step(r, shapes):
         j = r.randrange(len(shapes))
         if name == "cat":
             k["dim"] = dim()
+        if name == "where":
+            k["s"] = r.choice([0.0, 0.5])
+        if name == "bmm":
+            fits = [w for w, s2 in enumerate(shapes) if len(s2) == 3 and rank == 3 and s2[0] == a[0] and s2[1] == a[2]]
+            if fits and r.random() < 0.8:
+                j = r.choice(fits)
+        if name == "einsum":
+            la, lb, out = einsum_equation(r, a, shapes[j])
+            k["equation"] = "".join(la) + "," + "".join(lb) + "->" + "".join(out)
         if name == "mseLoss":
             # A target of the input's shape (broadcasting warns on both sides; not what losses are for).
             same = [w for w, s in enumerate(shapes) if s == a]
@@ -250,8 +314,75 @@ def make_step(r, shapes):
         for s2 in a:
             n *= s2
         k["target"] = [round(r.random(), 3) for _ in range(n)]
-    if arity == 2 and name == "cat":
+    elif name in ("sin", "cos", "log1p"):
         pass
+    elif name == "maskedFill":
+        k["s"] = r.choice([0.0, 1.0, -0.5])
+        k["value"] = r.choice([0.0, -1e9, 2.5])
+    elif name in ("var", "std", "logsumexp", "any", "all", "maxIndices", "minIndices"):
+        if name in ("logsumexp", "maxIndices", "minIndices") or r.random() < 0.6:
+            k["dim"] = dim()
+            k["keepdim"] = r.random() < 0.4
+        if name in ("var", "std"):
+            k["correction"] = r.choice([0, 1, 1])
+            # torch 1.13's var backward is wrong when count <= correction (inf for a 0-d input, an
+            # error for a full reduction of one element); PyTorch 2 gives NaN, as the engine does.
+            count = 1
+            for d2, s2 in enumerate(a):
+                if k.get("dim") is None or d2 == k["dim"] % max(rank, 1):
+                    count *= s2
+            if count <= k["correction"]:
+                k["correction"] = 0
+            if count == 0:  # and its backward over an empty reduction raises; PyTorch 2's doesn't
+                return {"op": "sum", "args": [i], "kw": {}}
+    elif name == "cumsum":
+        k["dim"] = dim()
+    elif name in ("sort", "sortIndices"):
+        k["dim"] = dim()
+        k["descending"] = r.random() < 0.5
+    elif name == "topk":
+        k["dim"] = dim()
+        size = a[k["dim"]] if rank > 0 else 1
+        k["k"] = r.randint(0, size) if r.random() < 0.9 else size + 1
+        k["largest"] = r.random() < 0.6
+    elif name in ("chunk", "split"):
+        k["dim"] = dim()
+        size = a[k["dim"]] if rank > 0 else 0
+        if name == "chunk":
+            k["chunks"] = r.randint(1, 4)
+            pieces = min(k["chunks"], max(size, 1))
+        else:
+            if r.random() < 0.5:
+                k["sizes"] = r.randint(1, 3)
+                pieces = max(-(-size // k["sizes"]), 1)
+            else:
+                cut = sorted(r.randint(0, size) for _ in range(r.randint(0, 2)))
+                k["sizes"] = [hi - lo for lo, hi in zip([0] + cut, cut + [size])]
+                pieces = len(k["sizes"])
+        k["piece"] = r.randrange(pieces)
+    elif name == "repeat":
+        k["repeats"] = [r.choice([1, 2, 3]) for _ in range(rank + r.choice([0, 0, 1]))] or [2]
+    elif name == "flip":
+        dims = list(range(rank))
+        r.shuffle(dims)
+        k["dims"] = [d - rank if r.random() < 0.3 else d for d in dims[:r.randint(0, rank)]]
+    elif name == "roll":
+        if rank > 0 and r.random() < 0.7:
+            dims = list(range(rank))
+            r.shuffle(dims)
+            k["dims"] = dims[:r.randint(1, rank)]
+            k["shifts"] = [r.randint(-4, 4) for _ in k["dims"]]
+        else:
+            k["shifts"] = r.randint(-5, 5)
+    elif name in ("tril", "triu"):
+        k["diagonal"] = r.randint(-2, 2)
+    elif name == "bmmSelf":
+        k["shape"] = ([1, 1, 1] + list(a))[-3:] if rank <= 3 else list(a)
+    elif name == "einsum1":
+        la = list(LETTERS[:rank])
+        out = [l for l in la if r.random() < 0.6]
+        r.shuffle(out)
+        k["equation"] = "".join(la) + "->" + "".join(out)
     return {"op": name, "args": [i], "kw": k}
 
 

@@ -2,7 +2,7 @@
  * Replays the random programs recorded with PyTorch (test/fuzz/generate.py) through the engine
  * and reports every disagreement: a value or gradient that differs, an error on one side only.
  */
-import { cat, nn, tensor, Tensor, zeros } from "gradlens";
+import { cat, einsum, nn, tensor, Tensor, where, zeros } from "gradlens";
 
 export interface Spec { shape: number[]; values: (number | string)[]; rg: boolean }
 export interface Step { op: string; args: number[]; kw: Record<string, unknown> }
@@ -49,8 +49,8 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
   logSoftmax: ([a], k) => a.logSoftmax(k.dim),
   sum: ([a], k) => (k.dim === undefined ? a.sum() : a.sum(k.dim, k.keepdim)),
   mean: ([a], k) => (k.dim === undefined ? a.mean() : a.mean(k.dim, k.keepdim)),
-  max: ([a], k) => (k.dim === undefined ? a.max() : a.max(k.dim, k.keepdim)),
-  min: ([a], k) => (k.dim === undefined ? a.min() : a.min(k.dim, k.keepdim)),
+  max: ([a], k) => (k.dim === undefined ? a.max() : a.max(k.dim, k.keepdim).values),
+  min: ([a], k) => (k.dim === undefined ? a.min() : a.min(k.dim, k.keepdim).values),
   norm: ([a], k) => (k.dim === undefined ? a.norm(decode(k.p)) : a.norm(decode(k.p), k.dim, k.keepdim)),
   reshape: ([a], k) => a.reshape(k.shape),
   transpose: ([a], k) => a.transpose(k.d0, k.d1),
@@ -86,7 +86,42 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
   softplus: ([a]) => nn.functional.softplus(a),
   nllLoss: ([a], k) => nn.functional.nllLoss(a.logSoftmax(1), tensor(k.targets)),
   bceSigmoid: ([a], k) => nn.functional.binaryCrossEntropy(a.sigmoid(), tensor(k.target, { dtype: "float64" }).reshape(a.shape)),
+  sin: ([a]) => a.sin(),
+  cos: ([a]) => a.cos(),
+  log1p: ([a]) => a.log1p(),
+  ne: ([a, b]) => a.ne(b),
+  where: ([a, b], k) => where(a.detach().gt(k.s), a, b),
+  maskedFill: ([a], k) => a.maskedFill(a.detach().lt(k.s), k.value),
+  var: ([a], k) => a.var(k.dim ?? null, { correction: k.correction, keepdim: k.keepdim }),
+  std: ([a], k) => a.std(k.dim ?? null, { correction: k.correction, keepdim: k.keepdim }),
+  logsumexp: ([a], k) => a.logsumexp(k.dim, k.keepdim),
+  cumsum: ([a], k) => a.cumsum(k.dim),
+  any: ([a], k) => (k.dim === undefined ? a.any() : a.any(k.dim, k.keepdim)),
+  all: ([a], k) => (k.dim === undefined ? a.all() : a.all(k.dim, k.keepdim)),
+  maxIndices: ([a], k) => a.max(k.dim, k.keepdim).indices,
+  minIndices: ([a], k) => a.min(k.dim, k.keepdim).indices,
+  sort: ([a], k) => a.sort(k.dim, k.descending).values,
+  sortIndices: ([a], k) => a.sort(k.dim, k.descending).indices,
+  topk: ([a], k) => a.topk(k.k, k.dim, k.largest).values,
+  chunk: ([a], k) => piece(a.chunk(k.chunks, k.dim), k.piece),
+  split: ([a], k) => piece(a.split(k.sizes, k.dim), k.piece),
+  repeat: ([a], k) => a.repeat(k.repeats),
+  flip: ([a], k) => a.flip(k.dims),
+  roll: ([a], k) => a.roll(k.shifts, k.dims),
+  tril: ([a], k) => a.tril(k.diagonal),
+  triu: ([a], k) => a.triu(k.diagonal),
+  outer: ([a, b]) => a.reshape(-1).outer(b.reshape(-1)),
+  bmm: ([a, b]) => a.bmm(b),
+  bmmSelf: ([a], k) => a.reshape(k.shape).bmm(a.reshape(k.shape).transpose(1, 2)),
+  einsum: ([a, b], k) => einsum(k.equation, a, b),
+  einsum1: ([a], k) => einsum(k.equation, a),
 };
+
+/** Python's `pieces[i]`: an IndexError past the end. */
+function piece(pieces: Tensor[], i: number): Tensor {
+  if (i >= pieces.length) throw new RangeError(`piece ${i} of ${pieces.length}`);
+  return pieces[i];
+}
 
 /** Which of the engine's registered differentiable ops each replayed op exercises. */
 export const OPS_EXERCISED: Record<string, string[]> = {
@@ -94,6 +129,7 @@ export const OPS_EXERCISED: Record<string, string[]> = {
   divInplace: ["mul", "div_"], hookDouble: ["mul"], retainGrad: ["mul"], zeroInplace: ["mul", "zero_"], fillInplace: ["mul", "fill_"], clampInplace: ["mul", "clamp_"], copyInplace: ["copy_"], toFloat32: ["to"],
   transpose: ["permute"], t: ["permute"], unsqueeze: ["reshape"], squeeze: ["reshape"], select: ["slice", "reshape"],
   indexRows: ["index"], nllLoss: ["logSoftmax", "nllLoss"], bceSigmoid: ["sigmoid", "binaryCrossEntropy"],
+  chunk: ["slice"], split: ["slice"], outer: ["reshape", "mul"], bmm: ["matmul"], bmmSelf: ["reshape", "permute", "matmul"], einsum: ["permute", "reshape", "matmul", "sum"], einsum1: ["permute", "sum"],
 };
 export const REPLAYED_OPS = Object.keys(OPS);
 
@@ -126,6 +162,7 @@ export function replay(rec: Recorded, index: number): Disagreement | null {
       if ("error" in want) return null;
       return fail("engine throws", String((e as Error).message).slice(0, 160));
     }
+    if (!(y instanceof Tensor)) return fail("engine result", `not a tensor: ${String(y)}`);
     if ("error" in want) return fail("PyTorch throws", `${want.error}; engine gave shape [${y.shape}]`);
     if (y.shape.length !== want.shape.length || y.shape.some((s, j) => s !== want.shape[j])) return fail("shape", `[${y.shape}] vs PyTorch [${want.shape}]`);
     if (!sameList(y.data, want.values)) return fail("value", `${JSON.stringify(Array.from(y.data).slice(0, 6))} vs PyTorch ${JSON.stringify(want.values.slice(0, 6))}`);

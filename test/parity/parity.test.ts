@@ -39,7 +39,7 @@ const OPS: Record<string, (...xs: Tensor[]) => Tensor> = {
   matmul_batched_broadcast: (a, b) => a.matmul(b),
   matmul_vec: (a, b) => a.matmul(b),
   sum_mean_dims: (a) => a.sum(1).mul(2).add(a.mean(0, true).sum()),
-  max_min_dim: (a) => a.max(1).add(a.min(0).sum()),
+  max_min_dim: (a) => a.max(1).values.add(a.min(0).values.sum()),
   norm: (a) => a.norm().add(a.norm(2, 1).sum()),
   shape_ops: (a) => a.reshape(4, 3).t().permute(1, 0).unsqueeze(0).expand(2, 4, 3).transpose(1, 2).squeeze(),
   cat_stack: (a, b) => cat([stack([a, b], 1), a.unsqueeze(1)], 1),
