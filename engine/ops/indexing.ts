@@ -87,6 +87,8 @@ const GATHER = defineOp("gather");
 export function gather(x: Tensor, dim: number, indices: Tensor): Tensor {
   checkTensor(indices, "gather", "indices");
   const d = wrapDim(dim, x.ndim, "gather");
+  // An empty index gathers nothing, whatever its rank (as PyTorch): zeros flow back.
+  if (indices.numel() === 0) return record(empty(indices.shape, x.dtype), GATHER, [x], [], () => [x.zerosLike()]);
   if (indices.ndim !== x.ndim) throw new RangeError(`gather: indices must have the same rank as the input (${fmt(indices.shape)} vs ${fmt(x.shape)})`);
   for (let k = 0; k < x.ndim; k++) {
     if (k !== d && indices.shape[k] > x.shape[k]) {

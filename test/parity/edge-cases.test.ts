@@ -39,6 +39,19 @@ const PROGRAMS: Record<string, () => Record<string, unknown>> = {
       ],
     };
   },
+  gather_empty_index: () => {
+    const x = t([[1, 2, 3], [4, 5, 6]], true);
+    const a = x.gather(1, zeros(0));
+    const b = x.gather(0, zeros(2, 0, 5));
+    a.sum().add(b.sum()).backward();
+    return { shapes: [[...a.shape, -1, ...b.shape]], gx: val(x.grad) };
+  },
+  sort_nan_and_ties: () => {
+    const x = t([2, NaN, -1, 2, 0], true);
+    const asc = x.sort(), desc = x.sort(0, true), top = x.topk(3);
+    asc.values.slice(0, 0, 2).sum().add(top.values.slice(0, 1).sum().mul(2)).backward();
+    return { asc: val(asc.values), asc_i: val(asc.indices), desc: val(desc.values), desc_i: val(desc.indices), gx: val(x.grad) };
+  },
   pow_zero_base: () => {
     const a = t([0, 0, 2], true), b = t([0, -1, 0], true);
     const y = a.pow(b);

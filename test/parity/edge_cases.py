@@ -262,7 +262,26 @@ def promotion_with_0d():
     return out(is64=t([1.0 if r.dtype == torch.float64 else 0.0 for r in (r1, r2, r3)]))
 
 
-CASES = [second_backward_without_retain, pow_zero_base, promotion_with_0d, schedulers_chain_and_follow_the_user, saves_only_what_gradients_need, zero_fill_copy_keep_history, fill_after_saved_output_raises, relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
+def gather_empty_index():
+    # An empty index of any rank gathers nothing (no rank check), and back-propagates zeros.
+    x = t([[1, 2, 3], [4, 5, 6]], True)
+    a = x.gather(1, torch.zeros(0, dtype=torch.int64))
+    b = x.gather(0, torch.zeros(2, 0, 5, dtype=torch.int64))
+    (a.sum() + b.sum()).backward()
+    return out(shapes=t([list(a.shape) + [-1] + list(b.shape)]), gx=x.grad)
+
+
+def sort_nan_and_ties():
+    x = t([2, nan, -1, 2, 0], True)
+    asc = torch.sort(x, stable=True)
+    desc = torch.sort(x, descending=True, stable=True)
+    # (which of two tied values topk lists first is unspecified in PyTorch: its indices aren't compared)
+    top = x.topk(3)
+    (asc.values[:2].sum() + top.values[1:].sum() * 2).backward()
+    return out(asc=asc.values, asc_i=asc.indices.double(), desc=desc.values, desc_i=desc.indices.double(), gx=x.grad)
+
+
+CASES = [gather_empty_index, sort_nan_and_ties, second_backward_without_retain, pow_zero_base, promotion_with_0d, schedulers_chain_and_follow_the_user, saves_only_what_gradients_need, zero_fill_copy_keep_history, fill_after_saved_output_raises, relu_nan, relu_times_inf, maximum_nan_ties, minimum_nan_ties, maximum_times_inf, clamp_inverted,
          clamp_times_inf, matmul_inf, bce_logits_zero, bce_saturated, gather_strides, norm_inf_ties,
          norm_p_at_zero, t_1d_hook, expand_same_shape_hook, backward_gradient_is_copied]
 
