@@ -6,7 +6,6 @@ import { fmt } from "../shape";
 import { Module, Parameter } from "./module";
 import * as F from "./functional";
 import * as init from "./init";
-import { stack } from "../ops/shape";
 
 export class Linear extends Module {
   weight: Tensor;
@@ -75,6 +74,88 @@ export class Sigmoid extends Module {
 export class GELU extends Module {
   override forward(x: Tensor): Tensor { return x.gelu(); }
 }
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) { super(); }
+  override forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
+  protected override extraRepr(): string { return `negativeSlope=${this.negativeSlope}`; }
+}
+/** x·σ(x), also called swish. */
+export class SiLU extends Module {
+  override forward(x: Tensor): Tensor { return F.silu(x); }
+}
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) { super(); }
+  override forward(x: Tensor): Tensor { return x.logSoftmax(this.dim); }
+}
+/** Returns its input (a placeholder, as PyTorch's nn.Identity). */
+export class Identity extends Module {
+  override forward(x: Tensor): Tensor { return x; }
+}
+
+/** Flattens dimensions startDim…endDim into one (by default all but the batch dimension). */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
+  override forward(x: Tensor): Tensor { return F.flatten(x, this.startDim, this.endDim); }
+  protected override extraRepr(): string { return `startDim=${this.startDim}, endDim=${this.endDim}`; }
+}
+
+/** Holds modules in a list; they are registered (parameters, train/eval, stateDict) as "0", "1", … */
+export class ModuleList extends Module {
+  private readonly _items: Module[] = [];
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+  get length(): number { return this._items.length; }
+  append(module: Module): this {
+    if (!(module instanceof Module)) throw new TypeError(`ModuleList.append: expected a Module, got ${typeof module}`);
+    this._items.push(module);
+    return this;
+  }
+  extend(modules: Iterable<Module>): this {
+    for (const m of modules) this.append(m);
+    return this;
+  }
+  /** The module at `index` (negative counts from the end). */
+  get(index: number): Module {
+    const i = index < 0 ? index + this._items.length : index;
+    if (!Number.isInteger(i) || i < 0 || i >= this._items.length) throw new RangeError(`ModuleList: index ${index} is out of range for a list of ${this._items.length}`);
+    return this._items[i];
+  }
+  [Symbol.iterator](): Iterator<Module> { return this._items[Symbol.iterator](); }
+  override namedChildren(): [string, Module][] { return this._items.map((m, i) => [String(i), m]); }
+  override forward(): never { throw new Error("ModuleList has no forward(): iterate over it and call each module"); }
+}
+
+/** Holds modules by name; registered under their keys (parameters, train/eval, stateDict). */
+export class ModuleDict extends Module {
+  private readonly _items = new Map<string, Module>();
+  constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
+    super();
+    const entries = Symbol.iterator in Object(modules) ? (modules as Iterable<[string, Module]>) : Object.entries(modules);
+    for (const [k, m] of entries) this.set(k, m);
+  }
+  get size(): number { return this._items.size; }
+  set(key: string, module: Module): this {
+    if (typeof key !== "string" || key === "" || key.includes(".")) throw new TypeError(`ModuleDict: keys must be non-empty strings without ".", got ${JSON.stringify(key)}`);
+    if (!(module instanceof Module)) throw new TypeError(`ModuleDict: "${key}" must be a Module`);
+    this._items.set(key, module);
+    return this;
+  }
+  get(key: string): Module {
+    const m = this._items.get(key);
+    if (m === undefined) throw new RangeError(`ModuleDict: no module named "${key}" (has: ${[...this._items.keys()].join(", ") || "none"})`);
+    return m;
+  }
+  has(key: string): boolean { return this._items.has(key); }
+  keys(): IterableIterator<string> { return this._items.keys(); }
+  values(): IterableIterator<Module> { return this._items.values(); }
+  entries(): IterableIterator<[string, Module]> { return this._items.entries(); }
+  [Symbol.iterator](): Iterator<[string, Module]> { return this._items.entries(); }
+  override namedChildren(): [string, Module][] { return [...this._items]; }
+  override forward(): never { throw new Error("ModuleDict has no forward(): call the modules it holds"); }
+}
+
 export class Softmax extends Module {
   constructor(readonly dim: number) { super(); }
   override forward(x: Tensor): Tensor { return x.softmax(this.dim); }
@@ -88,89 +169,32 @@ export class Dropout extends Module {
   override forward(x: Tensor): Tensor { return F.dropout(x, this.p, this.training); }
 }
 
+export interface EmbeddingOptions {
+  /** This row starts as zeros and never receives a gradient (so it stays as it is). */
+  paddingIdx?: number;
+  dtype?: "float32" | "float64";
+}
+
 export class Embedding extends Module {
   weight: Tensor;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
+  readonly paddingIdx: number | null;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
-    this.weight = Parameter(zeros([numEmbeddings, embeddingDim]));
+    checkOptions("nn.Embedding", options, ["paddingIdx", "dtype"], "{ paddingIdx: 0 }", ["maxNorm", "normType", "scaleGradByFreq", "sparse"]);
+    for (const [name, v] of [["numEmbeddings", numEmbeddings], ["embeddingDim", embeddingDim]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new RangeError(`nn.Embedding: ${name} must be a positive integer, got ${v}`);
+    }
+    const p = options.paddingIdx;
+    if (p !== undefined && (!Number.isInteger(p) || p < -numEmbeddings || p >= numEmbeddings)) throw new RangeError(`nn.Embedding: paddingIdx must be within numEmbeddings (${numEmbeddings}), got ${p}`);
+    this.paddingIdx = p === undefined ? null : p < 0 ? p + numEmbeddings : p;
+    this.weight = Parameter(zeros([numEmbeddings, embeddingDim], { dtype: options.dtype }));
     init.normal_(this.weight);
+    if (this.paddingIdx !== null) this.weight.data.fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
   }
   override forward(indices: Tensor | number[]): Tensor {
-    const idx = Array.isArray(indices) ? tensor(indices) : indices;
-    // Like PyTorch's embedding: indices are 0 … numEmbeddings − 1 (no negative ones).
-    for (const v of idx.data) {
-      if (!Number.isInteger(v)) throw new TypeError(`Embedding: indices must be integers, got ${v}`);
-      if (v < 0 || v >= this.numEmbeddings) throw new RangeError(`Embedding: index ${v} is out of range for ${this.numEmbeddings} embeddings (valid: 0 to ${this.numEmbeddings - 1})`);
-    }
-    return this.weight.index(idx);
+    return F.embedding(Array.isArray(indices) ? tensor(indices) : indices, this.weight, this.paddingIdx);
   }
-}
-
-export interface RNNOptions {
-  numLayers?: number;
-  bias?: boolean;
-  batchFirst?: boolean;
-}
-
-/** Elman RNN with tanh: h_t = tanh(x_t·W_ihᵀ + b_ih + h_{t-1}·W_hhᵀ + b_hh). */
-export class RNN extends Module {
-  readonly numLayers: number;
-  readonly batchFirst: boolean;
-  constructor(readonly inputSize: number, readonly hiddenSize: number, options: RNNOptions = {}) {
-    super();
-    this.numLayers = options.numLayers ?? 1;
-    this.batchFirst = options.batchFirst ?? false;
-    const bound = 1 / Math.sqrt(hiddenSize);
-    const self = this as unknown as Record<string, Tensor>;
-    for (let l = 0; l < this.numLayers; l++) {
-      const inSize = l === 0 ? inputSize : hiddenSize;
-      self[`weight_ih_l${l}`] = init.uniform_(Parameter(zeros([hiddenSize, inSize])), -bound, bound);
-      self[`weight_hh_l${l}`] = init.uniform_(Parameter(zeros([hiddenSize, hiddenSize])), -bound, bound);
-      if (options.bias !== false) {
-        self[`bias_ih_l${l}`] = init.uniform_(Parameter(zeros([hiddenSize])), -bound, bound);
-        self[`bias_hh_l${l}`] = init.uniform_(Parameter(zeros([hiddenSize])), -bound, bound);
-      }
-    }
-  }
-
-  /** A zero initial hidden state of shape [numLayers, batch, hidden] (or [numLayers, hidden]). */
-  initHidden(batchSize?: number): Tensor {
-    return batchSize === undefined ? zeros([this.numLayers, this.hiddenSize]) : zeros([this.numLayers, batchSize, this.hiddenSize]);
-  }
-
-  /** input [seq, batch, in] (or [batch, seq, in] with batchFirst, or unbatched [seq, in]) → [output, hN]. */
-  override forward(input: Tensor, h0?: Tensor): [Tensor, Tensor] {
-    const batched = input.ndim === 3;
-    if (input.ndim !== 2 && input.ndim !== 3) throw new RangeError(`RNN: expected input of rank 2 or 3, got shape ${fmt(input.shape)}`);
-    let x = batched ? (this.batchFirst ? input.transpose(0, 1) : input) : input.unsqueeze(1);
-    const batch = x.shape[1];
-    if (x.shape[2] !== this.inputSize) throw new RangeError(`RNN: input has ${x.shape[2]} features, expected inputSize ${this.inputSize}`);
-    const h = h0 === undefined ? this.initHidden(batch) : batched ? h0 : h0.unsqueeze(1);
-    if (h.shape[0] !== this.numLayers || h.shape[1] !== batch || h.shape[2] !== this.hiddenSize) {
-      throw new RangeError(`RNN: expected hidden state of shape [${this.numLayers}, ${batch}, ${this.hiddenSize}], got ${fmt(h0!.shape)}`);
-    }
-    const self = this as unknown as Record<string, Tensor | undefined>;
-    const finals: Tensor[] = [];
-    for (let l = 0; l < this.numLayers; l++) {
-      const wih = self[`weight_ih_l${l}`]!, whh = self[`weight_hh_l${l}`]!;
-      const bih = self[`bias_ih_l${l}`], bhh = self[`bias_hh_l${l}`];
-      let ht = h.select(0, l);
-      const outs: Tensor[] = [];
-      for (let t = 0; t < x.shape[0]; t++) {
-        ht = F.linear(x.select(0, t), wih, bih).add(F.linear(ht, whh, bhh)).tanh();
-        outs.push(ht);
-      }
-      finals.push(ht);
-      x = stack(outs, 0);
-    }
-    let output = batched && this.batchFirst ? x.transpose(0, 1) : x;
-    let hN = stack(finals, 0);
-    if (!batched) {
-      output = output.squeeze(1);
-      hN = hN.squeeze(1);
-    }
-    return [output, hN];
-  }
+  protected override extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, paddingIdx=${this.paddingIdx}` : ""}`; }
 }
 
 /** A loss module's options, as PyTorch's keyword arguments: `new nn.MSELoss({ reduction: "sum" })`. */
@@ -200,12 +224,28 @@ export class L1Loss extends Loss {
   override forward(input: Tensor, target: Tensor): Tensor { return F.l1Loss(input, target, { reduction: this.reduction }); }
 }
 export class CrossEntropyLoss extends Loss {
-  constructor(options?: LossOptions) { super(options, ["reduction"], ["weight", "ignoreIndex", "labelSmoothing"]); }
-  override forward(logits: Tensor, target: Tensor): Tensor { return F.crossEntropy(logits, target, { reduction: this.reduction }); }
+  readonly weight: Tensor | null;
+  readonly ignoreIndex: number;
+  readonly labelSmoothing: number;
+  constructor(options?: F.CrossEntropyOptions) {
+    super(options, ["reduction", "weight", "ignoreIndex", "labelSmoothing"]);
+    this.weight = options?.weight ?? null;
+    this.ignoreIndex = options?.ignoreIndex ?? -100;
+    this.labelSmoothing = options?.labelSmoothing ?? 0;
+  }
+  override forward(logits: Tensor, target: Tensor): Tensor {
+    return F.crossEntropy(logits, target, { reduction: this.reduction, weight: this.weight, ignoreIndex: this.ignoreIndex, labelSmoothing: this.labelSmoothing });
+  }
 }
 export class NLLLoss extends Loss {
-  constructor(options?: LossOptions) { super(options, ["reduction"], ["weight", "ignoreIndex"]); }
-  override forward(logProbs: Tensor, target: Tensor): Tensor { return F.nllLoss(logProbs, target, { reduction: this.reduction }); }
+  readonly weight: Tensor | null;
+  readonly ignoreIndex: number;
+  constructor(options?: F.ClassLossOptions) {
+    super(options, ["reduction", "weight", "ignoreIndex"]);
+    this.weight = options?.weight ?? null;
+    this.ignoreIndex = options?.ignoreIndex ?? -100;
+  }
+  override forward(logProbs: Tensor, target: Tensor): Tensor { return F.nllLoss(logProbs, target, { reduction: this.reduction, weight: this.weight, ignoreIndex: this.ignoreIndex }); }
 }
 export class BCELoss extends Loss {
   constructor(options?: LossOptions) { super(options, ["reduction"], ["weight"]); }

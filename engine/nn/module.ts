@@ -26,6 +26,9 @@ export interface ZeroGradOptions {
 export class Module {
   training = true;
   private readonly _forwardHooks: ForwardHook[] = [];
+  /** Buffers (state that isn't trained, such as BatchNorm's running statistics), by their PyTorch names. */
+  private readonly _buffers = new Map<string, Tensor | null>();
+  private readonly _nonPersistent = new Set<string>();
 
   constructor() {
     // Wrap the subclass's forward so that calling `module.forward(x)` runs forward hooks,
@@ -75,6 +78,37 @@ export class Module {
       if (!key.startsWith("_") && value instanceof Tensor && value.isParameter) out.push([key, value]);
     }
     return out;
+  }
+
+  /**
+   * Registers a buffer: state saved in `stateDict()` (unless `persistent` is false) but not trained,
+   * under `name` as PyTorch names it (e.g. "running_mean").
+   */
+  registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
+    if (typeof name !== "string" || name === "" || name.includes(".")) throw new TypeError(`registerBuffer: buffer name must be a non-empty string without ".", got ${JSON.stringify(name)}`);
+    if (tensor !== null && !(tensor instanceof Tensor)) throw new TypeError(`registerBuffer: buffer "${name}" must be a Tensor or null`);
+    this._buffers.set(name, tensor);
+    if (persistent) this._nonPersistent.delete(name);
+    else this._nonPersistent.add(name);
+  }
+
+  /** A registered buffer, or undefined. */
+  getBuffer(name: string): Tensor | null | undefined {
+    return this._buffers.get(name);
+  }
+
+  /** Every buffer with its dotted name (children's included when `recurse`). */
+  namedBuffers(prefix = "", recurse = true): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const mods = recurse ? this.namedModules(prefix) : [[prefix, this] as [string, Module]];
+    for (const [modName, mod] of mods) {
+      for (const [name, b] of mod._buffers) if (b !== null) out.push([modName ? `${modName}.${name}` : name, b]);
+    }
+    return out;
+  }
+
+  buffers(recurse = true): Tensor[] {
+    return this.namedBuffers("", recurse).map(([, b]) => b);
   }
 
   namedModules(prefix = ""): [string, Module][] {
@@ -140,16 +174,28 @@ export class Module {
     };
   }
 
-  /** Parameters by dotted name, detached (sharing storage, as PyTorch's state_dict). */
+  /**
+   * Parameters and persistent buffers by dotted name, detached (sharing storage, as PyTorch's
+   * state_dict), in PyTorch's order: each module's parameters, then its buffers, then its children.
+   */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [name, p] of this.namedParameters()) out[name] = p.detach();
+    const seen = new Set<Tensor>();
+    for (const [modName, mod] of this.namedModules()) {
+      const key = (name: string) => (modName ? `${modName}.${name}` : name);
+      for (const [name, p] of mod.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out[key(name)] = p.detach();
+      }
+      for (const [name, b] of mod._buffers) if (b !== null && !mod._nonPersistent.has(name)) out[key(name)] = b.detach();
+    }
     return out;
   }
 
   loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
     const strict = options.strict ?? true;
-    const params = new Map(this.namedParameters());
+    const params = new Map(Object.entries(this.stateDict()));
     const missingKeys = [...params.keys()].filter((k) => !(k in state));
     const unexpectedKeys = Object.keys(state).filter((k) => !params.has(k));
     const problems: string[] = [];

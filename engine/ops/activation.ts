@@ -129,3 +129,28 @@ export function softmax(x: Tensor, dim: number): Tensor {
   // d/dx: s · (g - Σ g·s)
   return record(out, SOFTMAX, [x], [out], (g) => [out.mul(g.sub(g.mul(out).sum(d, true)))]);
 }
+
+const LEAKY_RELU = defineOp("leakyRelu");
+/** x where x > 0, else slope·x; the gradient at 0 is the slope's side, as PyTorch's. */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  if (typeof negativeSlope !== "number" || !Number.isFinite(negativeSlope)) throw new TypeError(`leakyRelu: negativeSlope must be a finite number, got ${String(negativeSlope)}`);
+  const out = unary(x, (v) => (v > 0 ? v : v * negativeSlope));
+  return record(out, LEAKY_RELU, [x], [x], (g) => {
+    const gx = empty(g.shape, g.dtype);
+    for (let i = 0; i < gx.data.length; i++) gx.data[i] = x.data[i] > 0 ? g.data[i] : g.data[i] * negativeSlope;
+    return [gx];
+  });
+}
+
+const SILU = defineOp("silu");
+/** x·σ(x) (also called swish); its derivative σ(x)·(1 + x·(1 − σ(x))). */
+export function silu(x: Tensor): Tensor {
+  const s = sigmoid(x.detach());
+  const out = empty(x.shape, x.dtype);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = x.data[i] * s.data[i];
+  return record(out, SILU, [x], [x], (g) => {
+    const gx = empty(g.shape, g.dtype);
+    for (let i = 0; i < gx.data.length; i++) { const sv = s.data[i]; gx.data[i] = g.data[i] * (sv * (1 + x.data[i] * (1 - sv))); }
+    return [gx];
+  });
+}

@@ -172,6 +172,24 @@ const CASES: Record<string, Case[]> = {
     { name: "chunk into 3 (sizes 2, 2, 1)", f: (a) => { const [p, q, r] = a.chunk(3, 1); return cat([p.mul(2), q.mul(3), r], 1).sum(0); }, inputs: () => [g(2, 5)] },
     { name: "split by sizes", f: (a) => { const [p, q] = a.split([1, 3]); return p.sum().add(q.pow(2).sum()); }, inputs: () => [g(4, 2)] },
   ],
+  leakyRelu: [{ name: "away from 0, slope 0.2", f: (a) => F.leakyRelu(a, 0.2), inputs: () => [awayFromZero(3, 4)] }],
+  silu: [{ name: "basic", f: (a) => F.silu(a), inputs: () => [g(3, 4).mul(3).detach().requiresGrad_()] }],
+  conv2d: [
+    { name: "padding 1, with bias", f: (x, w, b) => F.conv2d(x, w, b, { padding: 1 }), inputs: () => [g(2, 3, 5, 4), g(4, 3, 3, 3), g(4)] },
+    { name: "stride 2, dilation 2, groups 2, asymmetric kernel", f: (x, w) => F.conv2d(x, w, null, { stride: 2, dilation: [2, 1], groups: 2, padding: [1, 2] }), inputs: () => [g(1, 4, 7, 6), g(6, 2, 2, 3)] },
+    { name: "padding same with an even kernel (extra padding after)", f: (x, w) => F.conv2d(x, w, null, { padding: "same" }), inputs: () => [g(1, 2, 4, 5), g(3, 2, 2, 4)] },
+    { name: "conv1d, unbatched, stride 2", f: (x, w, b) => F.conv1d(x, w, b, { stride: 2, padding: 1 }), inputs: () => [g(3, 9), g(2, 3, 3), g(2)] },
+  ],
+  maxPool2d: [
+    { name: "2×2 stride 2", f: (x) => F.maxPool2d(x, 2), inputs: () => [g(2, 3, 4, 6)] },
+    { name: "3×3 stride 2 padding 1 ceil mode (overlapping)", f: (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }), inputs: () => [g(1, 2, 5, 6)] },
+  ],
+  avgPool2d: [
+    { name: "2×2", f: (x) => F.avgPool2d(x, 2), inputs: () => [g(2, 2, 4, 4)] },
+    { name: "3×3 stride 2 padding 1, padding not counted, ceil", f: (x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), inputs: () => [g(1, 2, 6, 5)] },
+  ],
+  adaptiveAvgPool2d: [{ name: "5×7 → 3×2 (overlapping windows)", f: (x) => F.adaptiveAvgPool2d(x, [3, 2]), inputs: () => [g(2, 2, 5, 7)] }],
+  embedding: [{ name: "repeated rows (the padding row is left out: its gradient is 0 by design)", f: (w) => F.embedding(tensor([[0, 2], [2, 1]]), w), inputs: () => [g(3, 4)] }],
   products: [
     { name: "bmm", f: (a, b) => a.bmm(b), inputs: () => [g(2, 3, 4), g(2, 4, 5)] },
     { name: "outer", f: (a, b) => a.outer(b), inputs: () => [g(3), g(4)] },

@@ -241,13 +241,15 @@ describe("strict options: a wrong call is an error naming what was wrong", () =>
   });
   it("loss options: unknown ones and PyTorch's not-yet-supported ones are errors", () => {
     const logits = randn(3, 4), targets = tensor([0, 1, 2]);
-    assert.throws(() => nn.functional.crossEntropy(logits, targets, { labelSmoothing: 0.1 } as never), /crossEntropy: option "labelSmoothing" is not supported yet/);
-    assert.throws(() => nn.functional.crossEntropy(logits, targets, { weight: tensor([1, 1, 1, 1]) } as never), /crossEntropy: option "weight" is not supported yet/);
+    assert.throws(() => nn.functional.crossEntropy(logits, targets, { label_smoothing: 0.1 } as never), /crossEntropy: unknown option "label_smoothing" \(did you mean "labelSmoothing"\?\)/);
+    assert.throws(() => nn.functional.maxPool2d(randn(1, 1, 4, 4), 2, { returnIndices: true } as never), /maxPool2d: option "returnIndices" is not supported yet/);
+    assert.throws(() => nn.functional.crossEntropy(logits, targets, { weight: tensor([1, 1, 1]) }), /crossEntropy: weight must have one value per class \(\[4\]\), got shape \[3\]/);
     assert.throws(() => nn.functional.mseLoss(logits, logits, { reduce: "sum" } as never), /mseLoss: unknown option "reduce".*known options: reduction/);
     assert.equal(nn.functional.mseLoss(logits, logits, { reduction: "sum" }).item(), 0);
   });
   it("loss modules take the same options object, checked when constructed (not at the first forward)", () => {
-    assert.throws(() => new nn.CrossEntropyLoss({ labelSmoothing: 0.1 } as never), /^Error: nn\.CrossEntropyLoss: option "labelSmoothing" is not supported yet \(supported: reduction\)$/);
+    assert.throws(() => new nn.Embedding(3, 2, { maxNorm: 1 } as never), /^Error: nn\.Embedding: option "maxNorm" is not supported yet \(supported: paddingIdx, dtype\)$/);
+    assert.throws(() => new nn.CrossEntropyLoss({ labelSmothing: 0.1 } as never), /nn\.CrossEntropyLoss: unknown option "labelSmothing" \(did you mean "labelSmoothing"\?\)/);
     assert.throws(() => new nn.MSELoss({ reducton: "sum" } as never), /nn\.MSELoss: unknown option "reducton" \(did you mean "reduction"\?\)/);
     assert.throws(() => new nn.MSELoss("sum" as never), /nn\.MSELoss: options must be an object like \{ reduction: "sum" \}, got the string "sum"/);
     assert.throws(() => new nn.L1Loss({ reduction: "avg" } as never), /nn\.L1Loss: option "reduction" must be "mean", "sum" or "none", got "avg"/);
@@ -276,9 +278,9 @@ describe("strict options: a wrong call is an error naming what was wrong", () =>
 describe("Embedding indices", () => {
   it("must be integers in 0 … numEmbeddings − 1 (negative ones are an error, as in PyTorch)", () => {
     const emb = new nn.Embedding(4, 2);
-    assert.throws(() => emb.forward([1.5]), /Embedding: indices must be integers, got 1\.5/);
-    assert.throws(() => emb.forward([-1]), /Embedding: index -1 is out of range for 4 embeddings \(valid: 0 to 3\)/);
-    assert.throws(() => emb.forward([4]), /Embedding: index 4 is out of range/);
+    assert.throws(() => emb.forward([1.5]), /embedding: indices must be integers, got 1\.5/);
+    assert.throws(() => emb.forward([-1]), /embedding: index -1 is out of range for 4 embeddings \(valid: 0 to 3\)/);
+    assert.throws(() => emb.forward([4]), /embedding: index 4 is out of range/);
     assert.deepEqual(emb.forward([3, 0]).shape, [2, 2]);
   });
   it("clipGradNorm_ returns the norm in the gradients' dtype", () => {
