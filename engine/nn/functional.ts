@@ -276,8 +276,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const logp = logits.logSoftmax(classDim);
   const wView = weight === null ? null : weight.reshape(logits.shape.map((s, i) => (i === classDim ? s : 1)));
   if (sameShape(target.shape, logits.shape) && logits.ndim > 0) {
-    // Probability targets: −Σ_c w_c·p_c·log q_c per sample; "mean" averages over samples (not weights).
-    if (options.ignoreIndex !== undefined) throw new RangeError("crossEntropy: ignoreIndex applies to class-index targets, not probability targets");
+    // Probability targets: −Σ_c w_c·p_c·log q_c per sample; "mean" averages over samples (not
+    // weights). ignoreIndex doesn't apply (there are no indices), as in PyTorch.
     const p = eps > 0 ? target.mul(1 - eps).add(eps / classes) : target;
     const terms = wView === null ? logp.mul(p) : logp.mul(p).mul(wView);
     const perSample = terms.sum(classDim).neg();
