@@ -1,6 +1,6 @@
 /** Adam and AdamW (decoupled weight decay), with amsgrad, following torch.optim's algorithms. */
 import { Tensor } from "../tensor";
-import { Optimizer, ParamGroup, Params } from "./optimizer";
+import { Optimizer, ParamGroup, Params, StateField } from "./optimizer";
 import { checkOptions } from "../options";
 import { optimizerBuffer, bufferValues, wasmAdam } from "../wasm/optim";
 import { measureUpdate, UpdateSums } from "./stats";
@@ -46,6 +46,15 @@ export class Adam extends Optimizer {
       if (!(b >= 0 && b < 1)) throw new RangeError(`${name}: invalid beta parameter at index ${i}: ${b}`);
     });
     if (!(weightDecay >= 0)) throw new RangeError(`${name}: invalid weightDecay value: ${weightDecay}`);
+  }
+
+  protected override stateFields(): readonly StateField[] {
+    return [
+      { field: "step", name: "step", kind: "number" },
+      { field: "expAvg", name: "exp_avg", kind: "buffer" },
+      { field: "expAvgSq", name: "exp_avg_sq", kind: "buffer" },
+      { field: "maxExpAvgSq", name: "max_exp_avg_sq", kind: "buffer" },
+    ];
   }
 
   protected override readonly measuresUpdates: boolean = true;

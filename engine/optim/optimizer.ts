@@ -11,6 +11,17 @@ import { checkBooleanOption, checkNumberOption, checkOptions } from "../options"
 import { clearGrad, ZeroGradOptions } from "../nn/module";
 import { probe } from "../probe";
 import { emptySums, measureUpdate, UpdateSums } from "./stats";
+import { bufferValues, optimizerBuffer } from "../wasm/optim";
+import { allocate } from "../dtype";
+
+/** An optimizer's state as PyTorch's state_dict: per-parameter state by index, and the groups' options with parameter indices. */
+export interface OptimizerStateDict {
+  state: Record<number, Record<string, Tensor | number>>;
+  paramGroups: (Record<string, unknown> & { params: number[] })[];
+}
+
+/** How one per-parameter state field is saved: a buffer (a tensor of the parameter's shape) or a number, under PyTorch's name. */
+export type StateField = { field: string; name: string; kind: "buffer" | "number" };
 
 export interface ParamGroupInput {
   params: Iterable<Tensor>;
@@ -24,6 +35,7 @@ export type Params = Iterable<Tensor> | ParamGroupInput[];
 const OPTION_TYPES: Record<string, "number" | "boolean" | "pair"> = {
   lr: "number", momentum: "number", dampening: "number", weightDecay: "number", eps: "number",
   nesterov: "boolean", maximize: "boolean", amsgrad: "boolean", betas: "pair",
+  alpha: "number", centered: "boolean", lrDecay: "number", initialAccumulatorValue: "number",
 };
 
 export abstract class Optimizer {
@@ -130,6 +142,83 @@ export abstract class Optimizer {
     }
     if (probe.sink !== null) probe.sink.step?.(this, this.params, measured === null ? undefined : this.params.map((p) => measured.get(p) ?? null));
     return loss;
+  }
+
+  /** The per-parameter state fields this optimizer keeps, for stateDict/loadStateDict. */
+  protected stateFields(): readonly StateField[] {
+    return [];
+  }
+
+  /**
+   * A copy of the optimizer's state, as PyTorch's `state_dict()`: `state` by parameter index (in
+   * group order) with PyTorch's field names (exp_avg, momentum_buffer, …), and each group's
+   * options with `params` as indices. Pass it to `loadStateDict` (or save it) to resume training.
+   */
+  stateDict(): OptimizerStateDict {
+    const index = new Map(this.params.map((p, i) => [p, i]));
+    const state: OptimizerStateDict["state"] = {};
+    for (const [p, st] of this.state) {
+      const entry: Record<string, Tensor | number> = {};
+      for (const { field, name, kind } of this.stateFields()) {
+        const v = st[field];
+        if (v === undefined) continue;
+        if (kind === "number") entry[name] = v as number;
+        else {
+          const data = allocate(p.dtype, p.numel());
+          data.set(bufferValues(v as ReturnType<typeof optimizerBuffer>));
+          entry[name] = Tensor.fromData(data, p.shape, p.dtype);
+        }
+      }
+      state[index.get(p)!] = entry;
+    }
+    const paramGroups = this.paramGroups.map((g) => {
+      const { params, ...options } = g;
+      return { ...structuredClone(options), params: params.map((p) => index.get(p)!) };
+    });
+    return { state, paramGroups };
+  }
+
+  /** Restores state saved by `stateDict()` (for the same parameters, in the same groups). */
+  loadStateDict(saved: OptimizerStateDict): void {
+    const name = this.constructor.name;
+    if (saved === null || typeof saved !== "object" || !Array.isArray(saved.paramGroups) || typeof saved.state !== "object") {
+      throw new TypeError(`${name}.loadStateDict: expected an object like stateDict() returns ({ state, paramGroups })`);
+    }
+    if (saved.paramGroups.length !== this.paramGroups.length) {
+      throw new RangeError(`${name}.loadStateDict: the saved state has ${saved.paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+    }
+    saved.paramGroups.forEach((g, i) => {
+      if (g.params.length !== this.paramGroups[i].params.length) {
+        throw new RangeError(`${name}.loadStateDict: parameter group ${i} has ${g.params.length} parameters in the saved state, ${this.paramGroups[i].params.length} here`);
+      }
+    });
+    const params = this.params;
+    const restored = new Map<Tensor, Record<string, unknown>>();
+    for (const [key, entry] of Object.entries(saved.state)) {
+      const p = params[Number(key)];
+      if (p === undefined) throw new RangeError(`${name}.loadStateDict: state for parameter ${key}, but there are ${params.length} parameters`);
+      const st: Record<string, unknown> = {};
+      for (const { field, name: saveName, kind } of this.stateFields()) {
+        const v = entry[saveName];
+        if (v === undefined) continue;
+        if (kind === "number") st[field] = Number(v instanceof Tensor ? v.item() : v);
+        else {
+          if (!(v instanceof Tensor) || v.numel() !== p.numel()) throw new RangeError(`${name}.loadStateDict: "${saveName}" of parameter ${key} must be a tensor of ${p.numel()} values (shape ${JSON.stringify(p.shape)})`);
+          const buf = optimizerBuffer(p.numel(), p.dtype === "float64", st);
+          bufferValues(buf).set(v.data);
+          st[field] = buf;
+        }
+      }
+      restored.set(p, st);
+    }
+    // Options come from the saved groups (the params stay this optimizer's own).
+    saved.paramGroups.forEach((g, i) => {
+      const { params: _p, ...options } = g;
+      void _p;
+      Object.assign(this.paramGroups[i], structuredClone(options));
+    });
+    this.state.clear();
+    for (const [p, st] of restored) this.state.set(p, st);
   }
 
   /** Whether update() fills the sums it is given (else step measures around it). */

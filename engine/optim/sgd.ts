@@ -2,7 +2,7 @@
 import { Tensor } from "../tensor";
 import { bufferValues, optimizerBuffer, wasmSgd } from "../wasm/optim";
 import { measureUpdate, UpdateSums } from "./stats";
-import { Optimizer, ParamGroup, Params } from "./optimizer";
+import { Optimizer, ParamGroup, Params, StateField } from "./optimizer";
 import { checkOptions } from "../options";
 
 export interface SGDOptions {
@@ -32,6 +32,10 @@ export class SGD extends Optimizer {
     if (!(momentum >= 0)) throw new RangeError(`SGD: invalid momentum value: ${momentum}`);
     if (!(weightDecay >= 0)) throw new RangeError(`SGD: invalid weightDecay value: ${weightDecay}`);
     if (nesterov && (momentum <= 0 || dampening !== 0)) throw new RangeError("SGD: Nesterov momentum requires a momentum and zero dampening");
+  }
+
+  protected override stateFields(): readonly StateField[] {
+    return [{ field: "momentumBuffer", name: "momentum_buffer", kind: "buffer" }];
   }
 
   protected override readonly measuresUpdates: boolean = true;

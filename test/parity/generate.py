@@ -90,6 +90,10 @@ def trajectory_fixtures():
         "adam_amsgrad_wd": ("Adam", {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.1, "amsgrad": True}),
         "adamw": ("AdamW", {"lr": 0.01, "weight_decay": 0.05}),
         "adamw_amsgrad": ("AdamW", {"lr": 0.01, "amsgrad": True}),
+        "rmsprop": ("RMSprop", {"lr": 0.01}),
+        "rmsprop_centered_momentum_wd": ("RMSprop", {"lr": 0.005, "alpha": 0.9, "momentum": 0.8, "centered": True, "weight_decay": 0.01}),
+        "adagrad": ("Adagrad", {"lr": 0.1}),
+        "adagrad_decay_initial_wd": ("Adagrad", {"lr": 0.2, "lr_decay": 0.05, "initial_accumulator_value": 0.1, "weight_decay": 0.02}),
     }
     out = {"init": {k: to_list(v) for k, v in init.items()}, "x": to_list(x), "y": to_list(y), "runs": {}}
     for name, (opt_name, kwargs) in configs.items():
@@ -114,22 +118,40 @@ def trajectory_fixtures():
 
 
 def scheduler_fixtures():
+    """Each scheduler over 15 epochs: the lr (and, for OneCycleLR, the momentum) after each step."""
+    from torch.optim import lr_scheduler as S
     out = {}
-    p = torch.nn.Parameter(torch.zeros(1))
+    plateau = [1.0, 0.9, 0.95, 0.95, 0.94, 0.96, 0.8, 0.85, 0.85, 0.85, 0.85, 0.9, 0.7, 0.7, 0.7]
     cases = {
-        "step_lr": lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
-        "cosine": lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=0.001),
-        "lambda": lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.9 ** e),
+        "step_lr": ("SGD", lambda o: S.StepLR(o, step_size=3, gamma=0.5)),
+        "cosine": ("SGD", lambda o: S.CosineAnnealingLR(o, T_max=10, eta_min=0.001)),
+        "lambda": ("SGD", lambda o: S.LambdaLR(o, lambda e: 0.9 ** e)),
+        "linear_warmup": ("SGD", lambda o: S.LinearLR(o, start_factor=0.1, total_iters=4)),
+        "linear_decay": ("SGD", lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.2, total_iters=10)),
+        "onecycle_cos_sgd": ("SGDm", lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=15)),
+        "onecycle_linear_three_phase_adam": ("Adam", lambda o: S.OneCycleLR(o, max_lr=0.01, total_steps=16, anneal_strategy="linear", three_phase=True, pct_start=0.25)),
+        "onecycle_epochs_no_momentum": ("SGD", lambda o: S.OneCycleLR(o, max_lr=0.5, epochs=3, steps_per_epoch=5, cycle_momentum=False, div_factor=10, final_div_factor=100)),
+        "sequential_warmup_cosine": ("SGD", lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.25, total_iters=3), S.CosineAnnealingLR(o, T_max=10)], milestones=[3])),
+        "sequential_three": ("SGD", lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.5, total_iters=2), S.StepLR(o, step_size=2, gamma=0.5), S.CosineAnnealingLR(o, T_max=4)], milestones=[2, 8])),
+        "chained_step_linear": ("SGD", lambda o: S.ChainedScheduler([S.StepLR(o, step_size=3, gamma=0.5), S.LinearLR(o, start_factor=0.5, total_iters=4)])),
+        "plateau_min_rel_cooldown": ("SGD", lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=2, cooldown=1, threshold=0.01)),
+        "plateau_max_abs_min_lr": ("SGD", lambda o: S.ReduceLROnPlateau(o, mode="max", factor=0.3, patience=1, threshold=0.05, threshold_mode="abs", min_lr=0.01)),
     }
-    for name, make in cases.items():
-        opt = torch.optim.SGD([p], lr=0.1)
+    for name, (opt_kind, make) in cases.items():
+        p = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.Adam([p], lr=0.1) if opt_kind == "Adam" else torch.optim.SGD([p], lr=0.1, momentum=0.9 if opt_kind == "SGDm" else 0)
         sched = make(opt)
-        lrs = []
-        for _ in range(15):
+        lrs, momenta = [], []
+        for epoch in range(15):
             opt.step()
-            sched.step()
-            lrs.append(sched.get_last_lr()[0])
-        out[name] = lrs
+            if isinstance(sched, S.ReduceLROnPlateau):
+                sched.step(plateau[epoch] if "min" in name else -plateau[epoch])
+            else:
+                sched.step()
+            group = opt.param_groups[0]
+            lrs.append(group["lr"])
+            momenta.append(group["betas"][0] if "betas" in group else group["momentum"])
+        out[name] = {"optimizer": opt_kind, "lrs": lrs, "momenta": momenta, "metrics": plateau}
     return out
 
 

@@ -84,6 +84,8 @@ describe("parity with PyTorch", () => {
     for (const [k, v] of Object.entries(options)) o[k.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())] = v;
     if (kind === "SGD") return new optim.SGD(params, o);
     if (kind === "Adam") return new optim.Adam(params, o);
+    if (kind === "RMSprop") return new optim.RMSprop(params, o);
+    if (kind === "Adagrad") return new optim.Adagrad(params, o);
     return new optim.AdamW(params, o);
   }
 
@@ -104,18 +106,45 @@ describe("parity with PyTorch", () => {
     });
   }
 
-  for (const [name, lrs] of Object.entries<number[]>(fixtures.schedulers)) {
-    it(`lr scheduler ${name} matches PyTorch over 15 epochs`, () => {
-      const opt = new optim.SGD([tensor([0], { requiresGrad: true })], { lr: 0.1 });
-      const { StepLR, CosineAnnealingLR, LambdaLR } = optim.lrScheduler;
-      const sched = name === "step_lr" ? new StepLR(opt, { stepSize: 3, gamma: 0.5 }) : name === "cosine" ? new CosineAnnealingLR(opt, { TMax: 10, etaMin: 0.001 }) : new LambdaLR(opt, { lrLambda: (e) => 0.9 ** e });
-      const got: number[] = [];
+  const S = optim.lrScheduler;
+  type Sched = optim.lrScheduler.LRScheduler | optim.lrScheduler.ReduceLROnPlateau;
+  const SCHEDULERS: Record<string, (o: optim.Optimizer) => Sched> = {
+    step_lr: (o) => new S.StepLR(o, { stepSize: 3, gamma: 0.5 }),
+    cosine: (o) => new S.CosineAnnealingLR(o, { TMax: 10, etaMin: 0.001 }),
+    lambda: (o) => new S.LambdaLR(o, { lrLambda: (e) => 0.9 ** e }),
+    linear_warmup: (o) => new S.LinearLR(o, { startFactor: 0.1, totalIters: 4 }),
+    linear_decay: (o) => new S.LinearLR(o, { startFactor: 1, endFactor: 0.2, totalIters: 10 }),
+    onecycle_cos_sgd: (o) => new S.OneCycleLR(o, { maxLr: 1, totalSteps: 15 }),
+    onecycle_linear_three_phase_adam: (o) => new S.OneCycleLR(o, { maxLr: 0.01, totalSteps: 16, annealStrategy: "linear", threePhase: true, pctStart: 0.25 }),
+    onecycle_epochs_no_momentum: (o) => new S.OneCycleLR(o, { maxLr: 0.5, epochs: 3, stepsPerEpoch: 5, cycleMomentum: false, divFactor: 10, finalDivFactor: 100 }),
+    sequential_warmup_cosine: (o) => new S.SequentialLR(o, { schedulers: [new S.LinearLR(o, { startFactor: 0.25, totalIters: 3 }), new S.CosineAnnealingLR(o, { TMax: 10 })], milestones: [3] }),
+    sequential_three: (o) => new S.SequentialLR(o, {
+      schedulers: [new S.LinearLR(o, { startFactor: 0.5, totalIters: 2 }), new S.StepLR(o, { stepSize: 2, gamma: 0.5 }), new S.CosineAnnealingLR(o, { TMax: 4 })],
+      milestones: [2, 8],
+    }),
+    chained_step_linear: (o) => new S.ChainedScheduler([new S.StepLR(o, { stepSize: 3, gamma: 0.5 }), new S.LinearLR(o, { startFactor: 0.5, totalIters: 4 })]),
+    plateau_min_rel_cooldown: (o) => new S.ReduceLROnPlateau(o, { factor: 0.5, patience: 2, cooldown: 1, threshold: 0.01 }),
+    plateau_max_abs_min_lr: (o) => new S.ReduceLROnPlateau(o, { mode: "max", factor: 0.3, patience: 1, threshold: 0.05, thresholdMode: "abs", minLr: 0.01 }),
+  };
+
+  it("every recorded scheduler case has a builder here", () => assert.deepEqual(Object.keys(fixtures.schedulers).sort(), Object.keys(SCHEDULERS).sort()));
+
+  for (const [name, fx] of Object.entries<{ optimizer: string; lrs: number[]; momenta: number[]; metrics: number[] }>(fixtures.schedulers)) {
+    it(`lr scheduler ${name} matches PyTorch over 15 epochs (lr and momentum)`, () => {
+      const p = tensor([0], { requiresGrad: true });
+      const opt = fx.optimizer === "Adam" ? new optim.Adam([p], { lr: 0.1 }) : new optim.SGD([p], { lr: 0.1, momentum: fx.optimizer === "SGDm" ? 0.9 : 0 });
+      const sched = SCHEDULERS[name](opt);
+      const lrs: number[] = [], momenta: number[] = [];
       for (let i = 0; i < 15; i++) {
         opt.step();
-        sched.step();
-        got.push(sched.getLastLr()[0]);
+        if (sched instanceof S.ReduceLROnPlateau) sched.step(name.includes("min") ? fx.metrics[i] : -fx.metrics[i]);
+        else sched.step();
+        const g = opt.paramGroups[0];
+        lrs.push(g.lr);
+        momenta.push(Array.isArray(g.betas) ? (g.betas as number[])[0] : (g.momentum as number));
       }
-      assertClose(got, lrs, "float64", name);
+      assertClose(lrs, fx.lrs, "float64", `${name} lr`);
+      assertClose(momenta, fx.momenta, "float64", `${name} momentum`);
     });
   }
 
