@@ -27,6 +27,9 @@ const builds = [
   },
   { ...common, entryPoints: ["engine/index.ts"], outfile: "dist/engine.js", platform: "neutral", format: "cjs", mainFields: ["module", "main"] },
   { ...common, entryPoints: ["engine/index.ts"], outfile: "dist/engine.mjs", platform: "neutral", format: "esm", mainFields: ["module", "main"] },
+  // "gradlens/node": file helpers for Node; the engine stays external, so its tensors are the user's.
+  { ...common, entryPoints: ["src/files/safetensorsFile.ts"], outfile: "dist/node.js", platform: "node", format: "cjs", external: ["gradlens"] },
+  { ...common, entryPoints: ["src/files/safetensorsFile.ts"], outfile: "dist/node.mjs", platform: "node", format: "esm", external: ["gradlens"] },
   {
     ...common,
     entryPoints: ["src/cli/main.ts"],
@@ -126,4 +129,6 @@ if (watch) {
   await copyPythonTracer();
   chmodSync("dist/cli.js", 0o755);
   execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types.json"], { stdio: "inherit" });
+  // "gradlens/node" separately: it may use Node's types, which the engine's declarations must not.
+  execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.types-node.json"], { stdio: "inherit" });
 }

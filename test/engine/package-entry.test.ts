@@ -19,6 +19,19 @@ describe("package entry point", () => {
     assert.match(out, /dist[\\/]engine\.js \[2,4\]/);
   });
 
+  it("gradlens/node (safetensors files) loads in both module systems and shares the engine's Tensor class", () => {
+    const file = require("node:path").join(require("node:os").tmpdir(), `gradlens-entry-${process.pid}.safetensors`);
+    const cjs = run(["-e", `
+      const g = require("gradlens"), n = require("gradlens/node");
+      n.saveFile({ w: g.tensor([1, 2]) }, ${JSON.stringify(file)});
+      const t = n.loadFile(${JSON.stringify(file)}).w;
+      console.log(t instanceof g.Tensor, JSON.stringify(t.tolist()));`]);
+    assert.equal(cjs.trim(), "true [1,2]");
+    const esm = run(["--input-type=module", "-e", `import { Tensor } from "gradlens"; import { loadFile } from "gradlens/node"; console.log(loadFile(${JSON.stringify(file)}).w instanceof Tensor);`]);
+    assert.equal(esm.trim(), "true");
+    require("node:fs").rmSync(file, { force: true });
+  });
+
   it("ESM import works and exposes the same API", () => {
     const out = run(["--input-type=module", "-e", `import { tensor, nn, optim, noGrad } from "gradlens"; console.log(typeof nn.Linear, typeof optim.Adam, typeof noGrad, tensor([3]).item());`]);
     assert.equal(out.trim(), "function function function 3");
@@ -46,6 +59,13 @@ describe("package entry point", () => {
       "noGrad(() => w.sub_(w.mul(0.1)));",
       "const n: number = nn.utils.clipGradNorm_(model.parameters(), 1).item();",
       "console.log(n);",
+      'import { saveFile, loadFile } from "gradlens/node";',
+      'import { DataLoader, TensorDataset } from "gradlens";',
+      'saveFile(model.stateDict(), "m.safetensors");',
+      'const loaded: Record<string, Tensor> = loadFile("m.safetensors");',
+      "for (const [bx, by] of new DataLoader(new TensorDataset(randn(8, 3), randn(8)), { batchSize: 4, shuffle: true })) console.log(bx.shape, by.shape, loaded);",
+      "const [values, indices] = randn(3, 4).max(1);",
+      "console.log(values.add(indices), new nn.Conv2d(1, 2, 3, { padding: \"same\" }), new nn.LSTM(3, 4, { batchFirst: true }));",
     ].join("\n");
     const tsc = path.join(root, "node_modules/typescript/bin/tsc");
     fs.writeFileSync(path.join(dir, "main.ts"), good);
