@@ -8,10 +8,14 @@ import { ones, zeros } from "../creation";
 import { fmt } from "../shape";
 import { checkOptions } from "../options";
 import { noGrad } from "../autograd/gradMode";
-import { checkTensor } from "../ops/record";
+import { checkTensor, defineOp, empty, record, SAVES_STATE } from "../ops/record";
 import { Module, Parameter } from "./module";
 
-/** Normalises over the trailing dims given by `normalizedShape`, then scales and shifts. */
+const LAYER_NORM = defineOp("layerNorm");
+/**
+ * Normalises over the trailing dims given by `normalizedShape`, then scales and shifts: one op,
+ * each row's mean and 1/σ kept for backward (the population variance, as PyTorch's).
+ */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   checkTensor(x, "layerNorm");
   const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
@@ -19,7 +23,67 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   if (k === 0 || k > x.ndim || shape.some((s, i) => s !== x.shape[x.ndim - k + i])) {
     throw new RangeError(`layerNorm: normalizedShape ${fmt(shape)} must match the last dimensions of the input's shape ${fmt(x.shape)}`);
   }
-  const dims = shape.map((_, i) => x.ndim - k + i);
+  for (const [name, t] of [["weight", weight], ["bias", bias]] as const) {
+    if (t && (t.ndim !== k || t.shape.some((s, i) => s !== shape[i]))) throw new RangeError(`layerNorm: ${name} must have the normalized shape ${fmt(shape)}, got ${fmt(t.shape)}`);
+  }
+  const w = weight ?? null, b = bias ?? null;
+  if ((w && w.dtype !== x.dtype) || (b && b.dtype !== x.dtype)) return layerNormComposed(x, shape, w, b, eps);
+  const d = shape.reduce((p, q) => p * q, 1);
+  const rows = d === 0 ? 0 : x.numel() / d;
+  const out = empty(x.shape, x.dtype);
+  const xhat = new Float64Array(x.numel());
+  const rstd = new Float64Array(rows);
+  const src = x.data, dst = out.data;
+  for (let r = 0; r < rows; r++) {
+    const base = r * d;
+    let mean = 0;
+    for (let i = 0; i < d; i++) mean += src[base + i];
+    mean /= d;
+    let v = 0;
+    for (let i = 0; i < d; i++) { const c = src[base + i] - mean; v += c * c; }
+    const rs = 1 / Math.sqrt(v / d + eps);
+    rstd[r] = rs;
+    for (let i = 0; i < d; i++) {
+      const h = (src[base + i] - mean) * rs;
+      xhat[base + i] = h;
+      dst[base + i] = w === null ? (b === null ? h : h + b.data[i]) : b === null ? h * w.data[i] : h * w.data[i] + b.data[i];
+    }
+  }
+  const inputs = [x, w, b];
+  return record(out, LAYER_NORM, inputs, w === null ? [SAVES_STATE] : [w, SAVES_STATE], (g) => {
+    const gd = g.data;
+    const gx = x.requiresGrad ? empty(x.shape, x.dtype) : null;
+    const gw = w !== null && w.requiresGrad ? empty(w.shape, w.dtype) : null;
+    const gb = b !== null && b.requiresGrad ? empty(b.shape, b.dtype) : null;
+    const gwAcc = gw === null ? null : new Float64Array(d), gbAcc = gb === null ? null : new Float64Array(d);
+    for (let r = 0; r < rows; r++) {
+      const base = r * d;
+      // dx = 1/σ · (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), with ĝ = g·w
+      let sumG = 0, sumGH = 0;
+      for (let i = 0; i < d; i++) {
+        const gh = w === null ? gd[base + i] : gd[base + i] * w.data[i];
+        sumG += gh;
+        sumGH += gh * xhat[base + i];
+        if (gwAcc !== null) gwAcc[i] += gd[base + i] * xhat[base + i];
+        if (gbAcc !== null) gbAcc[i] += gd[base + i];
+      }
+      if (gx !== null) {
+        const mg = sumG / d, mgh = sumGH / d, rs = rstd[r];
+        for (let i = 0; i < d; i++) {
+          const gh = w === null ? gd[base + i] : gd[base + i] * w.data[i];
+          gx.data[base + i] = rs * (gh - mg - xhat[base + i] * mgh);
+        }
+      }
+    }
+    if (gw !== null) gw.data.set(gwAcc!);
+    if (gb !== null) gb.data.set(gbAcc!);
+    return [gx, gw, gb];
+  });
+}
+
+/** Mixed dtypes: the same computation from differentiable ops (so promotion is theirs). */
+function layerNormComposed(x: Tensor, shape: number[], weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  const dims = shape.map((_, i) => x.ndim - shape.length + i);
   const mean = x.mean(dims, true);
   const variance = x.var(dims, { correction: 0, keepdim: true });
   let y = x.sub(mean).div(variance.add(eps).sqrt());

@@ -82,10 +82,22 @@ const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** Exact GELU, x·Φ(x), PyTorch's default (approximate = 'none'). */
 export function gelu(x: Tensor): Tensor {
-  const out = unary(x, (v) => 0.5 * v * (1 + erf(v * INV_SQRT2)));
-  return record(out, GELU, [x], [x], (g) => [
-    g.mul(unary(x, (v) => 0.5 * (1 + erf(v * INV_SQRT2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v))),
-  ]);
+  // Φ(x) is kept from the forward pass: backward needs it again, and erf is the costly part.
+  const d = x.data, n = d.length;
+  const cdf = new Float64Array(n);
+  const out = empty(x.shape, x.dtype);
+  const o = out.data;
+  for (let i = 0; i < n; i++) {
+    const c = 0.5 * (1 + erf(d[i] * INV_SQRT2));
+    cdf[i] = c;
+    o[i] = d[i] * c;
+  }
+  return record(out, GELU, [x], [x], (g) => {
+    const gx = empty(g.shape, resultDType(g, x));
+    const gd = g.data, r = gx.data;
+    for (let i = 0; i < n; i++) { const v = d[i]; r[i] = gd[i] * (cdf[i] + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v)); }
+    return [gx];
+  });
 }
 
 /**
@@ -118,16 +130,40 @@ const LOG_SOFTMAX = defineOp("logSoftmax");
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = wrapDim(dim, x.ndim, "logSoftmax");
   const out = softmaxRaw(x, d, true);
-  // d/dx: g - softmax · Σ g
-  return record(out, LOG_SOFTMAX, [x], [out], (g) => [g.sub(out.exp().mul(g.sum(d, true)))]);
+  // d/dx: g − softmax · Σ g, per lane in one pass.
+  return record(out, LOG_SOFTMAX, [x], [out], (g) => [softmaxGrad(g, out, d, true)]);
 }
 
 const SOFTMAX = defineOp("softmax");
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = wrapDim(dim, x.ndim, "softmax");
   const out = softmaxRaw(x, d, false);
-  // d/dx: s · (g - Σ g·s)
-  return record(out, SOFTMAX, [x], [out], (g) => [out.mul(g.sub(g.mul(out).sum(d, true)))]);
+  // d/dx: s · (g − Σ g·s), per lane in one pass.
+  return record(out, SOFTMAX, [x], [out], (g) => [softmaxGrad(g, out, d, false)]);
+}
+
+/**
+ * Backward of softmax (s · (g − Σ g·s)) or logSoftmax (g − e^y · Σ g) along `dim`, lane by lane,
+ * from the output y. Each product is rounded to the dtype before it is summed, as the composed
+ * ops (g.mul(s).sum()) would round it.
+ */
+function softmaxGrad(g: Tensor, y: Tensor, dim: number, log: boolean): Tensor {
+  const { outer, n, inner } = aroundDim(y.shape, dim);
+  const out = empty(y.shape, resultDType(g, y));
+  const gd = g.data, yd = y.data, o = out.data;
+  const round = out.dtype === "float32" ? Math.fround : (v: number) => v;
+  for (let a = 0; a < outer; a++) {
+    for (let i = 0; i < inner; i++) {
+      const base = a * n * inner + i;
+      let s = 0;
+      if (log) for (let k = 0; k < n; k++) s += gd[base + k * inner];
+      else for (let k = 0; k < n; k++) s += round(gd[base + k * inner] * yd[base + k * inner]);
+      s = round(s);
+      if (log) for (let k = 0; k < n; k++) { const at = base + k * inner; o[at] = gd[at] - round(Math.exp(yd[at])) * s; }
+      else for (let k = 0; k < n; k++) { const at = base + k * inner; o[at] = yd[at] * round(gd[at] - s); }
+    }
+  }
+  return out;
 }
 
 const LEAKY_RELU = defineOp("leakyRelu");

@@ -100,6 +100,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, geometry:
   if (x.dtype !== weight.dtype || (bias !== null && bias.dtype !== x.dtype)) {
     throw new TypeError(`conv2d: input (${x.dtype}), weight (${weight.dtype})${bias ? ` and bias (${bias.dtype})` : ""} must have the same dtype`);
   }
+  if (x.shape.slice(1).some((s) => s === 0)) throw new RangeError(`conv2d: expected an input with non-zero channels, height and width (an empty batch is allowed), got shape ${fmt(x.shape)}`);
   const t = layoutOf(x, weight, geometry);
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== t.o)) throw new RangeError(`conv2d: expected a bias of shape [${t.o}], got ${fmt(bias.shape)}`);
   const out = empty([t.n, t.o, t.ho, t.wo], x.dtype);

@@ -3,7 +3,7 @@ import { aroundDim, fmt, wrapDim } from "../shape";
 import { Tensor } from "../tensor";
 import { checkTensor, defineOp, empty, make, record, SAVES_STATE } from "./record";
 import { uniform } from "../random";
-import { allocate } from "../dtype";
+import { allocate, Data } from "../dtype";
 
 const SLICE = defineOp("slice");
 /** x[..., start:end:step, ...] along `dim` (Python slice semantics for negative and out-of-range bounds). */
@@ -23,20 +23,24 @@ export function slice(x: Tensor, dim: number, start?: number, end?: number, step
   shape[d] = count;
   const { outer, n, inner } = aroundDim(x.shape, d);
   const out = empty(shape, x.dtype);
-  for (let o = 0; o < outer; o++) {
-    for (let k = 0; k < count; k++) {
-      const from = (o * n + s + k * step) * inner;
-      out.data.set(x.data.subarray(from, from + inner), (o * count + k) * inner);
-    }
-  }
+  copyRuns(x.data, out.data, outer, count, inner, (o, k) => (o * n + s + k * step) * inner, (o, k) => (o * count + k) * inner);
   const inShape = x.shape;
   return record(out, SLICE, [x], [], (g) => {
     const gx = empty(inShape, g.dtype);
-    for (let o = 0; o < outer; o++) {
-      for (let k = 0; k < count; k++) gx.data.set(g.data.subarray((o * count + k) * inner, (o * count + k + 1) * inner), (o * n + s + k * step) * inner);
-    }
+    copyRuns(g.data, gx.data, outer, count, inner, (o, k) => (o * count + k) * inner, (o, k) => (o * n + s + k * step) * inner);
     return [gx];
   });
+}
+
+/** Copies `outer × count` runs of `inner` values from `src` to `dst` at the offsets given; short runs element by element (a subarray per run would cost more than the copy). */
+function copyRuns(src: Data, dst: Data, outer: number, count: number, inner: number, from: (o: number, k: number) => number, to: (o: number, k: number) => number): void {
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < count; k++) {
+      const f = from(o, k), t = to(o, k);
+      if (inner >= 32) dst.set(src.subarray(f, f + inner), t);
+      else for (let i = 0; i < inner; i++) dst[t + i] = src[f + i];
+    }
+  }
 }
 
 /** x[..., index, ...]: removes `dim`. */
@@ -88,7 +92,7 @@ export function gather(x: Tensor, dim: number, indices: Tensor): Tensor {
   checkTensor(indices, "gather", "indices");
   const d = wrapDim(dim, x.ndim, "gather");
   // An empty index gathers nothing, whatever its rank (as PyTorch): zeros flow back.
-  if (indices.numel() === 0) return record(empty(indices.shape, x.dtype), GATHER, [x], [], () => [x.zerosLike()]);
+  if (indices.numel() === 0) return record(empty(indices.shape, x.dtype), GATHER, [x], [SAVES_STATE], () => [x.zerosLike()]);
   if (indices.ndim !== x.ndim) throw new RangeError(`gather: indices must have the same rank as the input (${fmt(indices.shape)} vs ${fmt(x.shape)})`);
   for (let k = 0; k < x.ndim; k++) {
     if (k !== d && indices.shape[k] > x.shape[k]) {

@@ -99,9 +99,10 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const composed = weight.dtype !== dtype || weight.ndim !== 2 || x.ndim === 0 ||
     (bias !== null && (bias.dtype !== dtype || bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]));
   if (composed) {
-    // PyTorch's rules: with a bias the weight must be a matrix (1-D input aside), and the bias is
-    // added in place, so it may broadcast to the product's shape but never grow it.
-    if (bias !== null && weight.ndim !== 2 && x.ndim >= 2) throw new RangeError(`linear: weight must be a matrix (2-D) when there is a bias, got shape ${fmt(weight.shape)}`);
+    // PyTorch's rules: with a bias and a 2-D or 3-D input (which it multiplies with addmm) the
+    // weight must be a matrix; the bias is added in place, so it may broadcast to the product's
+    // shape but never grow it.
+    if (bias !== null && weight.ndim !== 2 && (x.ndim === 2 || x.ndim === 3)) throw new RangeError(`linear: weight must be a matrix (2-D) when there is a bias, got shape ${fmt(weight.shape)}`);
     const y = x.matmul(weight.t());
     if (bias === null) return y;
     const shape = broadcastShapes(y.shape, bias.shape, "linear");

@@ -23,10 +23,12 @@ function pooledSize(size: number, k: number, s: number, p: number, d: number, ce
   return out;
 }
 
-function planes(x: Tensor, op: string): { planes: number; h: number; w: number; lead: number[] } {
+function planes(x: Tensor, op: string, emptyChannels = false): { planes: number; h: number; w: number; lead: number[] } {
   if (x.ndim !== 3 && x.ndim !== 4) throw new RangeError(`${op}: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got shape ${fmt(x.shape)}`);
   const h = x.shape[x.ndim - 2], w = x.shape[x.ndim - 1];
   const lead = x.shape.slice(0, -2);
+  // Only the batch may be empty (as PyTorch: spatial sizes, and but for adaptive pooling channels, must be non-zero).
+  if (x.shape.slice(x.ndim - (emptyChannels ? 2 : 3)).some((s) => s === 0)) throw new RangeError(`${op}: expected an input with non-zero channels, height and width (an empty batch is allowed), got shape ${fmt(x.shape)}`);
   return { planes: lead.reduce((a, b) => a * b, 1), h, w, lead };
 }
 
@@ -63,7 +65,8 @@ export function maxPool2d(x: Tensor, g: PoolGeometry): Tensor {
             const ix = ox * sw - pw + kj * dw;
             if (ix < 0 || ix >= w) continue;
             const v = src[plane + iy * w + ix];
-            if (at < 0 || v > best || (v !== v && best === best)) { best = v; at = plane + iy * w + ix; }
+            // As PyTorch's kernel: a larger value or any NaN takes over (so the last NaN in a window wins).
+            if (at < 0 || v > best || v !== v) { best = v; at = plane + iy * w + ix; }
           }
         }
         const o = (p * ho + oy) * wo + ox;
@@ -115,7 +118,8 @@ export function avgPool2d(x: Tensor, g: PoolGeometry, countIncludePad = true, di
       dst[p * ho * wo + o] = s / divisors[o];
     }
   }
-  return record(out, AVG_POOL2D, [x], [], (gr) => {
+  // PyTorch's backward keeps the input, so a second backward without retainGraph fails there too.
+  return record(out, AVG_POOL2D, [x], [SAVES_STATE], (gr) => {
     const gx = empty(x.shape, gr.dtype);
     for (let p = 0; p < count; p++) {
       const plane = p * h * w;
@@ -133,7 +137,7 @@ const ADAPTIVE_AVG_POOL2D = defineOp("adaptiveAvgPool2d");
 /** Averages into a fixed output size: output row i covers input rows ⌊i·H/ho⌋ … ⌈(i+1)·H/ho⌉ − 1 (as PyTorch). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: readonly [number | null, number | null]): Tensor {
   checkTensor(x, "adaptiveAvgPool2d");
-  const { planes: count, h, w, lead } = planes(x, "adaptiveAvgPool2d");
+  const { planes: count, h, w, lead } = planes(x, "adaptiveAvgPool2d", true);
   const ho = outputSize[0] ?? h, wo = outputSize[1] ?? w;
   if (!Number.isInteger(ho) || !Number.isInteger(wo) || ho <= 0 || wo <= 0) throw new RangeError(`adaptiveAvgPool2d: output size must be positive integers, got [${ho}, ${wo}]`);
   if (h === 0 || w === 0) throw new RangeError(`adaptiveAvgPool2d: input of shape ${fmt(x.shape)} has an empty spatial dimension`);
@@ -151,7 +155,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: readonly [number | null
       }
     }
   }
-  return record(out, ADAPTIVE_AVG_POOL2D, [x], [], (gr) => {
+  return record(out, ADAPTIVE_AVG_POOL2D, [x], [SAVES_STATE], (gr) => {
     const gx = empty(x.shape, gr.dtype);
     for (let p = 0; p < count; p++) {
       for (let i = 0; i < ho; i++) {

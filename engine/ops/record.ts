@@ -68,10 +68,27 @@ export function checkTensor(x: unknown, op: string, what = "input"): Tensor {
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (sameShape(g.shape, shape)) return g;
   const out = empty(shape, g.dtype);
+  const n = out.data.length;
+  if (n > 0 && trailingOf(shape, g.shape)) {
+    // `shape` is g's trailing part (a bias, a position table): add up g's rows of that size, in order.
+    const src = g.data, dst = out.data;
+    for (let r = 0; r < src.length; r += n) for (let j = 0; j < n; j++) dst[j] += src[r + j];
+    return out;
+  }
   const map = broadcastIndex(shape, g.shape);
   const src = g.data, dst = out.data;
   for (let i = 0; i < src.length; i++) dst[map[i]] += src[i];
   return out;
+}
+
+/** Whether `inner` (leading 1s aside) equals the trailing dimensions of `outer`. */
+function trailingOf(inner: Shape, outer: Shape): boolean {
+  let k = 0;
+  while (k < inner.length && inner[k] === 1) k++;
+  const rest = inner.length - k;
+  if (rest > outer.length) return false;
+  for (let i = 0; i < rest; i++) if (inner[k + i] !== outer[outer.length - rest + i]) return false;
+  return true;
 }
 
 /** Applies `f` elementwise over the broadcast of `a` and `b`. */

@@ -47,6 +47,23 @@ function permuteRaw(x: Tensor, perm: readonly number[]): Tensor {
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) dst[i * c + j] = src[i * s0 + j * s1];
     return out;
   }
+  const last = outShape[rank - 1];
+  if (perm[rank - 1] === rank - 1 && last >= 4) {
+    // The last dimension stays last: copy whole runs of it, walking only the leading dimensions.
+    const counter = new Array<number>(rank - 1).fill(0);
+    let from = 0;
+    for (let to = 0; to < dst.length; to += last) {
+      for (let j = 0; j < last; j++) dst[to + j] = src[from + j];
+      for (let d = rank - 2; d >= 0; d--) {
+        counter[d]++;
+        from += strides[d];
+        if (counter[d] < outShape[d]) break;
+        from -= strides[d] * counter[d];
+        counter[d] = 0;
+      }
+    }
+    return out;
+  }
   const counter = new Array<number>(rank).fill(0);
   let idx = 0;
   for (let flat = 0; flat < dst.length; flat++) {

@@ -190,6 +190,10 @@ const CASES: Record<string, Case[]> = {
   ],
   adaptiveAvgPool2d: [{ name: "5×7 → 3×2 (overlapping windows)", f: (x) => F.adaptiveAvgPool2d(x, [3, 2]), inputs: () => [g(2, 2, 5, 7)] }],
   embedding: [{ name: "repeated rows (the padding row is left out: its gradient is 0 by design)", f: (w) => F.embedding(tensor([[0, 2], [2, 1]]), w), inputs: () => [g(3, 4)] }],
+  layerNorm: [
+    { name: "two trailing dims, weight and bias", f: (x, w, b) => F.layerNorm(x, [3, 4], w, b), inputs: () => [g(2, 3, 4), g(3, 4), g(3, 4)] },
+    { name: "no affine, eps 1e-3", f: (x) => F.layerNorm(x, 5, null, null, 1e-3), inputs: () => [g(3, 5)] },
+  ],
   products: [
     { name: "bmm", f: (a, b) => a.bmm(b), inputs: () => [g(2, 3, 4), g(2, 4, 5)] },
     { name: "outer", f: (a, b) => a.outer(b), inputs: () => [g(3), g(4)] },

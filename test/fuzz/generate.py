@@ -15,6 +15,7 @@ import random
 import sys
 
 import torch
+import torch.nn.functional as F
 
 torch.set_num_threads(1)
 
@@ -120,6 +121,16 @@ OPS = {
     "outer": (2, lambda a, b, k: torch.outer(a.reshape(-1), b.reshape(-1))),
     "bmm": (2, lambda a, b, k: torch.bmm(a, b)),
     "einsum": (2, lambda a, b, k: torch.einsum(k["equation"], a, b)),
+    "leakyRelu": (1, lambda a, k: F.leaky_relu(a, k["slope"])),
+    "silu": (1, lambda a, k: F.silu(a)),
+    "layerNorm": (1, lambda a, k: F.layer_norm(a, a.shape[-k["dims"]:], *( [torch.tensor(k["weight"], dtype=torch.float64).reshape(a.shape[-k["dims"]:]), None] if k.get("weight") else [None, None]), eps=k["eps"])),
+    "embedding": (1, lambda a, k: F.embedding(torch.tensor(k["ids"], dtype=torch.int64).reshape(k["idsShape"]), a, padding_idx=k.get("padding"))),
+    # Pools and conv see the input as [N, C, H, W]; conv's weight is a constant here (its gradient
+    # is covered by the gradient checks and the layer parity suite).
+    "maxPool2d": (1, lambda a, k: F.max_pool2d(a.reshape(k["shape"]), k["kernel"], stride=k["stride"], padding=k["padding"], ceil_mode=k["ceil"])),
+    "avgPool2d": (1, lambda a, k: F.avg_pool2d(a.reshape(k["shape"]), k["kernel"], stride=k["stride"], padding=k["padding"], ceil_mode=k["ceil"], count_include_pad=k["includePad"])),
+    "adaptiveAvgPool2d": (1, lambda a, k: F.adaptive_avg_pool2d(a.reshape(k["shape"]), k["out"])),
+    "conv2d": (1, lambda a, k: F.conv2d(a.reshape(k["shape"]), torch.tensor(k["weight"], dtype=torch.float64).reshape(k["weightShape"]), stride=k["stride"], padding=k["padding"], dilation=k["dilation"], groups=k["groups"])),
     "bmmSelf": (1, lambda a, k: torch.bmm(a.reshape(k["shape"]), a.reshape(k["shape"]).transpose(1, 2))),
     "einsum1": (1, lambda a, k: torch.einsum(k["equation"], a)),
 }
@@ -195,10 +206,11 @@ def rand_values(r, n):
     return vals
 
 
-def make_step(r, shapes):
+def make_step(r, shapes, values):
     """A random step over the values so far (by index), with arguments fit to their shapes mostly."""
-    # linear drawn more often than the rest: it needs a fitting weight (and bias) to get past its checks.
-    name = "linear" if r.random() < 0.04 else r.choice(list(OPS))
+    # linear drawn more often than the rest: it needs a fitting weight (and bias) to get past its
+    # checks; hooks too, so enough programs exercise them among this many ops.
+    name = "linear" if r.random() < 0.04 else r.choice(["hookDouble", "retainGrad"]) if r.random() < 0.03 else r.choice(list(OPS))
     arity = OPS[name][0]
     i = r.randrange(len(shapes))
     a = shapes[i]
@@ -319,6 +331,9 @@ def make_step(r, shapes):
     elif name == "maskedFill":
         k["s"] = r.choice([0.0, 1.0, -0.5])
         k["value"] = r.choice([0.0, -1e9, 2.5])
+    elif name in ("any", "all", "ne") and bool(((values[i].detach().abs() < 1e-9) & (values[i].detach() != 0)).any()):
+        # Rounding noise (a mean of ±x that is 5e-17 in PyTorch, 0 here) must not decide a truth value.
+        return {"op": "neg", "args": [i], "kw": {}}
     elif name in ("var", "std", "logsumexp", "any", "all", "maxIndices", "minIndices"):
         if name in ("logsumexp", "maxIndices", "minIndices") or r.random() < 0.6:
             k["dim"] = dim()
@@ -335,12 +350,23 @@ def make_step(r, shapes):
                 k["correction"] = 0
             if count == 0:  # and its backward over an empty reduction raises; PyTorch 2's doesn't
                 return {"op": "sum", "args": [i], "kw": {}}
+            # A constant line's std is 0 exactly here, and rounding noise (1e-16) in PyTorch, whose
+            # gradient is then noise divided by noise: such programs take the variance instead.
+            x = values[i].detach()
+            spread = x.std() if k.get("dim") is None or rank == 0 else x.std(k["dim"])
+            finite = x[x.isfinite()]
+            if name == "std" and finite.numel() > 0 and bool((spread <= 1e-12 * finite.abs().max()).any()):
+                name = "var"
+                return {"op": name, "args": [i], "kw": k}
     elif name == "cumsum":
         k["dim"] = dim()
     elif name in ("sort", "sortIndices"):
         k["dim"] = dim()
         k["descending"] = r.random() < 0.5
     elif name == "topk":
+        # Which of two equal values topk picks is unspecified in PyTorch: programs with ties sort instead.
+        if values[i].numel() != values[i].detach().unique().numel():
+            return {"op": "sort", "args": [i], "kw": {"dim": dim(), "descending": r.random() < 0.5}}
         k["dim"] = dim()
         size = a[k["dim"]] if rank > 0 else 1
         k["k"] = r.randint(0, size) if r.random() < 0.9 else size + 1
@@ -376,6 +402,53 @@ def make_step(r, shapes):
             k["shifts"] = r.randint(-5, 5)
     elif name in ("tril", "triu"):
         k["diagonal"] = r.randint(-2, 2)
+    elif name == "leakyRelu":
+        k["slope"] = r.choice([0.01, 0.2, -0.5])
+    elif name == "layerNorm":
+        k["dims"] = r.randint(1, max(rank, 1)) if rank > 0 else 1
+        k["eps"] = r.choice([1e-5, 0.1])
+        n = 1
+        for s2 in (a[-k["dims"]:] if rank > 0 else []):
+            n *= s2
+        if r.random() < 0.5:
+            k["weight"] = [round(r.uniform(-2, 2), 3) for _ in range(n)]
+        # One element normalises to rounding noise (±1e-17 in PyTorch), which a later log would blow
+        # up; and rows of values near 1e18 lose every digit either way: those programs negate instead.
+        if n == 1 or bool((values[i].detach().abs() > 1e6).any()):
+            return {"op": "neg", "args": [i], "kw": {}}
+    elif name == "embedding":
+        rows = a[0] if rank == 2 else 0
+        shape = [r.randint(0, 3) for _ in range(r.randint(0, 2))]
+        n = 1
+        for s2 in shape:
+            n *= s2
+        k["ids"] = [r.randrange(rows) if rows > 0 else 0 for _ in range(n)]
+        k["idsShape"] = shape
+        if rows > 0 and r.random() < 0.4:
+            k["padding"] = r.randrange(rows)
+    elif name in ("maxPool2d", "avgPool2d", "adaptiveAvgPool2d", "conv2d"):
+        k["shape"] = ([1, 1, 1, 1] + list(a))[-4:] if rank <= 4 else list(a)
+        if name == "adaptiveAvgPool2d":
+            k["out"] = [r.randint(1, 3), r.randint(1, 3)]
+            if values[i].numel() == 0:  # torch 1.13's backward raises on an empty input (a bug: its forward accepts it)
+                return {"op": "neg", "args": [i], "kw": {}}
+        else:
+            k["kernel"] = r.choice([1, 2, 2, 3])
+            k["stride"] = r.choice([1, 2, k["kernel"]])
+            k["padding"] = r.randint(0, k["kernel"] // 2)
+        if name in ("maxPool2d", "avgPool2d"):
+            k["ceil"] = r.random() < 0.3
+            k["includePad"] = r.random() < 0.5
+        if name == "conv2d":
+            c = k["shape"][1]
+            k["groups"] = r.choice([g2 for g2 in (1, 2, 3) if c % g2 == 0] or [1])
+            out = k["groups"] * r.randint(1, 2)
+            k["dilation"] = r.choice([1, 1, 2])
+            k["weightShape"] = [out, max(c // k["groups"], 1), k["kernel"], r.choice([1, 2, 3])]
+            n = 1
+            for s2 in k["weightShape"]:
+                n *= s2
+            k["weight"] = [round(r.uniform(-1, 1), 3) for _ in range(n)]
     elif name == "bmmSelf":
         k["shape"] = ([1, 1, 1] + list(a))[-3:] if rank <= 3 else list(a)
     elif name == "einsum1":
@@ -408,7 +481,7 @@ def run(program, r):
     leaves = list(values)
     steps, results = [], []
     for _ in range(len(program["steps"])):
-        step = make_step(r, [list(v.shape) for v in values])
+        step = make_step(r, [list(v.shape) for v in values], values)
         steps.append(step)
         op = OPS[step["op"]][1]
         try:

@@ -4,6 +4,8 @@
  */
 import { cat, einsum, nn, tensor, Tensor, where, zeros } from "gradlens";
 
+const F = nn.functional;
+
 export interface Spec { shape: number[]; values: (number | string)[]; rg: boolean }
 export interface Step { op: string; args: number[]; kw: Record<string, unknown> }
 export interface Recorded {
@@ -112,6 +114,14 @@ const OPS: Record<string, (xs: Tensor[], k: Kw) => Tensor> = {
   triu: ([a], k) => a.triu(k.diagonal),
   outer: ([a, b]) => a.reshape(-1).outer(b.reshape(-1)),
   bmm: ([a, b]) => a.bmm(b),
+  leakyRelu: ([a], k) => F.leakyRelu(a, k.slope),
+  silu: ([a]) => F.silu(a),
+  layerNorm: ([a], k) => F.layerNorm(a, a.shape.slice(a.ndim - k.dims), k.weight ? tensor(k.weight, { dtype: "float64" }).reshape(a.shape.slice(a.ndim - k.dims)) : null, null, k.eps),
+  embedding: ([a], k) => F.embedding(tensor(k.ids).reshape(k.idsShape), a, k.padding ?? null),
+  maxPool2d: ([a], k) => F.maxPool2d(a.reshape(k.shape), k.kernel, { stride: k.stride, padding: k.padding, ceilMode: k.ceil }),
+  avgPool2d: ([a], k) => F.avgPool2d(a.reshape(k.shape), k.kernel, { stride: k.stride, padding: k.padding, ceilMode: k.ceil, countIncludePad: k.includePad }),
+  adaptiveAvgPool2d: ([a], k) => F.adaptiveAvgPool2d(a.reshape(k.shape), k.out),
+  conv2d: ([a], k) => F.conv2d(a.reshape(k.shape), tensor(k.weight, { dtype: "float64" }).reshape(k.weightShape), null, { stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups }),
   bmmSelf: ([a], k) => a.reshape(k.shape).bmm(a.reshape(k.shape).transpose(1, 2)),
   einsum: ([a, b], k) => einsum(k.equation, a, b),
   einsum1: ([a], k) => einsum(k.equation, a),
@@ -129,7 +139,7 @@ export const OPS_EXERCISED: Record<string, string[]> = {
   divInplace: ["mul", "div_"], hookDouble: ["mul"], retainGrad: ["mul"], zeroInplace: ["mul", "zero_"], fillInplace: ["mul", "fill_"], clampInplace: ["mul", "clamp_"], copyInplace: ["copy_"], toFloat32: ["to"],
   transpose: ["permute"], t: ["permute"], unsqueeze: ["reshape"], squeeze: ["reshape"], select: ["slice", "reshape"],
   indexRows: ["index"], nllLoss: ["logSoftmax", "nllLoss"], bceSigmoid: ["sigmoid", "binaryCrossEntropy"],
-  chunk: ["slice"], split: ["slice"], outer: ["reshape", "mul"], bmm: ["matmul"], bmmSelf: ["reshape", "permute", "matmul"], einsum: ["permute", "reshape", "matmul", "sum"], einsum1: ["permute", "sum"],
+  chunk: ["slice"], split: ["slice"], outer: ["reshape", "mul"], bmm: ["matmul"], bmmSelf: ["reshape", "permute", "matmul"], maxPool2d: ["reshape", "maxPool2d"], avgPool2d: ["reshape", "avgPool2d"], adaptiveAvgPool2d: ["reshape", "adaptiveAvgPool2d"], conv2d: ["reshape", "conv2d"], einsum: ["permute", "reshape", "matmul", "sum"], einsum1: ["permute", "sum"],
 };
 export const REPLAYED_OPS = Object.keys(OPS);
 
