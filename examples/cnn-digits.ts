@@ -72,7 +72,8 @@ export function makeDigits(count: number, seed: number): { images: Tensor; label
 export class DigitNet extends nn.Module {
   features = new nn.Sequential(
     new nn.Conv2d(1, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16), new nn.ReLU(), new nn.MaxPool2d(2),
+    // No bias before BatchNorm: its mean subtraction would cancel it (its gradient is 0).
+    new nn.Conv2d(8, 16, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(16), new nn.ReLU(), new nn.MaxPool2d(2),
   );
   classifier = new nn.Sequential(new nn.Flatten(), new nn.Dropout(0.1), new nn.Linear(16 * 4 * 4, 10));
   override forward(x: Tensor): Tensor {
@@ -114,6 +115,10 @@ export function trainDigits(options: { epochs?: number; trainCount?: number; see
 }
 
 if (require.main === module) {
-  const run = trainDigits({ log: console.log });
+  // `--epochs N` on the command line (gradlens trace examples/cnn-digits.ts --epochs 1).
+  const at = process.argv.indexOf("--epochs");
+  const epochs = at >= 0 ? Number(process.argv[at + 1]) : undefined;
+  if (epochs !== undefined && !(Number.isInteger(epochs) && epochs > 0)) throw new Error(`--epochs must be a positive integer, got ${process.argv[at + 1]}`);
+  const run = trainDigits({ epochs, log: console.log });
   console.log(`test accuracy on 1,000 unseen digits: ${(100 * run.testAccuracy).toFixed(1)}%`);
 }

@@ -4,7 +4,8 @@
  * self-attention and an MLP with LayerNorm and residuals, AdamW with a linear warm-up into cosine
  * decay, and gradient clipping. It samples text at the end.
  *
- *   npx gradlens trace examples/tiny-gpt.ts --out gpt.html   → the loss, per-layer gradient norms
+ *   npx gradlens trace examples/tiny-gpt.ts --out gpt.html   → the loss, per-layer gradient norms (500 steps, about a minute)
+ *   npx gradlens trace examples/tiny-gpt.ts --steps 100       → a shorter run
  *   node -r ./test/support/register.cjs examples/tiny-gpt.ts   → training log and a sample
  */
 import * as fs from "node:fs";
@@ -138,7 +139,15 @@ export function trainGpt(options: { steps?: number; batchSize?: number; seed?: n
   return { losses, lrs, sample, vocabulary, model };
 }
 
+/** `--steps N` on the command line (gradlens trace examples/tiny-gpt.ts --steps 100). */
+function stepsFromArgs(): number | undefined {
+  const i = process.argv.indexOf("--steps");
+  const n = i >= 0 ? Number(process.argv[i + 1]) : undefined;
+  if (n !== undefined && !(Number.isInteger(n) && n > 1)) throw new Error(`--steps must be an integer above 1, got ${process.argv[i + 1]}`);
+  return n;
+}
+
 if (require.main === module) {
-  const run = trainGpt({ log: console.log });
+  const run = trainGpt({ steps: stepsFromArgs(), log: console.log });
   console.log(`\nsample:\n${run.sample}`);
 }

@@ -17,6 +17,8 @@ const SHOTS = {
   "media/screenshots/notebook-quick-fix.png": "test-output/e2e-vscode/p2-notebook-quick-fix.png",
   "media/screenshots/trace-pytorch.png": "test-output/e2e-vscode/p3-python-trace.png",
   "media/screenshots/trace-notebook-cell.png": "test-output/trace-view/notebook-cell.png",
+  "media/screenshots/demo-cnn.png": "test-output/trace-view/demo-cnn-digits.png",
+  "media/screenshots/demo-gpt.png": "test-output/trace-view/demo-tiny-gpt.png",
 };
 const missing = Object.values(SHOTS).filter((f) => !existsSync(f));
 if (missing.length > 0) {

@@ -4,6 +4,8 @@ import { trainWithZeroGrad, trainWithoutZeroGrad } from "../../examples/missing-
 import { makeData, makeModel, trainAccumulated, ACCUMULATION_STEPS } from "../../examples/gradient-accumulation";
 import { trainManualSgd } from "../../examples/manual-sgd";
 import { nn, Tensor } from "gradlens";
+import { trainDigits } from "../../examples/cnn-digits";
+import { loadText, trainGpt } from "../../examples/tiny-gpt";
 
 describe("examples", () => {
   for (const seed of [0, 1, 2]) {
@@ -34,6 +36,28 @@ describe("examples", () => {
     const { x, y } = makeData();
     const losses = trainAccumulated(makeModel(), x, y);
     assert.ok(losses.at(-1)! < losses[0] / 20, `${losses[0]} → ${losses.at(-1)}`);
+  });
+
+  it("cnn-digits: the CNN reads procedurally drawn digits it has never seen (≥ 95% of 1,000)", function () {
+    this.timeout(300_000);
+    const run = trainDigits();
+    assert.ok(run.testAccuracy >= 0.95, `test accuracy ${run.testAccuracy}`);
+    const first = run.losses.slice(0, 20).reduce((a, b) => a + b) / 20, last = run.losses.slice(-20).reduce((a, b) => a + b) / 20;
+    assert.ok(first > 1.5 && last < 0.3, `loss ${first} → ${last}`);
+  });
+
+  it("tiny-gpt: warms up, decays, learns the text's characters, and samples from its alphabet", function () {
+    this.timeout(300_000);
+    const run = trainGpt({ steps: 120, sampleLength: 80 });
+    const alphabet = new Set(loadText());
+    assert.ok(run.losses[0] > 3.5 && run.losses[0] < 4.3, `the first loss is near ln(${alphabet.size}): ${run.losses[0]}`);
+    const last = run.losses.slice(-10).reduce((a, b) => a + b) / 10;
+    assert.ok(last < 2.6, `mean of the last 10 losses ${last}`);
+    const peak = run.lrs.indexOf(Math.max(...run.lrs));
+    assert.ok(peak >= 10 && peak <= 14, `the lr peaks after the warm-up (step ${peak})`);
+    assert.ok(run.lrs[0] < run.lrs[5] && run.lrs.at(-1)! < run.lrs[peak] / 5, JSON.stringify([run.lrs[0], run.lrs[5], run.lrs[peak], run.lrs.at(-1)]));
+    assert.ok(run.sample.startsWith("Shall I ") && run.sample.length === 8 + 80, run.sample);
+    for (const ch of run.sample) assert.ok(alphabet.has(ch), `sampled ${JSON.stringify(ch)}, not in the text`);
   });
 
   it("manual-sgd recovers the true weights", () => {

@@ -19,8 +19,8 @@ const root = path.resolve(__dirname, "../..");
 const SHOTS = path.join(root, "test-output/trace-view");
 const CHROMIUM = "/usr/bin/chromium";
 
-async function record(file: string): Promise<TraceEvent[]> {
-  const h = startRun({ file, entry: path.join(root, "dist/cli.js"), engine: path.join(root, "dist/engine.js"), timeoutSeconds: 30 });
+async function record(file: string, args: string[] = [], timeoutSeconds = 30): Promise<TraceEvent[]> {
+  const h = startRun({ file, args, entry: path.join(root, "dist/cli.js"), engine: path.join(root, "dist/engine.js"), timeoutSeconds });
   await h.done;
   return h.events;
 }
@@ -297,6 +297,29 @@ for (let i = 0; i < 30; i++) {
     const single = await open(syntheticRun(5), "one-rank");
     assert.equal(await single.locator("#rank").isVisible(), false);
   });
+
+  // The two demos, traced for real (the README's loss curves): each layer's gradients charted, the loss falling, no alert.
+  for (const [name, file, args, layers] of [
+    ["CNN on drawn digits (4 epochs)", "cnn-digits.ts", [], ["features.0.weight", "features.3.weight", "features.4.weight", "classifier.2.weight"]],
+    ["tiny GPT on the sonnets (150 steps)", "tiny-gpt.ts", ["--steps", "150"], ["tokens.weight", "blocks.0.attn.qkv.weight", "blocks.1.mlp.2.weight", "head.weight"]],
+  ] as const) {
+    it(`the ${name} demo traces: every layer's gradients, a falling loss, no alert`, async function () {
+      this.timeout(600_000);
+      const events = await record(path.join(root, "examples", file), [...args], 600);
+      const end = events.find((e) => e.type === "run-end");
+      assert.ok(end && end.type === "run-end" && end.code === 0, JSON.stringify(end));
+      const losses = events.flatMap((e) => (e.type === "step" && e.loss !== null ? [e.loss] : []));
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      assert.ok(mean(losses.slice(-10)) < mean(losses.slice(0, 10)) / 1.5, `loss ${mean(losses.slice(0, 10))} → ${mean(losses.slice(-10))}`);
+      const page = await open(events, file.replace(".ts", ""));
+      const view = await viewOf(page);
+      assert.equal(view.steps, losses.length);
+      for (const layer of layers) assert.ok(view.legends.grad.some((l) => l.endsWith(layer)), `${layer} in ${view.legends.grad.join(", ")}`);
+      assert.equal(await page.locator("#alerts li").count(), 0, "a correct loop raises no alert");
+      assert.ok((await ink(page, "#loss canvas")).coloured > 200, "the loss is drawn");
+      await page.screenshot({ path: path.join(SHOTS, `demo-${file.replace(".ts", "")}.png`) });
+    });
+  }
 
   it("opened offline, the report asked the network for nothing", () => {
     assert.deepEqual(requests, []);
