@@ -60,7 +60,62 @@ def make(case):
             loss_fn(model(x), y).backward()
             opt.step()
         return step
+    if kind == "cnn-step":
+        return cnn_step()
+    if kind == "gpt-step":
+        return gpt_step()
     raise ValueError(case)
+
+
+# The demos' models (examples/cnn-digits.ts, examples/tiny-gpt.ts), sizes as in bench/cases.ts.
+def cnn_step():
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(16 * 4 * 4, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    x, y = torch.randn(32, 1, 16, 16), torch.randint(0, 10, (32,))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def gpt_step():
+    nn, F = torch.nn, torch.nn.functional
+    b, t, vocab, d, h, layers = 16, 48, 50, 64, 4, 2
+
+    class Gpt(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tokens, self.positions = nn.Embedding(vocab, d), nn.Embedding(t, d)
+            self.blocks = nn.ModuleList(nn.ModuleDict(dict(ln1=nn.LayerNorm(d), qkv=nn.Linear(d, 3 * d), proj=nn.Linear(d, d),
+                                                           ln2=nn.LayerNorm(d), fc=nn.Linear(d, 4 * d), out=nn.Linear(4 * d, d))) for _ in range(layers))
+            self.ln_f, self.head = nn.LayerNorm(d), nn.Linear(d, vocab)
+            self.register_buffer("mask", torch.ones(t, t, dtype=torch.bool).triu(1))
+
+        def forward(self, ids):
+            x = self.tokens(ids) + self.positions(torch.arange(t))
+            for m in self.blocks:
+                q, k, v = (z.reshape(b, t, h, d // h).transpose(1, 2) for z in m["qkv"](m["ln1"](x)).chunk(3, -1))
+                att = ((q @ k.transpose(-2, -1)) / (d // h) ** 0.5).masked_fill(self.mask, float("-inf")).softmax(-1)
+                x = x + m["proj"]((att @ v).transpose(1, 2).reshape(b, t, d))
+                x = x + m["out"](F.gelu(m["fc"](m["ln2"](x))))
+            return self.head(self.ln_f(x))
+
+    model = Gpt()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    ids, targets = torch.randint(0, vocab, (b, t)), torch.randint(0, vocab, (b * t,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(ids).reshape(-1, vocab), targets).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    return step
 
 
 def sample(fn, ms):
