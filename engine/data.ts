@@ -8,6 +8,7 @@ import { tensor } from "./creation";
 import { stack } from "./ops/shape";
 import { uniform } from "./random";
 import { fmt } from "./shape";
+import { checkOptions } from "./options";
 
 /** A map-style dataset: `length` items, each read by `get(index)`. */
 export interface Dataset<T> {
@@ -90,10 +91,7 @@ export class DataLoader<T = Tensor[], B = T> implements Iterable<B> {
   readonly dropLast: boolean;
   private readonly collate: Collate<T, B>;
   constructor(readonly dataset: Dataset<T> | readonly T[], options: DataLoaderOptions<T, B> = {}) {
-    const known = ["batchSize", "shuffle", "dropLast", "collate"];
-    for (const k of Object.keys(options)) {
-      if (!known.includes(k)) throw new Error(`DataLoader: unknown option "${k}" (known: ${known.join(", ")}; workers and samplers aren't supported)`);
-    }
+    checkOptions("DataLoader", options, ["batchSize", "shuffle", "dropLast", "collate"], "{ batchSize: 32, shuffle: true }");
     const isArray = Array.isArray(dataset);
     if (!isArray && (dataset === null || typeof dataset !== "object" || typeof (dataset as Dataset<T>).get !== "function" || typeof (dataset as Dataset<T>).length !== "number")) {
       throw new TypeError("DataLoader: expected a dataset (an object with length and get(index), e.g. a TensorDataset) or an array");
